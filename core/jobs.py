@@ -1,0 +1,31 @@
+"""The jobs queue: work that templates and cache could not answer, for the queue-triggered worker."""
+
+from __future__ import annotations
+
+from core.connections import connections
+from core.models import EvaluateJob, JobMessage, ReportJob
+
+JOBS_QUEUE = "interview-jobs"
+POISON_QUEUE = f"{JOBS_QUEUE}-poison"
+# A job is queued again only when it has not finished this long after it was queued: long enough for
+# the host's retries, short enough that a job lost between the store and the queue comes back soon.
+REQUEUE_AFTER_SECONDS = 60
+
+Job = EvaluateJob | ReportJob
+
+
+def job_tag(job: Job) -> str:
+    return f"{job.interview_id}:{job.turn}" if isinstance(job, EvaluateJob) else f"{job.interview_id}:report"
+
+
+async def enqueue_once(job: Job) -> bool:
+    """Queue the job unless it was queued within REQUEUE_AFTER_SECONDS; True when it was queued now."""
+    first = await connections().redis().set(f"queued:{job_tag(job)}", b"1", nx=True, ex=REQUEUE_AFTER_SECONDS)
+    if first:
+        queue = await connections().queue(JOBS_QUEUE)
+        await queue.send_message(JobMessage(job=job).model_dump_json().encode())
+    return bool(first)
+
+
+def parse_job(body: bytes) -> Job:
+    return JobMessage.model_validate_json(body).job

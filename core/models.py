@@ -1,0 +1,258 @@
+"""Typed models at every boundary: the HTTP API, the durable records, the queue jobs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Role = Literal[
+    "backend",
+    "frontend",
+    "data-scientist",
+    "data-analyst",
+    "devops-sre",
+    "product-manager",
+    "qa",
+    "engineering-manager",
+]
+Level = Literal["junior", "mid", "senior"]
+InterviewKind = Literal["behavioral", "technical", "mixed"]
+QuestionKind = Literal["behavioral", "technical"]
+Criterion = Literal["relevance", "structure", "specificity", "impact", "clarity"]
+CRITERIA: tuple[Criterion, ...] = ("relevance", "structure", "specificity", "impact", "clarity")
+
+# Where a turn's feedback came from: the cost accounting of the saving layers starts here.
+FeedbackSource = Literal["template", "cache", "provider"]
+
+MAX_ANSWER_BYTES = 8 * 1024
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- the question bank -------------------------------------------------------------------
+
+
+class KeyPoint(StrictModel):
+    text: str
+    terms: list[str] = Field(min_length=1)
+
+
+class Question(StrictModel):
+    id: str
+    kind: QuestionKind
+    levels: list[Level] = Field(min_length=1)
+    text: str
+    key_points: list[KeyPoint] = Field(min_length=1)
+    follow_ups: list[str]
+
+
+class RoleQuestions(StrictModel):
+    role: Role
+    title: str
+    questions: list[Question]
+
+
+class Phrases(StrictModel):
+    greetings: list[str] = Field(min_length=1)
+    transitions: list[str] = Field(min_length=1)
+    closings: list[str] = Field(min_length=1)
+    skip_feedback: list[str] = Field(min_length=1)
+
+
+# --- feedback ----------------------------------------------------------------------------
+
+
+class CriterionScore(StrictModel):
+    score: int = Field(ge=1, le=5)
+    reason: str
+
+
+class Evaluation(StrictModel):
+    """Feedback on one answer."""
+
+    relevance: CriterionScore
+    structure: CriterionScore
+    specificity: CriterionScore
+    impact: CriterionScore
+    clarity: CriterionScore
+    overall: float = Field(ge=1, le=5)
+    evidence: list[str] = Field(description="Verbatim quotes from the answer that the scores rest on.")
+    improvement: str = Field(description="One concrete thing to do better next time.")
+    covered_points: list[str]
+    missed_points: list[str]
+    scored_by: str = Field(description="The provider that scored the answer, e.g. 'local'.")
+
+    def score_of(self, criterion: Criterion) -> int:
+        return getattr(self, criterion).score
+
+
+class AnswerSummary(StrictModel):
+    turn: int
+    question: str
+    overall: float
+    improvement: str
+    scored_by: str
+
+
+class Report(StrictModel):
+    overall: float = Field(ge=0, le=5)
+    criteria: dict[Criterion, float]
+    strengths: list[str]
+    improvements: list[str]
+    answers: list[AnswerSummary]
+    summary: str
+    written_by: str = Field(description="The provider that wrote the report.")
+    scored_locally: list[int] = Field(
+        description="Turns whose feedback came from the built-in local evaluator."
+    )
+
+
+# --- the HTTP API ------------------------------------------------------------------------
+
+
+class InterviewSetup(StrictModel):
+    role: Role
+    level: Level
+    kind: InterviewKind
+    questions: int = Field(default=5, ge=3, le=15, description="How many questions the interview asks.")
+    candidate_name: str | None = Field(default=None, max_length=80)
+
+    @field_validator("candidate_name")
+    @classmethod
+    def _strip_name(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+
+class AnswerIn(StrictModel):
+    turn: int = Field(ge=1, description="The number of the question being answered, from 1.")
+    answer: str = Field(min_length=1)
+
+    @field_validator("answer")
+    @classmethod
+    def _limit_size(cls, value: str) -> str:
+        if len(value.encode("utf-8")) > MAX_ANSWER_BYTES:
+            raise ValueError(f"the answer is over {MAX_ANSWER_BYTES} bytes")
+        return value
+
+
+class QuestionOut(StrictModel):
+    turn: int
+    of: int
+    text: str
+    kind: QuestionKind
+
+
+class InterviewCreated(StrictModel):
+    id: str
+    token: str = Field(description="Secret: send it as 'Authorization: Bearer <token>'.")
+    greeting: str
+    question: QuestionOut
+
+
+class TurnPending(StrictModel):
+    turn: int
+    status: Literal["pending"] = "pending"
+    poll_url: str
+    retry_after: int
+
+
+class TurnResult(StrictModel):
+    turn: int
+    status: Literal["done"] = "done"
+    question: str
+    answer: str
+    feedback: Evaluation
+    source: FeedbackSource
+    transition: str | None = None
+    next_question: QuestionOut | None = None
+    closing: str | None = None
+    report_url: str | None = None
+
+
+class TranscriptEntry(StrictModel):
+    turn: int
+    question: str
+    answer: str | None
+    status: Literal["unanswered", "pending", "done"]
+    feedback: Evaluation | None = None
+
+
+class InterviewState(StrictModel):
+    id: str
+    setup: InterviewSetup
+    status: Literal["active", "finished"]
+    greeting: str
+    current_question: QuestionOut | None
+    transcript: list[TranscriptEntry]
+    report_status: Literal["not_ready", "pending", "done"]
+    report_url: str
+
+
+class ReportPending(StrictModel):
+    status: Literal["pending"] = "pending"
+    retry_after: int
+
+
+class ErrorBody(StrictModel):
+    code: str
+    message: str
+
+
+class ErrorOut(StrictModel):
+    error: ErrorBody
+
+
+# --- the durable records -----------------------------------------------------------------
+
+
+class InterviewRecord(StrictModel):
+    id: str
+    setup: InterviewSetup
+    token_hash: str
+    created_at: datetime
+    question_ids: list[str]
+    greeting: str
+    answered: int = 0
+    evaluated: int = 0
+    report_done: bool = False
+
+    @property
+    def total(self) -> int:
+        return len(self.question_ids)
+
+    @property
+    def finished(self) -> bool:
+        return self.answered >= self.total
+
+
+class TurnRecord(StrictModel):
+    turn: int
+    question_id: str
+    answer: str
+    answered_at: datetime
+    feedback: Evaluation | None = None
+    source: FeedbackSource | None = None
+
+
+# --- the queue ---------------------------------------------------------------------------
+
+
+class EvaluateJob(StrictModel):
+    kind: Literal["evaluate"] = "evaluate"
+    interview_id: str
+    turn: int = Field(ge=1)
+
+
+class ReportJob(StrictModel):
+    kind: Literal["report"] = "report"
+    interview_id: str
+
+
+class JobMessage(StrictModel):
+    """The body of a queue message: references only; the data stays in the durable store."""
+
+    job: EvaluateJob | ReportJob = Field(discriminator="kind")

@@ -1,0 +1,139 @@
+"""The API's OpenAPI 3.1 document, built from the same pydantic models that validate the requests."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from core.models import (
+    AnswerIn,
+    ErrorOut,
+    InterviewCreated,
+    InterviewSetup,
+    InterviewState,
+    Report,
+    ReportPending,
+    TurnPending,
+    TurnResult,
+)
+from core.settings import get_settings
+
+REF = "#/components/schemas/{model}"
+_BEARER = [{"interviewToken": []}]
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _content(model: type[BaseModel]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {str(status): {"description": "Error", **_content(ErrorOut)} for status in statuses}
+
+
+def _path_param(name: str, kind: str = "string") -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+
+
+_WAIT = {
+    "name": "wait",
+    "in": "query",
+    "required": False,
+    "description": "Long-poll: wait up to this many seconds for the result.",
+    "schema": {"type": "number", "minimum": 0},
+}
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict[str, Any]:
+    models = [
+        AnswerIn,
+        ErrorOut,
+        InterviewCreated,
+        InterviewSetup,
+        InterviewState,
+        Report,
+        ReportPending,
+        TurnPending,
+        TurnResult,
+    ]
+    _, schemas = models_json_schema([(model, "validation") for model in models], ref_template=REF)
+    interview_id = _path_param("id")
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Mock interviews API", "version": "1.0.0"},
+        "servers": [{"url": get_settings().public_api_base}],
+        "components": {
+            "schemas": schemas["$defs"],
+            "securitySchemes": {"interviewToken": {"type": "http", "scheme": "bearer"}},
+        },
+        "paths": {
+            "/interviews": {
+                "post": {
+                    "summary": "Start an interview: its id, token, greeting and first question",
+                    "requestBody": {"required": True, **_content(InterviewSetup)},
+                    "responses": {
+                        "201": {"description": "Created", **_content(InterviewCreated)},
+                        **_errors(400, 413, 422),
+                    },
+                }
+            },
+            "/interviews/{id}/turns": {
+                "post": {
+                    "summary": "Answer the current question",
+                    "parameters": [interview_id],
+                    "security": _BEARER,
+                    "requestBody": {"required": True, **_content(AnswerIn)},
+                    "responses": {
+                        "200": {
+                            "description": "Feedback ready at once (templates or cache)",
+                            **_content(TurnResult),
+                        },
+                        "202": {"description": "Queued; poll the Location", **_content(TurnPending)},
+                        **_errors(400, 401, 403, 404, 409, 413, 422),
+                    },
+                }
+            },
+            "/interviews/{id}/turns/{n}": {
+                "get": {
+                    "summary": "One turn's feedback (long-poll with ?wait=)",
+                    "parameters": [interview_id, _path_param("n", "integer"), _WAIT],
+                    "security": _BEARER,
+                    "responses": {
+                        "200": {"description": "Ready", **_content(TurnResult)},
+                        "202": {"description": "Still being evaluated", **_content(TurnPending)},
+                        **_errors(400, 401, 403, 404),
+                    },
+                }
+            },
+            "/interviews/{id}": {
+                "get": {
+                    "summary": "The interview's state and transcript",
+                    "parameters": [interview_id],
+                    "security": _BEARER,
+                    "responses": {
+                        "200": {"description": "State", **_content(InterviewState)},
+                        **_errors(401, 403, 404),
+                    },
+                }
+            },
+            "/interviews/{id}/report": {
+                "get": {
+                    "summary": "The final report, once the interview is finished (long-poll with ?wait=)",
+                    "parameters": [interview_id, _WAIT],
+                    "security": _BEARER,
+                    "responses": {
+                        "200": {"description": "Ready", **_content(Report)},
+                        "202": {"description": "Being written", **_content(ReportPending)},
+                        **_errors(400, 401, 403, 404, 409),
+                    },
+                }
+            },
+        },
+    }

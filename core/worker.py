@@ -1,0 +1,107 @@
+"""The queue worker: runs a job through the provider and stores the result exactly once.
+
+The queue delivers at least once, so every step checks the record first: a redelivered job whose
+result is already stored only repeats the harmless follow-ups (signal, report queueing)."""
+
+from __future__ import annotations
+
+import logging
+
+from core import signals, store, usage
+from core.cache import cache_evaluation, cached_evaluation, evaluation_key
+from core.jobs import Job, parse_job
+from core.models import EvaluateJob, Evaluation, FeedbackSource, ReportJob, TurnRecord
+from core.progress import after_feedback
+from core.provider import job_provider
+from core.question_bank import question_bank
+
+log = logging.getLogger(__name__)
+
+
+class JobRejected(Exception):
+    """The stored data cannot serve this job (no such interview or turn, or not ready for it)."""
+
+
+async def handle_message(body: bytes) -> None:
+    """Entry point for one queue message; raising leaves the message to the host's retry and poison rules."""
+    job: Job = parse_job(body)
+    if isinstance(job, EvaluateJob):
+        await evaluate(job)
+    else:
+        await report(job)
+
+
+async def _interview(interview_id: str) -> store.Versioned:
+    current = await store.load_interview(interview_id)
+    if current is None:
+        raise JobRejected(f"no interview {interview_id}")
+    return current
+
+
+async def evaluate(job: EvaluateJob) -> None:
+    while True:
+        current = await _interview(job.interview_id)
+        loaded = await store.load_turn(job.interview_id, job.turn)
+        if loaded is None:
+            raise JobRejected(f"interview {job.interview_id} has no turn {job.turn}")
+        turn, turn_etag = loaded
+        if turn.feedback is not None:
+            await usage.count(duplicate_deliveries=1)
+            await after_feedback(current.record, job.turn)
+            return
+        evaluation, source = await _evaluation_for(turn)
+        updated = current.record.model_copy(update={"evaluated": current.record.evaluated + 1})
+        try:
+            await store.save_feedback(
+                current,
+                updated,
+                turn.model_copy(update={"feedback": evaluation, "source": source}),
+                turn_etag,
+            )
+        except store.StaleWrite:
+            continue  # the interview moved on (another turn landed); decide again on fresh data
+        await after_feedback(updated, job.turn)
+        return
+
+
+async def _evaluation_for(turn: TurnRecord) -> tuple[Evaluation, FeedbackSource]:
+    question = question_bank().question(turn.question_id)
+    key = evaluation_key(question.id, turn.answer)
+    cached = await cached_evaluation(key)
+    if cached is not None:
+        await usage.count(cache_hits=1)
+        return cached, "cache"
+    provider = job_provider()
+    evaluation = await provider.evaluate(question, turn.answer)
+    await cache_evaluation(key, evaluation)
+    await usage.count(**{f"provider_calls_{provider.name}": 1})
+    return evaluation, "provider"
+
+
+async def report(job: ReportJob) -> None:
+    while True:
+        current = await _interview(job.interview_id)
+        record = current.record
+        if record.report_done:
+            await usage.count(duplicate_deliveries=1)
+            break
+        turns = sorted(await store.load_turns(record.id), key=lambda turn: turn.turn)
+        if not record.finished or any(turn.feedback is None for turn in turns):
+            raise JobRejected(f"interview {record.id} is not ready for its report")
+        bank = question_bank()
+        provider = job_provider()
+        written = await provider.report(
+            record.setup,
+            [
+                (turn.turn, bank.question(turn.question_id), turn.answer, turn.feedback)
+                for turn in turns
+                if turn.feedback
+            ],
+        )
+        try:
+            await store.save_report(current, record.model_copy(update={"report_done": True}), written)
+        except (store.StaleWrite, store.AlreadyExists):
+            continue
+        await usage.count(reports_written=1, **{f"provider_calls_{provider.name}": 1})
+        break
+    await signals.announce(job.interview_id, "report")

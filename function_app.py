@@ -1,0 +1,9 @@
+"""The Functions app: it only registers the blueprints of handlers/."""
+
+import azure.functions as func
+
+from handlers import interview_api, ops, queue_dispatch, timers
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+for blueprint in (interview_api.bp, queue_dispatch.bp, timers.bp, ops.bp):
+    app.register_functions(blueprint)

@@ -1,0 +1,19 @@
+"""The queue trigger: one jobs-queue message in, one worker call."""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from core.jobs import JOBS_QUEUE
+from core.worker import handle_message
+
+bp = func.Blueprint()
+log = logging.getLogger(__name__)
+
+
+@bp.queue_trigger(arg_name="msg", queue_name=JOBS_QUEUE, connection="AzureWebJobsStorage")
+async def dispatch_job(msg: func.QueueMessage) -> None:
+    log.info("job %s (delivery %s)", msg.id, msg.dequeue_count)
+    await handle_message(msg.get_body())
