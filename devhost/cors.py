@@ -1,0 +1,66 @@
+"""CORS for the HTTP server, configured like Core Tools by local.settings.json Host.CORS."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import hdrs, web
+
+_PREFLIGHT_MAX_AGE_SECONDS = "86400"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class CorsPolicy:
+    """Origins allowed to call the host from a browser; "*" allows any origin."""
+
+    allowed_origins: frozenset[str]
+    allow_credentials: bool = False
+
+    @classmethod
+    def parse(cls, origins: str, allow_credentials: bool = False) -> "CorsPolicy":
+        """Parse Host.CORS: comma-separated origins, or "*"."""
+        return cls(
+            frozenset(origin.strip().rstrip("/") for origin in origins.split(",") if origin.strip()),
+            allow_credentials,
+        )
+
+    def allows(self, origin: str) -> bool:
+        return "*" in self.allowed_origins or origin.rstrip("/") in self.allowed_origins
+
+    def response_headers(self, origin: str) -> dict[str, str]:
+        # A credentialed response may not use the wildcard, so the origin is echoed.
+        any_origin = "*" in self.allowed_origins and not self.allow_credentials
+        headers = {hdrs.ACCESS_CONTROL_ALLOW_ORIGIN: "*" if any_origin else origin}
+        if not any_origin:
+            headers[hdrs.VARY] = hdrs.ORIGIN
+        if self.allow_credentials:
+            headers[hdrs.ACCESS_CONTROL_ALLOW_CREDENTIALS] = "true"
+        return headers
+
+    def middleware(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+        """aiohttp middleware answering preflights and decorating responses for allowed origins."""
+
+        @web.middleware
+        async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+            origin = request.headers.get(hdrs.ORIGIN)
+            if origin is None or not self.allows(origin):
+                return await handler(request)
+            requested_method = request.headers.get(hdrs.ACCESS_CONTROL_REQUEST_METHOD)
+            if request.method == hdrs.METH_OPTIONS and requested_method:
+                preflight = web.Response(status=204, headers=self.response_headers(origin))
+                preflight.headers[hdrs.ACCESS_CONTROL_ALLOW_METHODS] = requested_method
+                requested_headers = request.headers.get(hdrs.ACCESS_CONTROL_REQUEST_HEADERS)
+                if requested_headers:
+                    preflight.headers[hdrs.ACCESS_CONTROL_ALLOW_HEADERS] = requested_headers
+                preflight.headers[hdrs.ACCESS_CONTROL_MAX_AGE] = _PREFLIGHT_MAX_AGE_SECONDS
+                return preflight
+            try:
+                response = await handler(request)
+            except web.HTTPException as error:
+                error.headers.update(self.response_headers(origin))
+                raise
+            response.headers.update(self.response_headers(origin))
+            return response
+
+        return cors_middleware
