@@ -25,6 +25,8 @@ class Connections:
 
     def redis(self) -> Redis:
         if self._redis is None:
+            if not get_settings().redis_url:
+                raise RuntimeError("the setting REDIS_URL is required")
             self._redis = Redis.from_url(get_settings().redis_url, socket_timeout=5, socket_connect_timeout=5)
         return self._redis
 

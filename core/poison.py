@@ -8,7 +8,9 @@ import asyncio
 import base64
 import binascii
 import json
+import os
 import sys
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -71,6 +73,16 @@ async def replay_poison() -> Replayed:
             replayed += 1
 
 
+def _load_local_settings() -> None:
+    """As the Functions host does: local.settings.json (or its example) fills what the environment lacks."""
+    for name in ("local.settings.json", "local.settings.json.example"):
+        path = Path(name)
+        if path.exists():
+            for key, value in json.loads(path.read_text("utf-8")).get("Values", {}).items():
+                os.environ.setdefault(key, value)
+            return
+
+
 async def _main(command: str) -> None:
     try:
         if command == "list":
@@ -84,4 +96,5 @@ async def _main(command: str) -> None:
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in ("list", "replay"):
         sys.exit("usage: python -m core.poison list|replay")
+    _load_local_settings()
     asyncio.run(_main(sys.argv[1]))

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 class Settings(BaseModel):
     storage_connection: str = Field(description="AzureWebJobsStorage: queues and the durable tables.")
     redis_url: str = Field(description="REDIS_URL: cache, coordination and counters; never the record.")
+    # Checked where Redis is first used, so tools that only touch storage (the poison CLI) run without it.
     public_api_base: str = Field(description="PUBLIC_API_BASE: how clients reach the API, for poll URLs.")
     interviews_table: str
     usage_table: str
@@ -31,7 +32,7 @@ def _env(name: str, default: str | None = None) -> str:
 def get_settings() -> Settings:
     return Settings(
         storage_connection=_env("AzureWebJobsStorage"),
-        redis_url=_env("REDIS_URL"),
+        redis_url=_env("REDIS_URL", ""),
         public_api_base=_env("PUBLIC_API_BASE", "/api").rstrip("/"),
         interviews_table=_env("INTERVIEWS_TABLE", "interviews"),
         usage_table=_env("USAGE_TABLE", "usage"),

@@ -1,0 +1,39 @@
+# Everything a fresh clone needs: `make run` starts the app locally, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PY_READY := $(VENV)/.installed
+NODE_READY := node_modules/.installed
+
+.PHONY: setup run test lint poison-list poison-replay clean
+
+setup: $(PY_READY) $(NODE_READY)
+
+$(PY_READY): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(NODE_READY): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Embedded Redis (unless REDIS_URL is set), Azurite, and the Functions app on http://localhost:7071/api.
+run: setup
+	$(PY) -m devhost --with-services
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+# Ops: the poison queue of the jobs queue, against the storage in local.settings.json.
+poison-list: setup
+	$(PY) -m core.poison list
+
+poison-replay: setup
+	$(PY) -m core.poison replay
+
+clean:
+	rm -rf $(VENV) node_modules .devdata .pytest_cache
