@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_READY := $(VENV)/.installed
 NODE_READY := node_modules/.installed
 
-.PHONY: setup run test lint poison-list poison-replay clean
+.PHONY: setup run test bench lint poison-list poison-replay clean
 
 setup: $(PY_READY) $(NODE_READY)
 
@@ -24,6 +24,10 @@ run: setup
 
 test: setup
 	$(PY) -m pytest
+
+# Turn latency and provider calls per interview; options: make bench BENCH_ARGS="--interviews 100".
+bench: setup
+	$(PY) bench/latency.py $(BENCH_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .
