@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -38,7 +37,9 @@ async def _timed_turn(candidate: Candidate, turn: int, text: str) -> tuple[float
     return time.perf_counter() - started, result["source"]
 
 
-async def _interview(http: aiohttp.ClientSession, index: int, questions: int, samples: dict[str, list[float]]) -> None:
+async def _interview(
+    http: aiohttp.ClientSession, index: int, questions: int, samples: dict[str, list[float]]
+) -> None:
     started = time.perf_counter()
     candidate = await start_interview(http, questions=questions)
     samples["create"].append(time.perf_counter() - started)
@@ -59,7 +60,13 @@ async def _counters(http: aiohttp.ClientSession) -> dict[str, int]:
 
 
 async def run(base_url: str, interviews: int, concurrency: int, questions: int) -> None:
-    samples: dict[str, list[float]] = {"create": [], "template": [], "cache": [], "provider": [], "report": []}
+    samples: dict[str, list[float]] = {
+        "create": [],
+        "template": [],
+        "cache": [],
+        "provider": [],
+        "report": [],
+    }
     async with aiohttp.ClientSession(base_url=base_url) as http:
         before = await _counters(http)
         gate = asyncio.Semaphore(concurrency)
@@ -79,8 +86,14 @@ async def run(base_url: str, interviews: int, concurrency: int, questions: int) 
         if values:
             print(f"  {name:9s} {_percentiles(values)}")
     local = spent.get("provider_calls_local", 0)
-    remote = sum(value for name, value in spent.items() if name.startswith("provider_calls_") and name != "provider_calls_local")
-    print(f"  provider calls per interview: remote {remote / interviews:.2f}, built-in local {local / interviews:.2f}")
+    remote = sum(
+        value
+        for name, value in spent.items()
+        if name.startswith("provider_calls_") and name != "provider_calls_local"
+    )
+    print(
+        f"  provider calls per interview: remote {remote / interviews:.2f}, built-in local {local / interviews:.2f}"
+    )
     print(f"  counters: {dict(sorted(spent.items()))}")
 
 
@@ -98,7 +111,11 @@ def main() -> None:
                 started.append(start_redis(Path(workdir) / "redis"))
                 redis_url = started[-1].url
             started.append(start_azurite(Path(workdir) / "azurite", in_memory=True))
-            env = {"REDIS_URL": redis_url, "AzureWebJobsStorage": started[-1].url, "DEVHOST_MASTER_KEY": MASTER_KEY}
+            env = {
+                "REDIS_URL": redis_url,
+                "AzureWebJobsStorage": started[-1].url,
+                "DEVHOST_MASTER_KEY": MASTER_KEY,
+            }
             started.append(start_devhost(ROOT, env))
             asyncio.run(run(started[-1].url, args.interviews, args.concurrency, args.questions))
         finally:
