@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import aiohttp
 from azure.core.exceptions import ResourceExistsError
 from azure.data.tables.aio import TableClient
 from azure.storage.queue import BinaryBase64DecodePolicy, BinaryBase64EncodePolicy
@@ -19,6 +20,7 @@ class Connections:
 
     def __init__(self) -> None:
         self._redis: Redis | None = None
+        self._http: aiohttp.ClientSession | None = None
         self._queues: dict[tuple[str, bool], QueueClient] = {}
         self._tables: dict[str, TableClient] = {}
         self._lock = asyncio.Lock()
@@ -29,6 +31,12 @@ class Connections:
                 raise RuntimeError("the setting REDIS_URL is required")
             self._redis = Redis.from_url(get_settings().redis_url, socket_timeout=5, socket_connect_timeout=5)
         return self._redis
+
+    def http(self) -> aiohttp.ClientSession:
+        """The one HTTP session for provider calls; each call sets its own timeout."""
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300))
+        return self._http
 
     async def queue(self, name: str, *, raw: bool = False) -> QueueClient:
         """A client for one queue; `raw` sends and returns message text as stored, with no codec."""
@@ -75,6 +83,9 @@ class Connections:
             await client.close()
         if self._redis is not None:
             await self._redis.aclose()
+        if self._http is not None:
+            await self._http.close()
+        self._http = None
         self._queues.clear()
         self._tables.clear()
         self._redis = None

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -105,6 +106,7 @@ def _check_turn_order(record: InterviewRecord, turn: int) -> None:
 
 
 async def answer(interview_id: str, token: str, body: AnswerIn) -> TurnResult | TurnPending:
+    started = time.perf_counter()
     while True:
         current = await _authorised(interview_id, token)
         record = current.record
@@ -130,10 +132,12 @@ async def answer(interview_id: str, token: str, body: AnswerIn) -> TurnResult | 
             continue  # another request changed the interview first; its turn order decides this one
         break
     if source is not None:
-        await usage.count(turns_answered=1, **{f"{source}_answers": 1})
+        saved = {"template_answers": 1} if source == "template" else {"cache_lookups": 1, "cache_hits": 1}
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        await usage.count(latency=("answered", elapsed_ms), turns_answered=1, **saved)
         await after_feedback(updated, turn.turn)
         return _result(updated, turn)
-    await usage.count(turns_answered=1, jobs_queued=1)
+    await usage.count(turns_answered=1, cache_lookups=1, jobs_queued=1)
     try:
         await enqueue_once(EvaluateJob(interview_id=interview_id, turn=turn.turn))
     except Exception:  # the answer is stored; polling queues the job again after REQUEUE_AFTER_SECONDS

@@ -6,6 +6,7 @@ result is already stored only repeats the harmless follow-ups (signal, report qu
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from core import signals, store, usage
 from core.cache import cache_evaluation, cached_evaluation, evaluation_key
@@ -60,6 +61,8 @@ async def evaluate(job: EvaluateJob) -> None:
             )
         except store.StaleWrite:
             continue  # the interview moved on (another turn landed); decide again on fresh data
+        waited_ms = (datetime.now(UTC) - turn.answered_at).total_seconds() * 1000
+        await usage.count(latency=("queued", waited_ms))
         await after_feedback(updated, job.turn)
         return
 
@@ -69,12 +72,11 @@ async def _evaluation_for(turn: TurnRecord) -> tuple[Evaluation, FeedbackSource]
     key = evaluation_key(question.id, turn.answer)
     cached = await cached_evaluation(key)
     if cached is not None:
-        await usage.count(cache_hits=1)
+        await usage.count(cache_lookups=1, cache_hits=1)
         return cached, "cache"
-    provider = job_provider()
-    evaluation = await provider.evaluate(question, turn.answer)
+    await usage.count(cache_lookups=1)
+    evaluation = await job_provider().evaluate(question, turn.answer)
     await cache_evaluation(key, evaluation)
-    await usage.count(**{f"provider_calls_{provider.name}": 1})
     return evaluation, "provider"
 
 
@@ -89,8 +91,7 @@ async def report(job: ReportJob) -> None:
         if not record.finished or any(turn.feedback is None for turn in turns):
             raise JobRejected(f"interview {record.id} is not ready for its report")
         bank = question_bank()
-        provider = job_provider()
-        written = await provider.report(
+        written = await job_provider().report(
             record.setup,
             [
                 (turn.turn, bank.question(turn.question_id), turn.answer, turn.feedback)
@@ -102,6 +103,6 @@ async def report(job: ReportJob) -> None:
             await store.save_report(current, record.model_copy(update={"report_done": True}), written)
         except (store.StaleWrite, store.AlreadyExists):
             continue
-        await usage.count(reports_written=1, **{f"provider_calls_{provider.name}": 1})
+        await usage.count(reports_written=1)
         break
     await signals.announce(job.interview_id, "report")

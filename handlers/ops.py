@@ -1,4 +1,4 @@
-"""Admin-key HTTP triggers for operators: the poison queue and the usage counters."""
+"""Admin-key HTTP triggers for operators: the poison queue, usage counters, the day's summary, providers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import azure.functions as func
 
 from core import poison, usage
 from core.errors import ApiError
+from core.ops_summary import summary
+from core.provider_status import provider_status
 from handlers.http_io import json_endpoint, json_response
 
 bp = func.Blueprint()
@@ -25,12 +27,28 @@ async def replay_poison(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(await poison.replay_poison())
 
 
+def _day(req: func.HttpRequest) -> date:
+    raw = req.params.get("date")
+    try:
+        return date.fromisoformat(raw) if raw else usage.today()
+    except ValueError as error:
+        raise ApiError(400, "invalid_date", f"date must be YYYY-MM-DD, not {raw!r}") from error
+
+
 @bp.route(route="ops/usage", methods=["GET"], auth_level=func.AuthLevel.ADMIN)
 @json_endpoint
 async def get_usage(req: func.HttpRequest) -> func.HttpResponse:
-    raw = req.params.get("date")
-    try:
-        day = date.fromisoformat(raw) if raw else usage.today()
-    except ValueError as error:
-        raise ApiError(400, "invalid_date", f"date must be YYYY-MM-DD, not {raw!r}") from error
+    day = _day(req)
     return json_response({"date": day.isoformat(), "counters": await usage.totals(day)})
+
+
+@bp.route(route="ops/summary", methods=["GET"], auth_level=func.AuthLevel.ADMIN)
+@json_endpoint
+async def get_summary(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(await summary(_day(req)))
+
+
+@bp.route(route="ops/providers", methods=["GET"], auth_level=func.AuthLevel.ADMIN)
+@json_endpoint
+async def get_providers(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response({"providers": [status.model_dump() for status in await provider_status()]})

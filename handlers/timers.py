@@ -1,4 +1,4 @@
-"""Timer triggers: the daily roll-over of the usage counters into the durable usage table."""
+"""Timer triggers: the daily roll-overs of the usage counters and of the providers' quotas."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import timedelta
 import azure.functions as func
 
 from core import usage
+from core.provider_status import roll_over
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
@@ -19,3 +20,11 @@ async def record_daily_usage(timer: func.TimerRequest) -> None:
     day = usage.today() - timedelta(days=1)
     counters = await usage.record_day(day)
     log.info("usage of %s recorded: %s", day, counters)
+
+
+# Hourly: providers reset at their own midnights (Gemini: Pacific, most others: UTC), DST included.
+@bp.timer_trigger(arg_name="timer", schedule="0 1 * * * *", run_on_startup=True)
+async def roll_over_provider_quotas(timer: func.TimerRequest) -> None:
+    recorded = await roll_over()
+    if recorded:
+        log.info("provider days recorded: %s", recorded)

@@ -11,6 +11,12 @@ FUNCTION_KEY = "test-function-key"
 
 
 @dataclass
+class Services:
+    redis_url: str
+    storage: str
+
+
+@dataclass
 class Stack:
     base_url: str
     redis_url: str

@@ -10,34 +10,35 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import pytest
 
-from devhost.stack import Service, start_azurite, start_devhost, start_redis
-from tests.app_stack import FUNCTION_KEY, MASTER_KEY, ROOT, Stack
+from devhost.stack import start_azurite, start_devhost, start_redis
+from tests.app_stack import FUNCTION_KEY, MASTER_KEY, ROOT, Services, Stack
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    workdir = tmp_path_factory.mktemp("stack")
-    started: list[Service] = []
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    workdir = tmp_path_factory.mktemp("services")
+    redis = None if os.environ.get("REDIS_URL") else start_redis(workdir / "redis")
     try:
-        redis_url = os.environ.get("REDIS_URL")
-        if not redis_url:
-            started.append(start_redis(workdir / "redis"))
-            redis_url = started[-1].url
-        started.append(start_azurite(workdir / "azurite", in_memory=True))
-        storage = started[-1].url
-        env = {
-            "REDIS_URL": redis_url,
-            "AzureWebJobsStorage": storage,
-            "DEVHOST_MASTER_KEY": MASTER_KEY,
-            "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
-        }
-        # The test process reads and writes the same Redis and storage through core's own clients.
-        os.environ.update(env)
-        started.append(start_devhost(ROOT, env))
-        yield Stack(base_url=started[-1].url, redis_url=redis_url, storage=storage)
+        with start_azurite(workdir / "azurite", in_memory=True) as azurite:
+            found = Services(redis_url=os.environ.get("REDIS_URL") or redis.url, storage=azurite.url)
+            # The test process reads and writes the same Redis and storage through core's own clients.
+            os.environ.update({"REDIS_URL": found.redis_url, "AzureWebJobsStorage": found.storage})
+            yield found
     finally:
-        for service in reversed(started):
-            service.stop()
+        if redis is not None:
+            redis.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(services: Services) -> Iterator[Stack]:
+    env = {
+        "REDIS_URL": services.redis_url,
+        "AzureWebJobsStorage": services.storage,
+        "DEVHOST_MASTER_KEY": MASTER_KEY,
+        "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
+    }
+    with start_devhost(ROOT, env) as host:
+        yield Stack(base_url=host.url, redis_url=services.redis_url, storage=services.storage)
 
 
 @pytest.fixture(scope="session")
