@@ -5,7 +5,9 @@ PY := $(VENV)/bin/python
 PY_READY := $(VENV)/.installed
 NODE_READY := node_modules/.installed
 
-.PHONY: setup run test bench lint poison-list poison-replay clean
+.PHONY: setup chromium run test bench lint poison-list poison-replay clean
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
 
 setup: $(PY_READY) $(NODE_READY)
 
@@ -22,7 +24,14 @@ $(NODE_READY): package.json package-lock.json
 run: setup
 	$(PY) -m devhost --with-services
 
-test: setup
+# The browser tests (tests/browser) drive Debian's Chromium; installed once, as root, when missing.
+chromium:
+	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "The browser tests need Chromium: sudo apt-get install -y chromium (or set CHROMIUM_PATH)"; exit 1; fi; \
+	fi
+
+test: setup chromium
 	$(PY) -m pytest
 
 # Turn latency and provider calls per interview; options: make bench BENCH_ARGS="--interviews 100".

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import TypeVar
 
 import aiohttp
 from pydantic import BaseModel, ValidationError
 
 from core import usage
-from core.adapters import ADAPTERS
-from core.llm import ChatReply, ChatRequest, FailureKind, ProviderFailure
+from core.adapters import ADAPTERS, Adapter
+from core.llm import ChatRequest, FailureKind, ProviderFailure
 from core.prompts import json_object
 from core.provider_config import Slot
 from core.quota import Quota
 
 Reply = TypeVar("Reply", bound=BaseModel)
-Adapter = Callable[[aiohttp.ClientSession, Slot, ChatRequest], Awaitable[ChatReply]]
+
 log = logging.getLogger(__name__)
 
 # Failures that say something about the provider, not just one key: its other keys are skipped too.

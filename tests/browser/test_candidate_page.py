@@ -1,0 +1,265 @@
+"""The candidate's page in a real browser: a whole interview, resuming after a reload, errors in words."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+
+from playwright.async_api import Page, Route, expect
+
+from tests.app_stack import Stack
+from tests.interview_client import unique_answer
+
+Screenshot = Callable[[str], Awaitable[None]]
+SESSION_KEY = "mock-interview:session"
+CRITERIA = ["Relevance", "Structure", "Specificity", "Impact", "Clarity"]
+
+
+async def start_interview(page: Page, name: str = "Ada") -> None:
+    await page.goto("/")
+    await expect(page.get_by_role("heading", name="Practise a job interview")).to_be_visible()
+    await page.get_by_label("Role").select_option(label="Backend engineer")
+    await page.get_by_label("Mid-level").check()
+    await page.get_by_label("Mixed").check()
+    await page.get_by_label("Number of questions").fill("3")
+    await page.get_by_label("Your name").fill(name)
+    await page.get_by_role("button", name="Start the interview").click()
+    await expect(page.locator("#question-number")).to_have_text("Question 1 of 3")
+
+
+async def answer(page: Page, text: str, expected_status: int) -> None:
+    """Type an answer and submit it from the keyboard, checking how the API took it (200 or 202)."""
+    await page.get_by_label("Your answer").fill(text)
+    async with page.expect_response(
+        lambda response: response.url.endswith("/turns") and response.request.method == "POST"
+    ) as posted:
+        await page.get_by_label("Your answer").press("Control+Enter")
+    assert (await posted.value).status == expected_status
+
+
+async def expect_feedback(page: Page, turn: int) -> None:
+    feedback = page.locator("#feedback")
+    await expect(feedback.get_by_role("heading", name=f"Feedback on question {turn}")).to_be_visible()
+    await expect(feedback.locator(".criterion-name")).to_have_text(CRITERIA)
+    await expect(feedback.locator(".criterion-score")).to_have_count(5)
+    await expect(feedback.locator(".criterion-score").first).to_have_text(re.compile(r"^[1-5] / 5$"))
+    await expect(feedback.locator(".reason").first).not_to_be_empty()
+    await expect(feedback.locator(".overall-score")).to_have_text(re.compile(r"^[1-5]\.\d$"))
+    await expect(feedback.locator(".improvement")).not_to_be_empty()
+    await expect(feedback.get_by_role("heading", name="Key points you covered")).to_be_visible()
+    await expect(feedback.get_by_role("heading", name="Key points you missed")).to_be_visible()
+
+
+async def stored_session(page: Page) -> dict:
+    return json.loads(await page.evaluate(f"localStorage.getItem('{SESSION_KEY}')") or "null")
+
+
+async def test_a_whole_interview_up_to_the_report(page: Page, screenshot: Screenshot) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    await start_interview(page)
+    await expect(page.locator("#greeting")).to_contain_text("Ada")
+    await expect(page.locator("#question-text")).not_to_be_empty()
+    await expect(page.get_by_label("Your answer")).to_be_focused()
+    await expect(page.get_by_role("button", name="Submit answer")).to_be_disabled()
+    await expect(page.locator("#answer-counter")).to_have_text("0 characters · 0 of 8,192 bytes")
+
+    # 1: a real answer is queued (202); the page long-polls and shows the feedback when it is ready.
+    # Its polls are held back a little, so the progress indicator is on screen long enough to check.
+    polls: list[str] = []
+
+    async def slow_poll(route: Route) -> None:
+        polls.append(route.request.url)
+        await asyncio.sleep(0.5)
+        await route.continue_()
+
+    await page.route("**/api/interviews/*/turns/*", slow_poll)
+    text = unique_answer(f"browser-{uuid.uuid4().hex}-1")
+    await answer(page, text, expected_status=202)
+    await expect(page.locator("#progress")).to_contain_text("Scoring your answer")
+    await expect_feedback(page, 1)
+    await page.unroute("**/api/interviews/*/turns/*")
+    assert polls and all(re.search(r"/api/interviews/\w+/turns/1\?wait=20$", url) for url in polls), polls
+    assert len(polls) <= 3, f"not a long-poll: {polls}"
+    await expect(page.locator("#given-answer-text")).to_have_text(text)
+    await expect(page.locator("#feedback .evidence li").first).to_be_visible()
+    await expect(page.locator("#feedback .scored-by")).to_contain_text("Scored by the built-in evaluator")
+    await expect(page.locator("#progress")).to_be_hidden()
+    await expect(page.locator("#transition")).not_to_be_empty()
+    await screenshot("feedback")
+
+    await page.get_by_role("button", name="Next question").click()
+    await expect(page.locator("#question-number")).to_have_text("Question 2 of 3")
+    await expect(page.locator("#feedback")).to_be_hidden()
+    await expect(page.get_by_label("Your answer")).to_have_value("")
+
+    # 2: "I don't know" is answered by the templates at once (200).
+    await answer(page, "I don't know", expected_status=200)
+    await expect_feedback(page, 2)
+    await expect(page.locator("#feedback .scored-by")).to_contain_text("Scored by a template")
+    await expect(page.locator("#feedback .missed li").first).to_be_visible()
+    await page.get_by_role("button", name="Next question").click()
+    await expect(page.locator("#question-number")).to_have_text("Question 3 of 3")
+
+    # 3: the last answer, then the closing line and the report.
+    await answer(page, unique_answer(f"browser-{uuid.uuid4().hex}-3"), expected_status=202)
+    await expect_feedback(page, 3)
+    await expect(page.get_by_role("button", name="Next question")).to_be_hidden()
+    await expect(page.locator("#closing")).to_contain_text("report")
+
+    report = page.locator("#report")
+    await expect(report.get_by_role("heading", name="Your report")).to_be_visible()
+    await expect(report.locator(".overall-score")).to_have_text(re.compile(r"^\d\.\d$"))
+    await expect(report.locator(".criteria-bars .criterion-name")).to_have_text(CRITERIA)
+    await expect(report.get_by_role("heading", name="Strengths")).to_be_visible()
+    await expect(report.get_by_role("heading", name="What to work on")).to_be_visible()
+    await expect(report.locator(".answer-summary")).to_have_count(3)
+    await expect(report.locator(".answer-summary").nth(1)).to_contain_text("Scored by a template")
+    await expect(report.locator(".scored-locally")).to_contain_text("questions 1 and 3")
+    await expect(page).to_have_title(re.compile("report"))
+    report_polls = [url for url in requested if "/report" in url]
+    assert report_polls and all(url.endswith("/report?wait=20") for url in report_polls), report_polls
+
+    # Printing: the button opens the print dialog, and the print stylesheet keeps only the report.
+    await page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    await report.get_by_role("button", name="Print / save as PDF").click()
+    assert await page.evaluate("window.printed") == 1
+    await page.emulate_media(media="print")
+    await expect(report.get_by_role("button", name="Print / save as PDF")).to_be_hidden()
+    await expect(page.locator("#interview")).to_be_hidden()
+    await expect(report.locator(".answer-summary").first).to_be_visible()
+    await page.emulate_media(media="screen")
+    await screenshot("report")
+
+
+async def test_a_reload_resumes_where_the_candidate_was(page: Page, screenshot: Screenshot) -> None:
+    await start_interview(page, name="Grace")
+    saved = await stored_session(page)
+    assert saved["id"] and saved["token"]
+    assert saved["token"] not in page.url and saved["id"] not in page.url
+
+    # Feedback on screen survives a reload, with its way on.
+    await answer(page, "I don't know", expected_status=200)
+    await expect_feedback(page, 1)
+    await page.reload()
+    await expect_feedback(page, 1)
+    await expect(page.locator("#greeting")).to_contain_text("Grace")
+    await expect(page.locator("#question-number")).to_have_text("Question 1 of 3")
+    await expect(page.locator("#given-answer-text")).to_have_text("I don't know")
+    await page.get_by_role("button", name="Next question").click()
+
+    # The question being answered survives a reload, with the unsent draft.
+    await expect(page.locator("#question-number")).to_have_text("Question 2 of 3")
+    question_two = await page.locator("#question-text").text_content()
+    await page.get_by_label("Your answer").press_sequentially("A half-written")
+    await page.reload()
+    await expect(page.locator("#question-number")).to_have_text("Question 2 of 3")
+    await expect(page.locator("#question-text")).to_have_text(question_two)
+    await expect(page.get_by_label("Your answer")).to_have_value("A half-written")
+
+    # A reload while the answer is being scored picks the wait up again.
+    await answer(page, unique_answer(f"resume-{saved['id']}-2"), expected_status=202)
+    await page.reload()
+    await expect_feedback(page, 2)
+    await expect(page.locator("#question-text")).to_have_text(question_two)
+    assert saved["token"] not in page.url
+    await screenshot("resumed")
+
+    # Starting over asks first, then forgets the interview.
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await page.get_by_role("button", name="Start over").click()
+    await expect(page.get_by_role("heading", name="Practise a job interview")).to_be_visible()
+    assert await stored_session(page) is None
+
+
+async def test_problems_are_explained_in_words(page: Page, screenshot: Screenshot) -> None:
+    await start_interview(page)
+    answer_box = page.get_by_label("Your answer")
+    submit = page.get_by_role("button", name="Submit answer")
+
+    # Over the 8 KB limit: counted in UTF-8 bytes ("é" is two), shown in red, and not sendable.
+    await answer_box.fill("é" * 4097)
+    counter = page.locator("#answer-counter")
+    await expect(counter).to_have_text(
+        re.compile(r"4,097 characters · 8,194 of 8,192 bytes — 2 bytes over the limit")
+    )
+    await expect(counter).to_have_class(re.compile(r"\bover\b"))
+    assert await counter.evaluate("node => getComputedStyle(node).color") == "rgb(179, 38, 30)"
+    await expect(answer_box).to_have_attribute("aria-invalid", "true")
+    await expect(submit).to_be_disabled()
+    await answer_box.press("Control+Enter")
+    await expect(page.locator("#given-answer")).to_be_hidden()
+    await screenshot("over-limit")
+
+    # The service unreachable: said so, and "Try again" sends the answer once it is back.
+    await page.route("**/api/interviews/*/turns", lambda route: route.abort("internetdisconnected"))
+    await answer_box.fill("I don't know")
+    await submit.click()
+    alert = page.get_by_role("alert")
+    await expect(alert).to_contain_text("couldn't reach the interview service")
+    await page.unroute("**/api/interviews/*/turns")
+    await alert.get_by_role("button", name="Try again").click()
+    await expect_feedback(page, 1)
+    await expect(alert).to_be_hidden()
+
+    # A token that no longer matches the interview: the candidate is offered a new interview.
+    await page.evaluate(
+        """key => {
+            const saved = JSON.parse(localStorage.getItem(key));
+            localStorage.setItem(key, JSON.stringify({...saved, token: saved.token + "x"}));
+        }""",
+        SESSION_KEY,
+    )
+    await page.reload()
+    await expect(alert).to_contain_text("We can't open this interview any more")
+    await expect(alert).not_to_contain_text("wrong_token")
+    await screenshot("lost-interview")
+    await alert.get_by_role("button", name="Start a new interview").click()
+    await expect(page.get_by_role("heading", name="Practise a job interview")).to_be_visible()
+    await expect(page.get_by_label("Role")).to_be_focused()
+    assert await stored_session(page) is None
+    await screenshot("setup")
+
+
+async def test_the_api_can_live_on_another_origin(
+    page: Page, stack: Stack, deployed_headers: dict[str, str]
+) -> None:
+    """On the Static Web Apps Free plan the page calls the Function App directly: an absolute API base set
+    by a meta tag, and poll URLs ("/api/...") resolved against the API's origin, not the page's."""
+    api_origin = "https://api.example.net"
+    calls: list[str] = []
+
+    async def page_pointing_at_the_api(route: Route) -> None:
+        response = await route.fetch()
+        meta = f'<meta name="mock-interview-api" content="{api_origin}/api/">'
+        body = (await response.text()).replace("<head>", f"<head>\n  {meta}", 1)
+        await route.fulfill(response=response, body=body, headers={**response.headers, **deployed_headers})
+
+    async def function_app(route: Route) -> None:
+        # Played by the devhost, behind a cross-origin response as the Function App's CORS would give it.
+        request = route.request
+        calls.append(f"{request.method} {request.url}")
+        cors = {
+            "access-control-allow-origin": "*",
+            "access-control-allow-headers": "authorization, content-type",
+            "access-control-allow-methods": "GET, POST",
+        }
+        if request.method == "OPTIONS":
+            await route.fulfill(status=204, headers=cors)
+            return
+        response = await route.fetch(url=stack.base_url + request.url.removeprefix(api_origin))
+        await route.fulfill(response=response, headers={**response.headers, **cors})
+
+    await page.route(stack.base_url + "/", page_pointing_at_the_api)
+    await page.route(f"{api_origin}/**", function_app)
+    await start_interview(page)
+    await answer(page, unique_answer(f"origin-{uuid.uuid4().hex}"), expected_status=202)
+    await expect_feedback(page, 1)
+
+    api_calls = [call for call in calls if not call.startswith("OPTIONS")]
+    assert api_calls[0] == f"POST {api_origin}/api/interviews"
+    assert api_calls[1].startswith(f"POST {api_origin}/api/interviews/")
+    assert re.fullmatch(rf"GET {api_origin}/api/interviews/\w+/turns/1\?wait=20", api_calls[2]), api_calls

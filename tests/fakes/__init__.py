@@ -1,0 +1,1 @@
+"""In-process stand-ins for the services the app calls out to."""

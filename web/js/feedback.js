@@ -1,0 +1,187 @@
+// How feedback on one answer, and the final report, are laid out. Pure rendering: data in, nodes out.
+import { el, formatScore, fractionBar } from "./dom.js";
+
+const CRITERIA = [
+  ["relevance", "Relevance"],
+  ["structure", "Structure"],
+  ["specificity", "Specificity"],
+  ["impact", "Impact"],
+  ["clarity", "Clarity"],
+];
+
+const SOURCES = {
+  template: "answered from a template, straight away",
+  cache: "the same answer was scored before, so its score was reused",
+  provider: "scored after a short wait in the queue",
+};
+
+/** Who scored an answer, in words: "local" is the built-in evaluator, anything else a named model provider. */
+function scorerName(scoredBy) {
+  if (scoredBy === "local") return "the built-in evaluator";
+  if (scoredBy === "template") return "a template";
+  return scoredBy;
+}
+
+function scorePips(score) {
+  // Five marks, filled up to the score: readable at a glance; the number next to it is what is read out.
+  return el(
+    "span",
+    { class: "pips", "aria-hidden": "true" },
+    [1, 2, 3, 4, 5].map((step) => el("span", { class: step <= score ? "pip filled" : "pip" })),
+  );
+}
+
+function overall(score, label) {
+  return el(
+    "p",
+    { class: "overall" },
+    el("span", { class: "overall-score" }, formatScore(score)),
+    el("span", { class: "overall-label" }, ` / 5 ${label}`),
+  );
+}
+
+function listOrNone(items, noneText, attributes = {}) {
+  return items.length
+    ? el(
+        "ul",
+        attributes,
+        items.map((item) => el("li", {}, item)),
+      )
+    : el("p", { class: "muted" }, noneText);
+}
+
+/**
+ * Feedback on one answer, from a TurnResult: the overall score, each criterion with its reason,
+ * the quotes it rests on, one improvement, the key points covered and missed, and who scored it.
+ */
+export function renderFeedback(result) {
+  const feedback = result.feedback;
+  return [
+    el("h2", { id: "feedback-heading", tabindex: "-1" }, `Feedback on question ${result.turn}`),
+    overall(feedback.overall, "overall"),
+    el(
+      "ul",
+      { class: "criteria" },
+      CRITERIA.map(([key, label]) =>
+        el(
+          "li",
+          { class: "criterion", "data-criterion": key },
+          el(
+            "div",
+            { class: "criterion-head" },
+            el("span", { class: "criterion-name" }, label),
+            scorePips(feedback[key].score),
+            el("span", { class: "criterion-score" }, `${feedback[key].score} / 5`),
+          ),
+          el("p", { class: "reason" }, feedback[key].reason),
+        ),
+      ),
+    ),
+    el("h3", {}, "One thing to improve"),
+    el("p", { class: "improvement" }, feedback.improvement),
+    feedback.evidence.length > 0 && [
+      el("h3", {}, "What the scores rest on"),
+      el(
+        "ul",
+        { class: "evidence" },
+        feedback.evidence.map((quote) => el("li", {}, el("q", {}, quote))),
+      ),
+    ],
+    el(
+      "div",
+      { class: "points" },
+      el(
+        "div",
+        {},
+        el("h3", {}, "Key points you covered"),
+        listOrNone(feedback.covered_points, "None of the expected key points yet.", { class: "covered" }),
+      ),
+      el(
+        "div",
+        {},
+        el("h3", {}, "Key points you missed"),
+        listOrNone(feedback.missed_points, "None — you covered them all.", { class: "missed" }),
+      ),
+    ),
+    el(
+      "p",
+      { class: "scored-by muted" },
+      `Scored by ${scorerName(feedback.scored_by)}`,
+      SOURCES[result.source] ? ` (${SOURCES[result.source]}).` : ".",
+    ),
+  ];
+}
+
+function turnList(turns) {
+  const words = turns.map(String);
+  return words.length < 2 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
+}
+
+/**
+ * The final report: overall and per-criterion scores, strengths, improvements, each answer in brief,
+ * and which answers the built-in evaluator scored.
+ */
+export function renderReport(report) {
+  return [
+    overall(report.overall, "overall"),
+    report.summary && el("p", { class: "summary" }, report.summary),
+    el("h3", {}, "By criterion"),
+    el(
+      "ul",
+      { class: "criteria-bars" },
+      CRITERIA.map(([key, label]) =>
+        el(
+          "li",
+          { "data-criterion": key },
+          el("span", { class: "criterion-name" }, label),
+          fractionBar((report.criteria[key] ?? 0) / 5),
+          el("span", { class: "criterion-score" }, `${formatScore(report.criteria[key] ?? 0)} / 5`),
+        ),
+      ),
+    ),
+    el(
+      "div",
+      { class: "points" },
+      el(
+        "div",
+        {},
+        el("h3", {}, "Strengths"),
+        listOrNone(report.strengths, "None stood out yet.", { class: "strengths" }),
+      ),
+      el(
+        "div",
+        {},
+        el("h3", {}, "What to work on"),
+        listOrNone(report.improvements, "Nothing in particular.", { class: "improvements" }),
+      ),
+    ),
+    el("h3", {}, "Answer by answer"),
+    el(
+      "ol",
+      { class: "answers" },
+      report.answers.map((answer) =>
+        el(
+          "li",
+          { class: "answer-summary" },
+          el(
+            "p",
+            { class: "answer-summary-head" },
+            el("strong", {}, `Question ${answer.turn}`),
+            el("span", { class: "answer-summary-score" }, `${formatScore(answer.overall)} / 5`),
+          ),
+          el("p", { class: "answer-summary-question" }, answer.question),
+          el("p", {}, el("span", { class: "muted" }, "To improve: "), answer.improvement),
+          el("p", { class: "muted small" }, `Scored by ${scorerName(answer.scored_by)}`),
+        ),
+      ),
+    ),
+    el(
+      "p",
+      { class: "scored-locally muted" },
+      report.scored_locally.length
+        ? `Scored locally by the built-in evaluator: question${report.scored_locally.length > 1 ? "s" : ""} ${turnList(report.scored_locally)}.`
+        : "No answer was scored locally: every answer was scored by a model provider or a template.",
+      ` Report written by ${scorerName(report.written_by)}.`,
+    ),
+  ];
+}

@@ -1,0 +1,362 @@
+// The candidate's page: set up an interview, answer question by question, read feedback and the report.
+// The page moves through these views, one at a time:
+//   setup → question (answering) → scoring (waiting for feedback) → feedback → question … → report.
+import { callApi, endpoint, pollUntilReady, serverUrl } from "./api.js";
+import { fill, formatNumber, show } from "./dom.js";
+import { renderFeedback, renderReport } from "./feedback.js";
+import { describeError } from "./messages.js";
+import { clearSession, loadSession, saveSession, updateSession } from "./session.js";
+
+// The API's limit on an answer: 8 KB of UTF-8 (core/models.py MAX_ANSWER_BYTES).
+const MAX_ANSWER_BYTES = 8 * 1024;
+const utf8 = new TextEncoder();
+
+const byId = (id) => document.getElementById(id);
+const ui = {
+  announcer: byId("announcer"),
+  error: byId("error"),
+  errorMessage: byId("error-message"),
+  errorAction: byId("error-action"),
+  loading: byId("loading"),
+  startOver: byId("start-over"),
+  setup: byId("setup"),
+  setupForm: byId("setup-form"),
+  start: byId("start"),
+  interview: byId("interview"),
+  greeting: byId("greeting"),
+  questionNumber: byId("question-number"),
+  questionKind: byId("question-kind"),
+  questionText: byId("question-text"),
+  answerForm: byId("answer-form"),
+  answer: byId("answer"),
+  counter: byId("answer-counter"),
+  submit: byId("submit-answer"),
+  givenAnswer: byId("given-answer"),
+  givenAnswerText: byId("given-answer-text"),
+  progress: byId("progress"),
+  progressText: byId("progress-text"),
+  feedback: byId("feedback"),
+  next: byId("next"),
+  transition: byId("transition"),
+  nextQuestion: byId("next-question"),
+  closing: byId("closing"),
+  report: byId("report"),
+  reportBody: byId("report-body"),
+  printReport: byId("print-report"),
+  newInterview: byId("new-interview"),
+};
+
+const KIND_LABELS = { behavioral: "Behavioral question", technical: "Technical question" };
+
+// The interview on screen: {id, token, total}; null on the setup view.
+let interview = null;
+// The question being answered: {turn, of, text, kind}.
+let question = null;
+// The result whose "Next question" button is showing.
+let shownResult = null;
+let busy = false;
+
+// --- small helpers -----------------------------------------------------------------------------
+
+function announce(text) {
+  // Cleared first so the same words said twice are still read out.
+  ui.announcer.textContent = "";
+  requestAnimationFrame(() => {
+    ui.announcer.textContent = text;
+  });
+}
+
+function showProgress(text) {
+  ui.progressText.textContent = text;
+  show(ui.progress, Boolean(text));
+}
+
+function hideError() {
+  show(ui.error, false);
+}
+
+/**
+ * Run one step of the flow; if it fails, say what went wrong in the candidate's words and offer the
+ * way forward: try the same step again, reload the interview where it really is, or start anew.
+ */
+async function attempt(step) {
+  hideError();
+  try {
+    await step();
+  } catch (error) {
+    showProgress("");
+    show(ui.loading, false);
+    const { message, action } = describeError(error);
+    const actions = {
+      // A step that got past its point of no return (an answer stored) says how to carry on instead.
+      retry: ["Try again", () => attempt(error.retryWith ?? step)],
+      resume: ["Show where the interview is", () => attempt(resume)],
+      new: ["Start a new interview", startOver],
+    };
+    ui.errorMessage.textContent = message;
+    show(ui.errorAction, Boolean(action));
+    if (action) {
+      const [label, handler] = actions[action];
+      ui.errorAction.textContent = label;
+      ui.errorAction.onclick = handler;
+    }
+    show(ui.error, true);
+    ui.error.scrollIntoView({ block: "nearest" });
+    if (action === "new") {
+      // The interview cannot be reached with what this browser holds, so keeping it only brings
+      // the same error back on the next visit.
+      clearSession();
+      interview = null;
+    }
+  }
+}
+
+function setBusy(value) {
+  busy = value;
+  // The answer being sent stays as it was sent.
+  ui.answer.readOnly = value;
+  ui.start.disabled = value;
+  ui.nextQuestion.disabled = value;
+  updateCounter();
+}
+
+// --- views -------------------------------------------------------------------------------------
+
+function showSetup() {
+  interview = question = shownResult = null;
+  show(ui.loading, false);
+  show(ui.interview, false);
+  show(ui.report, false);
+  show(ui.startOver, false);
+  show(ui.setup, true);
+  document.title = "Mock interview";
+}
+
+function enterInterview(id, token, total, greeting) {
+  interview = { id, token, total };
+  ui.greeting.textContent = greeting;
+  show(ui.loading, false);
+  show(ui.setup, false);
+  show(ui.interview, true);
+  show(ui.startOver, true);
+}
+
+/** The question card, with or without its kind (a resumed transcript does not carry it). */
+function showQuestionCard(turn, text, kind) {
+  ui.questionNumber.textContent = `Question ${turn} of ${interview.total}`;
+  ui.questionText.textContent = text;
+  ui.questionKind.textContent = KIND_LABELS[kind] ?? "";
+  show(ui.questionKind, Boolean(KIND_LABELS[kind]));
+  document.title = `Question ${turn} of ${interview.total} · Mock interview`;
+}
+
+/** The answering view of `next`: the question and an empty (or drafted) answer box. */
+function showQuestion(next) {
+  question = next;
+  shownResult = null;
+  showQuestionCard(next.turn, next.text, next.kind);
+  const draft = loadSession()?.draft;
+  ui.answer.value = draft?.turn === next.turn ? draft.text : "";
+  updateSession({ questionShown: next.turn });
+  for (const part of [ui.givenAnswer, ui.feedback, ui.next, ui.closing, ui.report]) show(part, false);
+  showProgress("");
+  show(ui.answerForm, true);
+  updateCounter();
+  ui.answer.focus();
+  announce(`Question ${next.turn} of ${interview.total}. ${next.text}`);
+}
+
+/** The question with the answer as sent, while its feedback is awaited or shown. */
+function showAnswered(turn, questionText, answerText, kind) {
+  showQuestionCard(turn, questionText, kind);
+  ui.givenAnswerText.textContent = answerText;
+  show(ui.answerForm, false);
+  show(ui.givenAnswer, true);
+}
+
+function showScoring() {
+  showProgress("Scoring your answer… this usually takes a few seconds.");
+  announce("Your answer was sent. Scoring it now.");
+}
+
+/** A finished turn: its feedback, then the way on (next question, or the closing and the report). */
+async function showResult(result) {
+  shownResult = result;
+  showProgress("");
+  fill(ui.feedback, renderFeedback(result));
+  show(ui.feedback, true);
+  byId("feedback-heading").focus();
+  announce(`Feedback on question ${result.turn}: ${result.feedback.overall} out of 5 overall.`);
+  if (result.next_question) {
+    ui.transition.textContent = result.transition ?? "";
+    show(ui.next, true);
+    return;
+  }
+  ui.closing.textContent = result.closing ?? "";
+  show(ui.closing, true);
+  await showReport(
+    result.report_url ? serverUrl(result.report_url) : endpoint(`/interviews/${interview.id}/report`),
+  );
+}
+
+async function showReport(reportUrl) {
+  showProgress("Writing your report…");
+  const report = await pollUntilReady(reportUrl, { token: interview.token });
+  showProgress("");
+  fill(ui.reportBody, renderReport(report));
+  show(ui.report, true);
+  document.title = "Your report · Mock interview";
+  announce(`Your report is ready: ${report.overall} out of 5 overall.`);
+  // Only take focus from the candidate if they are not reading the last answer's feedback.
+  if (!ui.feedback.contains(document.activeElement)) byId("report-heading").focus();
+}
+
+// --- the counter ---------------------------------------------------------------------------------
+
+let wasOverLimit = false;
+
+function updateCounter() {
+  const text = ui.answer.value;
+  const bytes = utf8.encode(text).length;
+  const characters = [...text].length;
+  const over = bytes > MAX_ANSWER_BYTES;
+  const limit = formatNumber(MAX_ANSWER_BYTES);
+  ui.counter.textContent =
+    `${formatNumber(characters)} characters · ${formatNumber(bytes)} of ${limit} bytes` +
+    (over ? ` — ${formatNumber(bytes - MAX_ANSWER_BYTES)} bytes over the limit` : "");
+  ui.counter.classList.toggle("over", over);
+  ui.answer.setAttribute("aria-invalid", String(over));
+  ui.submit.disabled = busy || !text.trim() || over;
+  if (over && !wasOverLimit) announce("Your answer is over the 8 KB limit. Shorten it to submit.");
+  wasOverLimit = over;
+}
+
+// --- steps ----------------------------------------------------------------------------------------
+
+async function startInterview() {
+  const form = new FormData(ui.setupForm);
+  const setup = {
+    role: form.get("role"),
+    level: form.get("level"),
+    kind: form.get("kind"),
+    questions: Number(form.get("questions")),
+  };
+  const name = String(form.get("candidate_name") ?? "").trim();
+  if (name) setup.candidate_name = name;
+
+  setBusy(true);
+  try {
+    const { data } = await callApi("POST", endpoint("/interviews"), { body: setup });
+    saveSession({ id: data.id, token: data.token, questionShown: 1 });
+    enterInterview(data.id, data.token, data.question.of, data.greeting);
+    showQuestion(data.question);
+  } finally {
+    setBusy(false);
+  }
+}
+
+async function submitAnswer() {
+  const answer = ui.answer.value;
+  const turn = question.turn;
+  setBusy(true);
+  try {
+    const { status, data } = await callApi("POST", endpoint(`/interviews/${interview.id}/turns`), {
+      token: interview.token,
+      body: { turn, answer },
+    });
+    updateSession({ draft: null });
+    showAnswered(turn, question.text, answer, question.kind);
+    try {
+      if (status === 202) {
+        showScoring();
+        await showResult(await pollUntilReady(serverUrl(data.poll_url), { token: interview.token }));
+      } else {
+        await showResult(data);
+      }
+    } catch (error) {
+      // The answer is stored: trying again means waiting for its feedback, not sending it twice.
+      error.retryWith = resume;
+      throw error;
+    }
+  } finally {
+    setBusy(false);
+  }
+}
+
+/** Pick up the stored interview where it is on the server. */
+async function resume() {
+  const saved = loadSession();
+  if (!saved) {
+    showSetup();
+    return;
+  }
+  show(ui.setup, false);
+  show(ui.loading, true);
+  // Offered from the start, so a candidate is never stuck if the interview cannot be loaded.
+  show(ui.startOver, true);
+  const auth = { token: saved.token };
+  const { data: state } = await callApi("GET", endpoint(`/interviews/${saved.id}`), auth);
+  enterInterview(state.id, saved.token, state.transcript.length, state.greeting);
+
+  const answered = state.transcript.filter((entry) => entry.status !== "unanswered");
+  const last = answered.at(-1);
+  const current = state.current_question;
+  if (!last || (current && (saved.questionShown ?? 0) >= current.turn)) {
+    showQuestion(current);
+    return;
+  }
+  // The last answered question: its feedback (or the wait for it), then the next step as before.
+  showAnswered(last.turn, last.question, last.answer);
+  for (const part of [ui.feedback, ui.next, ui.closing, ui.report]) show(part, false);
+  if (last.status === "pending") showScoring();
+  const turnUrl = endpoint(`/interviews/${state.id}/turns/${last.turn}`);
+  await showResult(await pollUntilReady(turnUrl, auth));
+}
+
+function startOver() {
+  const unfinished = interview !== null && ui.report.hidden;
+  if (unfinished && !window.confirm("Leave this interview and start a new one? You can't come back to it."))
+    return;
+  clearSession();
+  hideError();
+  showSetup();
+  ui.setupForm.reset();
+  byId("role").focus();
+}
+
+// --- wiring --------------------------------------------------------------------------------------
+
+ui.setupForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!ui.setupForm.reportValidity() || busy) return;
+  attempt(startInterview);
+});
+
+ui.answer.addEventListener("input", () => {
+  updateCounter();
+  updateSession({ draft: { turn: question?.turn, text: ui.answer.value } });
+});
+
+ui.answer.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    ui.answerForm.requestSubmit();
+  }
+});
+
+ui.answerForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (ui.submit.disabled) return;
+  attempt(submitAnswer);
+});
+
+ui.nextQuestion.addEventListener("click", () => {
+  hideError();
+  showQuestion(shownResult.next_question);
+});
+
+ui.startOver.addEventListener("click", startOver);
+ui.newInterview.addEventListener("click", startOver);
+ui.printReport.addEventListener("click", () => window.print());
+
+attempt(resume);

@@ -1,0 +1,71 @@
+// What a candidate reads when a call fails: the API's error codes in plain words, and what to do next.
+// `action` picks the button offered with the message:
+//   "retry"  – do the same thing again;
+//   "resume" – reload the interview from the server and carry on where it really is;
+//   "new"    – this interview cannot be reached any more, start a new one;
+//   null     – nothing to press: the candidate fixes their input.
+
+const LOST_INTERVIEW = {
+  message:
+    "We can't open this interview any more — it may have expired, or this browser no longer has " +
+    "the key to it. You can start a new interview.",
+  action: "new",
+};
+
+const BY_CODE = {
+  invalid_body: {
+    message:
+      "That couldn't be accepted. Check that your answer isn't empty and fits within the size limit, " +
+      "then try again.",
+    action: null,
+  },
+  invalid_json: {
+    message: "Your browser sent something the server couldn't read. Please try again.",
+    action: "retry",
+  },
+  body_too_large: {
+    message: "Your answer is too long to send. Please shorten it and try again.",
+    action: null,
+  },
+  wrong_turn: {
+    message:
+      "This interview has moved on, perhaps in another tab or window. Let's pick it up where it is now.",
+    action: "resume",
+  },
+  turn_already_answered: {
+    message:
+      "This question has already been answered, perhaps in another tab or window. Let's show you " +
+      "where the interview is now.",
+    action: "resume",
+  },
+  interview_finished: {
+    message: "This interview is already finished. Let's show you its report.",
+    action: "resume",
+  },
+  interview_not_finished: {
+    message: "The report is written after the last answer. Let's take you back to your next question.",
+    action: "resume",
+  },
+  wrong_token: LOST_INTERVIEW,
+  missing_token: LOST_INTERVIEW,
+  not_found: LOST_INTERVIEW,
+  internal_error: {
+    message: "Something went wrong on our side. Nothing you wrote is lost — please try again in a moment.",
+    action: "retry",
+  },
+  network: {
+    message: "We couldn't reach the interview service. Check your internet connection, then try again.",
+    action: "retry",
+  },
+};
+
+/** {message, action} for an ApiError (or anything else thrown). */
+export function describeError(error) {
+  const known = BY_CODE[error?.code];
+  if (known) return known;
+  if (error?.status >= 500) return BY_CODE.internal_error;
+  return {
+    message: "Something unexpected happened. Please try again.",
+    action: "retry",
+  };
+}
