@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_READY := $(VENV)/.installed
 NODE_READY := node_modules/.installed
 
-.PHONY: setup chromium run test bench lint poison-list poison-replay clean
+.PHONY: setup chromium run test bench bench-pool lint poison-list poison-replay clean
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
@@ -37,6 +37,10 @@ test: setup chromium
 # Turn latency and provider calls per interview; options: make bench BENCH_ARGS="--interviews 100".
 bench: setup
 	$(PY) bench/latency.py $(BENCH_ARGS)
+
+# A few thousand jobs through the provider pool against ten fake providers with injected failures.
+bench-pool: setup
+	$(PY) bench/pool_run.py $(BENCH_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .
