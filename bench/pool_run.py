@@ -151,13 +151,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=40)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as workdir:
-        # Its own Redis always: the run flushes the database it uses.
-        with start_redis(Path(workdir)) as redis:
-            os.environ["REDIS_URL"] = redis.url  # the pool counts its calls in the usage counters there
-            asyncio.run(run(redis.url, args.jobs, args.concurrency))
+    # Its own Redis always: the run flushes the database it uses.
+    with tempfile.TemporaryDirectory() as workdir, start_redis(Path(workdir)) as redis:
+        os.environ["REDIS_URL"] = redis.url  # the pool counts its calls in the usage counters there
+        asyncio.run(run(redis.url, args.jobs, args.concurrency))
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("AzureWebJobsStorage", "")
+    os.environ.setdefault("AzureWebJobsStorage", "")  # settings require it; the pool never touches storage
     main()
