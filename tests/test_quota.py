@@ -85,7 +85,7 @@ async def test_a_minute_limit_cools_the_key_down_and_a_later_shorter_one_does_no
     redis: Redis,
 ) -> None:
     clock = Clock()
-    slot, other_key = make_slot(), None
+    slot = make_slot()
     other_key = make_slot(name=slot.entry.name, key_index=1)
     pool_quota = quota(redis, clock)
     assert await pool_quota.report(slot, "minute_limit", 10, retry_after=120) == "cooling"
