@@ -44,10 +44,6 @@ class Pool:
         self._deadline_seconds = deadline_seconds
         self._adapters = adapters or ADAPTERS
 
-    @property
-    def slots(self) -> list[Slot]:
-        return list(self._slots)
-
     async def ask(self, request: ChatRequest, schema: type[Reply]) -> tuple[Reply, Slot] | None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._deadline_seconds

@@ -88,7 +88,7 @@ def slots_of(entries: list[ProviderEntry]) -> list[Slot]:
         present = [(index, key) for index, key in keys if key]
         account = os.environ.get(entry.account_setting, "") if entry.account_setting else None
         if not present or account == "":
-            missing = [s for (i, k), s in zip(keys, entry.key_settings, strict=True) if not k]
+            missing = [setting for setting, (_, key) in zip(entry.key_settings, keys, strict=True) if not key]
             if account == "":
                 missing.append(entry.account_setting or "")
             log.info("provider %s skipped: no %s set", entry.name, " / ".join(missing))
