@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from core import signals, store, usage
 from core.cache import cache_evaluation, cached_evaluation, evaluation_key
 from core.jobs import Job, parse_job
-from core.models import EvaluateJob, Evaluation, FeedbackSource, ReportJob, TurnRecord
+from core.models import EvaluateJob, Evaluation, FeedbackSource, Report, ReportJob, TurnRecord
 from core.progress import after_feedback
 from core.provider import job_provider
 from core.question_bank import question_bank
@@ -40,6 +40,7 @@ async def _interview(interview_id: str) -> store.Versioned:
 
 
 async def evaluate(job: EvaluateJob) -> None:
+    scored: tuple[Evaluation, FeedbackSource] | None = None
     while True:
         current = await _interview(job.interview_id)
         loaded = await store.load_turn(job.interview_id, job.turn)
@@ -50,7 +51,9 @@ async def evaluate(job: EvaluateJob) -> None:
             await usage.count(duplicate_deliveries=1)
             await after_feedback(current.record, job.turn)
             return
-        evaluation, source = await _evaluation_for(turn)
+        # Scored once: a write that loses a race retries the write, never the provider call.
+        scored = scored or await _evaluation_for(turn)
+        evaluation, source = scored
         updated = current.record.model_copy(update={"evaluated": current.record.evaluated + 1})
         try:
             await store.save_feedback(
@@ -62,7 +65,8 @@ async def evaluate(job: EvaluateJob) -> None:
         except store.StaleWrite:
             continue  # the interview moved on (another turn landed); decide again on fresh data
         waited_ms = (datetime.now(UTC) - turn.answered_at).total_seconds() * 1000
-        await usage.count(latency=("queued", waited_ms))
+        hits = int(source == "cache")
+        await usage.count(latency=("queued", waited_ms), cache_lookups=1, cache_hits=hits)
         await after_feedback(updated, job.turn)
         return
 
@@ -72,15 +76,14 @@ async def _evaluation_for(turn: TurnRecord) -> tuple[Evaluation, FeedbackSource]
     key = evaluation_key(question.id, turn.answer)
     cached = await cached_evaluation(key)
     if cached is not None:
-        await usage.count(cache_lookups=1, cache_hits=1)
         return cached, "cache"
-    await usage.count(cache_lookups=1)
     evaluation = await job_provider().evaluate(question, turn.answer)
     await cache_evaluation(key, evaluation)
     return evaluation, "provider"
 
 
 async def report(job: ReportJob) -> None:
+    written: Report | None = None
     while True:
         current = await _interview(job.interview_id)
         record = current.record
@@ -91,7 +94,7 @@ async def report(job: ReportJob) -> None:
         if not record.finished or any(turn.feedback is None for turn in turns):
             raise JobRejected(f"interview {record.id} is not ready for its report")
         bank = question_bank()
-        written = await job_provider().report(
+        written = written or await job_provider().report(
             record.setup,
             [
                 (turn.turn, bank.question(turn.question_id), turn.answer, turn.feedback)
