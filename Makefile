@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_READY := $(VENV)/.installed
 NODE_READY := node_modules/.installed
 
-.PHONY: setup chromium run test bench bench-pool lint poison-list poison-replay clean
+.PHONY: setup chromium run test bench bench-pool simulate lint poison-list poison-replay clean
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
@@ -41,6 +41,11 @@ bench: setup
 # A few thousand jobs through the provider pool against ten fake providers with injected failures.
 bench-pool: setup
 	$(PY) bench/pool_run.py $(BENCH_ARGS)
+
+# A day of interviews (realistic mix) through the HTTP API against ten fake providers with the catalogue's
+# quotas; options: make simulate SIMULATE_ARGS="--interviews 1000 --concurrency 24 --remote-jobs questions,report".
+simulate: setup
+	$(PY) bench/simulate.py $(SIMULATE_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

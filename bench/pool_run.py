@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.adapters import ADAPTERS, Adapter  # noqa: E402
+from core.failover import FailoverRedis  # noqa: E402
 from core.llm import ChatReply, ChatRequest  # noqa: E402
 from core.models import CRITERIA  # noqa: E402
 from core.pool import Pool  # noqa: E402
@@ -99,7 +100,7 @@ async def run(redis_url: str, jobs: int, concurrency: int) -> None:
             client = await stack.enter_async_context(Redis.from_url(redis_url))
             pools.append(
                 Pool(
-                    slots, Quota(client, random.Random(seed)), session, deadline_seconds=10, adapters=adapters
+                    slots, Quota(FailoverRedis(client), random.Random(seed)), session, deadline_seconds=10, adapters=adapters
                 )
             )
         question = question_bank().all_questions()[0]

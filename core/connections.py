@@ -12,6 +12,7 @@ from azure.storage.queue import BinaryBase64DecodePolicy, BinaryBase64EncodePoli
 from azure.storage.queue.aio import QueueClient
 from redis.asyncio import Redis
 
+from core.failover import FailoverRedis
 from core.settings import get_settings
 
 
@@ -19,17 +20,27 @@ class Connections:
     """One set of clients per event loop; the Functions worker runs every invocation on one loop."""
 
     def __init__(self) -> None:
-        self._redis: Redis | None = None
+        self._redis: FailoverRedis | None = None
         self._http: aiohttp.ClientSession | None = None
         self._queues: dict[tuple[str, bool], QueueClient] = {}
         self._tables: dict[str, TableClient] = {}
         self._lock = asyncio.Lock()
 
-    def redis(self) -> Redis:
+    def redis(self) -> FailoverRedis:
+        """The primary Redis, with the backup (REDIS_BACKUP_URL) taking over while the primary is down."""
         if self._redis is None:
-            if not get_settings().redis_url:
+            settings = get_settings()
+            if not settings.redis_url:
                 raise RuntimeError("the setting REDIS_URL is required")
-            self._redis = Redis.from_url(get_settings().redis_url, socket_timeout=5, socket_connect_timeout=5)
+            # Short timeouts: a primary that hangs must fail over within the turn's time budget.
+            timeouts = {
+                "socket_timeout": settings.redis_timeout_seconds,
+                "socket_connect_timeout": settings.redis_timeout_seconds,
+            }
+            backup = (
+                Redis.from_url(settings.redis_backup_url, **timeouts) if settings.redis_backup_url else None
+            )
+            self._redis = FailoverRedis(Redis.from_url(settings.redis_url, **timeouts), backup)
         return self._redis
 
     def http(self) -> aiohttp.ClientSession:

@@ -13,9 +13,9 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from core import signals, store, templates, usage
-from core.cache import cached_evaluation, evaluation_key
+from core import dedup, signals, store, templates, usage
 from core.errors import ApiError, conflict, not_found
+from core.evaluator import evaluate_answer
 from core.jobs import REQUEUE_AFTER_SECONDS, enqueue_once
 from core.models import (
     AnswerIn,
@@ -27,6 +27,7 @@ from core.models import (
     InterviewSetup,
     InterviewState,
     QuestionOut,
+    QuestionsJob,
     Report,
     ReportJob,
     ReportPending,
@@ -35,9 +36,12 @@ from core.models import (
     TurnRecord,
     TurnResult,
 )
-from core.progress import after_feedback, turn_part
-from core.question_bank import question_bank
+from core.progress import queue_report_when_complete, turn_part
+from core.prompts import LlmQuestions, to_questions
+from core.provider_config import configured_slots
+from core.question_bank import interview_question, question_bank, with_generated
 from core.settings import get_settings
+from core.worker import SAVED_BY, evaluation_job, questions_job
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ def _hash_token(token: str) -> str:
 
 
 def _question_out(record: InterviewRecord, turn: int) -> QuestionOut:
-    question = question_bank().question(record.question_ids[turn - 1])
+    question = interview_question(record, record.question_ids[turn - 1])
     return QuestionOut(turn=turn, of=record.total, text=question.text, kind=question.kind)
 
 
@@ -55,20 +59,46 @@ def _urls(interview_id: str) -> str:
     return f"{get_settings().public_api_base}/interviews/{interview_id}"
 
 
+def _remote(kind: str) -> bool:
+    return kind in get_settings().remote_jobs and bool(configured_slots())
+
+
+async def _with_custom_questions(record: InterviewRecord) -> tuple[InterviewRecord, dict[str, int]]:
+    """A custom role's generated questions when the cache has them; otherwise the nearest bank role's
+    questions now, and generated ones later for the turns not yet reached (if the policy allows)."""
+    if record.setup.role != "custom" or not _remote("questions"):
+        return record, {}
+    job = questions_job(record)
+    found = await dedup.find(job)
+    if found is None:
+        return record.model_copy(update={"questions_pending": True}), {"cache_lookups": 1}
+    payload, how = found
+    generated = to_questions(
+        LlmQuestions.model_validate_json(payload), record.setup.level, f"gen-{job.digest[:16]}"
+    )
+    return with_generated(record, generated, keep=0), {"cache_lookups": 1, **SAVED_BY[how]}
+
+
 async def create(setup: InterviewSetup) -> InterviewCreated:
     bank = question_bank()
     interview_id = uuid.uuid4().hex
     token = secrets.token_urlsafe(32)
-    record = InterviewRecord(
-        id=interview_id,
-        setup=setup,
-        token_hash=_hash_token(token),
-        created_at=datetime.now(UTC),
-        question_ids=[question.id for question in bank.pick(setup, interview_id)],
-        greeting=templates.greeting(setup, bank.title(setup.role), interview_id),
+    record, saved = await _with_custom_questions(
+        InterviewRecord(
+            id=interview_id,
+            setup=setup,
+            token_hash=_hash_token(token),
+            created_at=datetime.now(UTC),
+            question_ids=[question.id for question in bank.pick(setup, interview_id)],
+            greeting=templates.greeting(setup, bank.title(setup), interview_id),
+        )
     )
     await store.create_interview(record)
-    await usage.count(interviews_created=1, template_answers=1)
+    if record.questions_pending:
+        await enqueue_once(QuestionsJob(interview_id=interview_id))
+    # The greeting and every question taken from the bank are what a naive build would ask a model for.
+    from_bank = sum(not question_id.startswith("gen-") for question_id in record.question_ids)
+    await usage.count(interviews_created=1, template_answers=1 + from_bank, **saved)
     return InterviewCreated(
         id=interview_id, token=token, greeting=record.greeting, question=_question_out(record, 1)
     )
@@ -85,12 +115,23 @@ async def _authorised(interview_id: str, token: str) -> store.Versioned:
 
 async def _instant_feedback(
     record: InterviewRecord, turn: int, answer: str
-) -> tuple[Evaluation, FeedbackSource] | None:
-    question = question_bank().question(record.question_ids[turn - 1])
+) -> tuple[Evaluation, FeedbackSource, dict[str, int]] | None:
+    """Feedback that needs no queue: a template's, the local evaluator's when the policy keeps answers
+    local, or a cached one (of this answer or a near-duplicate of it)."""
+    question = interview_question(record, record.question_ids[turn - 1])
     if templates.is_non_answer(answer):
-        return templates.non_answer_feedback(question, answer, record.id, turn), "template"
-    cached = await cached_evaluation(evaluation_key(question.id, answer))
-    return (cached, "cache") if cached is not None else None
+        return (
+            templates.non_answer_feedback(question, answer, record.id, turn),
+            "template",
+            {"template_answers": 1},
+        )
+    if "evaluate" not in get_settings().remote_jobs:
+        return evaluate_answer(question, answer), "local", {"provider_calls_local": 1}
+    found = await dedup.find(evaluation_job(question, answer))
+    if found is None:
+        return None
+    payload, how = found
+    return Evaluation.model_validate_json(payload), "cache", {"cache_lookups": 1, **SAVED_BY[how]}
 
 
 def _check_turn_order(record: InterviewRecord, turn: int) -> None:
@@ -112,7 +153,7 @@ async def answer(interview_id: str, token: str, body: AnswerIn) -> TurnResult | 
         record = current.record
         _check_turn_order(record, body.turn)
         instant = await _instant_feedback(record, body.turn, body.answer)
-        feedback, source = instant if instant else (None, None)
+        feedback, source, saved = instant if instant else (None, None, {})
         turn = TurnRecord(
             turn=body.turn,
             question_id=record.question_ids[body.turn - 1],
@@ -132,10 +173,10 @@ async def answer(interview_id: str, token: str, body: AnswerIn) -> TurnResult | 
             continue  # another request changed the interview first; its turn order decides this one
         break
     if source is not None:
-        saved = {"template_answers": 1} if source == "template" else {"cache_lookups": 1, "cache_hits": 1}
         elapsed_ms = (time.perf_counter() - started) * 1000
         await usage.count(latency=("answered", elapsed_ms), turns_answered=1, **saved)
-        await after_feedback(updated, turn.turn)
+        # Nobody can be waiting for this turn: it had feedback from the moment it existed.
+        await queue_report_when_complete(updated)
         return _result(updated, turn)
     await usage.count(turns_answered=1, cache_lookups=1, jobs_queued=1)
     try:
@@ -155,7 +196,7 @@ def _result(record: InterviewRecord, turn: TurnRecord) -> TurnResult:
     last = turn.turn >= record.total
     return TurnResult(
         turn=turn.turn,
-        question=question_bank().question(turn.question_id).text,
+        question=interview_question(record, turn.question_id).text,
         answer=turn.answer,
         feedback=turn.feedback,
         source=turn.source,
@@ -191,11 +232,10 @@ async def turn_result(interview_id: str, token: str, turn: int, wait: float) -> 
 async def state(interview_id: str, token: str) -> InterviewState:
     record = (await _authorised(interview_id, token)).record
     stored = {turn.turn: turn for turn in await store.load_turns(interview_id)}
-    bank = question_bank()
     transcript = [
         TranscriptEntry(
             turn=number,
-            question=bank.question(question_id).text,
+            question=interview_question(record, question_id).text,
             answer=stored[number].answer if number in stored else None,
             status="unanswered" if number not in stored else "done" if stored[number].feedback else "pending",
             feedback=stored[number].feedback if number in stored else None,

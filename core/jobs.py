@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from core import usage
 from core.connections import connections
-from core.models import EvaluateJob, JobMessage, ReportJob
+from core.models import EvaluateJob, JobMessage, QuestionsJob, ReportJob
 
 JOBS_QUEUE = "interview-jobs"
 POISON_QUEUE = f"{JOBS_QUEUE}-poison"
@@ -11,19 +12,27 @@ POISON_QUEUE = f"{JOBS_QUEUE}-poison"
 # the host's retries, short enough that a job lost between the store and the queue comes back soon.
 REQUEUE_AFTER_SECONDS = 60
 
-Job = EvaluateJob | ReportJob
+Job = EvaluateJob | ReportJob | QuestionsJob
 
 
 def job_tag(job: Job) -> str:
-    return f"{job.interview_id}:{job.turn}" if isinstance(job, EvaluateJob) else f"{job.interview_id}:report"
+    return (
+        f"{job.interview_id}:{job.turn}" if isinstance(job, EvaluateJob) else f"{job.interview_id}:{job.kind}"
+    )
 
 
 async def enqueue_once(job: Job) -> bool:
     """Queue the job unless it was queued within REQUEUE_AFTER_SECONDS; True when it was queued now."""
-    first = await connections().redis().set(f"queued:{job_tag(job)}", b"1", nx=True, ex=REQUEUE_AFTER_SECONDS)
+    marker = f"queued:{job_tag(job)}"
+    first = (
+        await connections()
+        .redis()
+        .run(lambda redis: redis.set(marker, b"1", nx=True, ex=REQUEUE_AFTER_SECONDS))
+    )
     if first:
         queue = await connections().queue(JOBS_QUEUE)
         await queue.send_message(JobMessage(job=job).model_dump_json().encode())
+        usage.note(queue_messages=1)
     return bool(first)
 
 

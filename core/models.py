@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Role = Literal[
+BankRole = Literal[
     "backend",
     "frontend",
     "data-scientist",
@@ -17,6 +17,8 @@ Role = Literal[
     "qa",
     "engineering-manager",
 ]
+# "custom": a role the bank does not have, named by the candidate; its questions are generated.
+Role = Literal[BankRole, "custom"]
 Level = Literal["junior", "mid", "senior"]
 InterviewKind = Literal["behavioral", "technical", "mixed"]
 QuestionKind = Literal["behavioral", "technical"]
@@ -24,7 +26,7 @@ Criterion = Literal["relevance", "structure", "specificity", "impact", "clarity"
 CRITERIA: tuple[Criterion, ...] = ("relevance", "structure", "specificity", "impact", "clarity")
 
 # Where a turn's feedback came from: the cost accounting of the saving layers starts here.
-FeedbackSource = Literal["template", "cache", "provider"]
+FeedbackSource = Literal["template", "local", "cache", "provider"]
 
 MAX_ANSWER_BYTES = 8 * 1024
 
@@ -51,7 +53,7 @@ class Question(StrictModel):
 
 
 class RoleQuestions(StrictModel):
-    role: Role
+    role: BankRole
     title: str
     questions: list[Question]
 
@@ -96,6 +98,9 @@ class AnswerSummary(StrictModel):
     overall: float
     improvement: str
     scored_by: str
+    comment: str | None = Field(
+        default=None, description="A model's note on this answer, written with the report in the same call."
+    )
 
 
 class Report(StrictModel):
@@ -116,6 +121,12 @@ class Report(StrictModel):
 
 class InterviewSetup(StrictModel):
     role: Role
+    custom_role: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=80,
+        description="With role 'custom': the job title to interview for, e.g. 'Data engineer (Spark)'.",
+    )
     level: Level
     kind: InterviewKind
     questions: int = Field(default=5, ge=3, le=15, description="How many questions the interview asks.")
@@ -125,6 +136,19 @@ class InterviewSetup(StrictModel):
     @classmethod
     def _strip_name(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @field_validator("custom_role")
+    @classmethod
+    def _strip_custom_role(cls, value: str | None) -> str | None:
+        if value is not None and len(value.strip()) < 3:
+            raise ValueError("a custom role needs a title of at least 3 characters")
+        return value.strip() if value is not None else None
+
+    @model_validator(mode="after")
+    def _custom_role_only_with_custom(self) -> InterviewSetup:
+        if (self.role == "custom") != (self.custom_role is not None):
+            raise ValueError("custom_role is required with role 'custom' and not allowed with any other role")
+        return self
 
 
 class AnswerIn(StrictModel):
@@ -215,6 +239,11 @@ class InterviewRecord(StrictModel):
     token_hash: str
     created_at: datetime
     question_ids: list[str]
+    # A custom role's generated questions; the bank holds every other question id.
+    generated: list[Question] = []
+    questions_pending: bool = Field(
+        default=False, description="Generated questions are on their way to replace the unasked ones."
+    )
     greeting: str
     answered: int = 0
     evaluated: int = 0
@@ -252,7 +281,14 @@ class ReportJob(StrictModel):
     interview_id: str
 
 
+class QuestionsJob(StrictModel):
+    """Generate a custom role's questions; they replace the interview's questions not yet asked."""
+
+    kind: Literal["questions"] = "questions"
+    interview_id: str
+
+
 class JobMessage(StrictModel):
     """The body of a queue message: references only; the data stays in the durable store."""
 
-    job: EvaluateJob | ReportJob = Field(discriminator="kind")
+    job: EvaluateJob | ReportJob | QuestionsJob = Field(discriminator="kind")

@@ -1,5 +1,9 @@
 """What answers a queued job: the pool of remote LLM providers when any is configured, with the built-in
-local evaluator behind it, which is always available and never out of quota."""
+local evaluator behind it, which is always available and never out of quota.
+
+Which kinds of job go to a remote model at all is a policy (REMOTE_JOBS): by default only the report,
+which reviews every answer of an interview in one call, and a custom role's questions. Every answer is
+scored by the rubric either way; the local evaluator answers what the policy keeps local."""
 
 from __future__ import annotations
 
@@ -9,43 +13,61 @@ from typing import Protocol
 from core import usage
 from core.connections import connections
 from core.evaluator import evaluate_answer
-from core.models import Evaluation, InterviewSetup, Question, Report
+from core.models import Evaluation, InterviewSetup, Level, Question, Report
 from core.pool import Pool
 from core.prompts import (
     LlmEvaluation,
-    LlmNarrative,
+    LlmQuestions,
+    LlmReview,
     evaluation_request,
-    report_request,
+    questions_request,
+    review_request,
     to_evaluation,
-    with_narrative,
+    with_review,
 )
 from core.provider_config import configured_slots
 from core.quota import Quota
 from core.report import write_report
+from core.settings import get_settings
 
 AnsweredTurns = list[tuple[int, Question, str, Evaluation]]
+# The class of model a cached result came from: results of one class may serve each other's jobs.
+# Bump a version when its scoring or prompts change, so old results are not served for the new ones.
+LOCAL_CLASS = "local-v1"
+REMOTE_CLASS = "llm-v1"
 
 
 class Provider(Protocol):
+    model_class: str
+
     async def evaluate(self, question: Question, answer: str) -> Evaluation: ...
 
-    async def report(self, setup: InterviewSetup, turns: AnsweredTurns) -> Report: ...
+    async def report(self, title: str, setup: InterviewSetup, turns: AnsweredTurns) -> Report: ...
+
+    async def questions(self, title: str, level: Level) -> LlmQuestions | None: ...
 
 
 class LocalProvider:
     """Deterministic rubric scoring and aggregation, in process."""
 
+    model_class = LOCAL_CLASS
+
     async def evaluate(self, question: Question, answer: str) -> Evaluation:
         await usage.count(provider_calls_local=1)
         return evaluate_answer(question, answer)
 
-    async def report(self, setup: InterviewSetup, turns: AnsweredTurns) -> Report:
+    async def report(self, title: str, setup: InterviewSetup, turns: AnsweredTurns) -> Report:
         await usage.count(provider_calls_local=1)
         return write_report(setup, turns)
+
+    async def questions(self, title: str, level: Level) -> LlmQuestions | None:
+        return None  # the local answer to a custom role is the nearest bank role's questions
 
 
 class PooledProvider:
     """Remote LLMs first; whatever they cannot do in time falls to the local evaluator."""
+
+    model_class = REMOTE_CLASS
 
     def __init__(self, pool: Pool, local: LocalProvider) -> None:
         self._pool = pool
@@ -58,14 +80,21 @@ class PooledProvider:
         reply, slot = asked
         return to_evaluation(reply, answer, slot.entry.name)
 
-    async def report(self, setup: InterviewSetup, turns: AnsweredTurns) -> Report:
+    async def report(self, title: str, setup: InterviewSetup, turns: AnsweredTurns) -> Report:
         # Scores are always aggregated locally; a remote model only writes the words around them.
-        scored = await self._local.report(setup, turns)
-        asked = await self._pool.ask(report_request(setup, scored), LlmNarrative)
+        scored = await self._local.report(title, setup, turns)
+        if "report" not in get_settings().remote_jobs:
+            return scored
+        answers = {number: answer for number, _, answer, _ in turns}
+        asked = await self._pool.ask(review_request(title, setup, scored, answers), LlmReview)
         if asked is None:
             return scored
-        narrative, slot = asked
-        return with_narrative(scored, narrative, slot.entry.name)
+        review, slot = asked
+        return with_review(scored, review, slot.entry.name)
+
+    async def questions(self, title: str, level: Level) -> LlmQuestions | None:
+        asked = await self._pool.ask(questions_request(title, level), LlmQuestions)
+        return asked[0] if asked else None
 
 
 def job_provider() -> Provider:

@@ -9,6 +9,7 @@ from typing import Literal
 
 from azure.data.tables import UpdateMode
 from pydantic import BaseModel
+from redis.asyncio.client import Pipeline
 
 from core.connections import connections
 from core.provider_config import configured_slots, load_catalogue
@@ -57,14 +58,16 @@ def _state(
 async def provider_status() -> list[SlotStatus]:
     at = now_ms()
     slots = list(configured_slots())
-    async with connections().redis().pipeline(transaction=False) as pipe:
+
+    def read_all(pipe: Pipeline) -> None:
         for slot in slots:
             today = local_date(slot, at)
             pipe.get(day_key(slot, today))
             pipe.hmget(slot_key(slot), "cool_until", "exhausted_until")
             pipe.hmget(breaker_key(slot.entry.name), "failures", "open_until")
             pipe.hmget(stats_key(slot, today), "calls", "errors", "latency_ms")
-        replies = await pipe.execute()
+
+    replies = await connections().redis().pipeline(read_all)
     statuses = []
     for index, slot in enumerate(slots):
         used, marks, breaker, (calls, errors, latency) = replies[4 * index : 4 * index + 4]
@@ -123,10 +126,18 @@ async def roll_over() -> dict[str, int]:
     recorded: dict[str, int] = {}
     for slot in slots:
         finished = (date.fromisoformat(local_date(slot, at)) - timedelta(days=1)).isoformat()
-        if not await redis.set(f"rolled:{slot.id}:{finished}", b"1", nx=True, ex=3 * 24 * 3600):
+        marker = f"rolled:{slot.id}:{finished}"
+        if not await redis.run(
+            lambda client, marker=marker: client.set(marker, b"1", nx=True, ex=3 * 24 * 3600)
+        ):
             continue
-        used = int(await redis.get(day_key(slot, finished)) or 0)
-        stats = {k.decode(): int(v) for k, v in (await redis.hgetall(stats_key(slot, finished))).items()}
+        used_raw, stats_raw = await redis.pipeline(
+            lambda pipe, slot=slot, finished=finished: pipe.get(day_key(slot, finished)).hgetall(
+                stats_key(slot, finished)
+            )
+        )
+        used = int(used_raw or 0)
+        stats = {k.decode(): int(v) for k, v in stats_raw.items()}
         row = {
             "PartitionKey": finished,
             "RowKey": f"provider-{slot.id.replace('#', '-')}",

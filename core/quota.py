@@ -20,8 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from redis.asyncio import Redis
-
+from core.failover import FailoverRedis
 from core.llm import FailureKind
 from core.provider_config import Slot
 
@@ -159,7 +158,7 @@ class BreakerTimings:
 class Quota:
     def __init__(
         self,
-        redis: Redis,
+        redis: FailoverRedis,
         rng: random.Random,
         breaker: BreakerTimings = BreakerTimings(),
         clock: Callable[[], int] = now_ms,
@@ -167,9 +166,7 @@ class Quota:
         self._rng = rng
         self._clock = clock
         self._breaker = breaker
-        self._reserve = redis.register_script(RESERVE)
-        self._report = redis.register_script(REPORT)
-        self._clear_passed = redis.register_script(CLEAR_PASSED)
+        self._redis = redis
 
     async def reserve(self, candidates: list[Slot]) -> Slot | None:
         """Take one request of quota from a candidate, chosen at random weighted by what it has left."""
@@ -190,7 +187,7 @@ class Quota:
             self._breaker.threshold,
             self._breaker.probe_ms,
         ]
-        chosen = int(await self._reserve(keys=keys, args=args))
+        chosen = int(await self._redis.script(RESERVE, keys, args))
         return candidates[chosen - 1] if chosen else None
 
     async def report(
@@ -204,11 +201,13 @@ class Quota:
         keys = [slot_key(slot), breaker_key(slot.entry.name), stats_key(slot, local_date(slot, at))]
         breaker = self._breaker
         args = [at, outcome, until, latency_ms, breaker.threshold, breaker.base_open_ms, breaker.max_open_ms]
-        result = await self._report(keys=keys, args=[*args, DAY_TTL_SECONDS])
+        result = await self._redis.script(REPORT, keys, [*args, DAY_TTL_SECONDS])
         return result.decode() if isinstance(result, bytes) else str(result)
 
     async def clear_passed(self, slots: list[Slot]) -> int:
         """Drop cool-down and exhaustion marks that have run out; returns how many."""
         if not slots:
             return 0
-        return int(await self._clear_passed(keys=[slot_key(slot) for slot in slots], args=[self._clock()]))
+        return int(
+            await self._redis.script(CLEAR_PASSED, [slot_key(slot) for slot in slots], [self._clock()])
+        )

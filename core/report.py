@@ -215,7 +215,8 @@ def _summary(
 
 
 def _interview(setup: InterviewSetup) -> str:
-    return f"{setup.kind} interview for a {LEVEL_TITLES[setup.level]} {ROLE_TITLES[setup.role]} role"
+    role = setup.custom_role or ROLE_TITLES[setup.role]
+    return f"{setup.kind} interview for a {LEVEL_TITLES[setup.level]} {role} role"
 
 
 def _best_score(turns: list[Turn], criterion: Criterion) -> int:

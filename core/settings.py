@@ -11,12 +11,20 @@ from pydantic import BaseModel, Field
 class Settings(BaseModel):
     storage_connection: str = Field(description="AzureWebJobsStorage: queues and the durable tables.")
     redis_url: str = Field(description="REDIS_URL: cache, coordination and counters; never the record.")
+    redis_backup_url: str = Field(description="REDIS_BACKUP_URL: used only while the primary is down.")
+    redis_timeout_seconds: float = Field(description="How long a Redis command may take before failover.")
     # Checked where Redis is first used, so tools that only touch storage (the poison CLI) run without it.
     public_api_base: str = Field(description="PUBLIC_API_BASE: how clients reach the API, for poll URLs.")
     interviews_table: str
     usage_table: str
     queue_message_encoding: str = Field(description="Must match host.json extensions.queues.messageEncoding.")
-    evaluation_cache_ttl: int = Field(description="Seconds a cached evaluation of an answer lives.")
+    cache_ttl_seconds: dict[str, int] = Field(description="Seconds a cached result lives, by kind of job.")
+    coalesce_wait_seconds: float = Field(
+        description="How long a job waits for an identical job in flight before calling a provider itself."
+    )
+    remote_jobs: frozenset[str] = Field(
+        description="REMOTE_JOBS: the kinds of job sent to remote LLMs; the local evaluator does the rest."
+    )
     max_wait_seconds: int = Field(description="Longest long-poll a client may ask for.")
     retry_after_seconds: int
 
@@ -28,6 +36,16 @@ def _env(name: str, default: str | None = None) -> str:
     return value
 
 
+REMOTE_JOB_KINDS = ("evaluate", "questions", "report")
+
+
+def _remote_jobs(raw: str) -> frozenset[str]:
+    kinds = frozenset(kind.strip() for kind in raw.split(",") if kind.strip())
+    if unknown := kinds - set(REMOTE_JOB_KINDS):
+        raise RuntimeError(f"REMOTE_JOBS may name only {', '.join(REMOTE_JOB_KINDS)}; not {sorted(unknown)}")
+    return kinds
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings(
@@ -37,7 +55,14 @@ def get_settings() -> Settings:
         interviews_table=_env("INTERVIEWS_TABLE", "interviews"),
         usage_table=_env("USAGE_TABLE", "usage"),
         queue_message_encoding=_env("QUEUE_MESSAGE_ENCODING", "base64"),
-        evaluation_cache_ttl=int(_env("EVALUATION_CACHE_TTL", str(7 * 24 * 3600))),
+        redis_backup_url=_env("REDIS_BACKUP_URL", ""),
+        redis_timeout_seconds=float(_env("REDIS_TIMEOUT_SECONDS", "1.0")),
+        cache_ttl_seconds={
+            "evaluate": int(_env("CACHE_TTL_EVALUATE", str(14 * 24 * 3600))),
+            "questions": int(_env("CACHE_TTL_QUESTIONS", str(30 * 24 * 3600))),
+        },
+        coalesce_wait_seconds=float(_env("COALESCE_WAIT_SECONDS", "15")),
+        remote_jobs=_remote_jobs(_env("REMOTE_JOBS", "questions,report")),
         max_wait_seconds=int(_env("MAX_WAIT_SECONDS", "25")),
         retry_after_seconds=int(_env("RETRY_AFTER_SECONDS", "1")),
     )

@@ -19,12 +19,16 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def channel(interview_id: str, part: str) -> str:
-    return f"{CHANNEL_PREFIX}{interview_id}:{part}"
+def channel(subject: str) -> str:
+    return f"{CHANNEL_PREFIX}{subject}"
+
+
+def _subject(interview_id: str, part: str) -> str:
+    return f"{interview_id}:{part}"
 
 
 async def announce(interview_id: str, part: str) -> None:
-    await connections().redis().publish(channel(interview_id, part), b"1")
+    await connections().redis().run(lambda redis: redis.publish(channel(_subject(interview_id, part)), b"1"))
 
 
 class _Listener:
@@ -43,11 +47,14 @@ class _Listener:
     async def _listen(self) -> None:
         while True:
             try:
-                async with connections().redis().pubsub() as pubsub:
+                # Listen where publishers publish: the primary, or the backup while the primary is down,
+                # and follow them when that changes.
+                client = connections().redis().active()
+                async with client.pubsub() as pubsub:
                     await pubsub.psubscribe(f"{CHANNEL_PREFIX}*")
                     self._subscribed.set()
-                    while True:
-                        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
+                    while client is connections().redis().active():
+                        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                         if message:
                             self._wake(message["channel"].decode())
             except asyncio.CancelledError:
@@ -80,13 +87,18 @@ async def wait_until(
     interview_id: str, part: str, seconds: float, check: Callable[[], Awaitable[T | None]]
 ) -> T | None:
     """Run `check` until it returns something or `seconds` pass, waking early on the part's signal."""
+    return await wait_for(_subject(interview_id, part), seconds, check)
+
+
+async def wait_for(subject: str, seconds: float, check: Callable[[], Awaitable[T | None]]) -> T | None:
+    """Run `check` until it returns something or `seconds` pass, waking early on the subject's signal."""
     result = await check()
     if result is not None or seconds <= 0:
         return result
     listener = _listeners.setdefault(asyncio.get_running_loop(), _Listener())
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
-    async with listener.watching(channel(interview_id, part)) as ready:
+    async with listener.watching(channel(subject)) as ready:
         await listener.ensure_running()
         # Checked again after subscribing: a result that landed in between would otherwise be missed.
         result = await check()

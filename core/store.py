@@ -90,6 +90,13 @@ async def add_turn(current: Versioned, updated: InterviewRecord, turn: TurnRecor
     )
 
 
+async def replace_interview(current: Versioned, updated: InterviewRecord) -> None:
+    """Replace the interview record unless someone changed it since it was read."""
+    await _submit(
+        [_replace_if_unchanged(_entity(updated.id, INTERVIEW_ROW, updated.model_dump_json()), current.etag)]
+    )
+
+
 async def load_turn(interview_id: str, turn: int) -> tuple[TurnRecord, str] | None:
     try:
         entity = await (await _table()).get_entity(interview_id, turn_row(turn))

@@ -8,15 +8,35 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from core import signals, store, usage
-from core.cache import cache_evaluation, cached_evaluation, evaluation_key
+from core import dedup, signals, store, usage
+from core.cache import CacheJob
+from core.dedup import Computed, Found
 from core.jobs import Job, parse_job
-from core.models import EvaluateJob, Evaluation, FeedbackSource, Report, ReportJob, TurnRecord
+from core.models import (
+    EvaluateJob,
+    Evaluation,
+    FeedbackSource,
+    InterviewRecord,
+    Question,
+    QuestionsJob,
+    Report,
+    ReportJob,
+    TurnRecord,
+)
 from core.progress import after_feedback
-from core.provider import job_provider
-from core.question_bank import question_bank
+from core.prompts import LlmQuestions, to_questions
+from core.provider import LOCAL_CLASS, job_provider
+from core.question_bank import interview_question, question_bank, with_generated
 
 log = logging.getLogger(__name__)
+
+# What each way of finding a result saved, in the counters' names.
+SAVED_BY: dict[Found, dict[str, int]] = {
+    "cache": {"cache_hits": 1},
+    "near": {"cache_hits": 1, "near_duplicate_hits": 1},
+    "coalesced": {"dedup_merges": 1},
+    "computed": {},
+}
 
 
 class JobRejected(Exception):
@@ -28,6 +48,8 @@ async def handle_message(body: bytes) -> None:
     job: Job = parse_job(body)
     if isinstance(job, EvaluateJob):
         await evaluate(job)
+    elif isinstance(job, QuestionsJob):
+        await generate_questions(job)
     else:
         await report(job)
 
@@ -39,8 +61,19 @@ async def _interview(interview_id: str) -> store.Versioned:
     return current
 
 
+def evaluation_job(question: Question, answer: str) -> CacheJob:
+    return CacheJob("evaluate", job_provider().model_class, question.id, answer, ordered=True)
+
+
+def questions_job(record: InterviewRecord) -> CacheJob:
+    setup = record.setup
+    return CacheJob(
+        "questions", job_provider().model_class, setup.level, setup.custom_role or "", ordered=False
+    )
+
+
 async def evaluate(job: EvaluateJob) -> None:
-    scored: tuple[Evaluation, FeedbackSource] | None = None
+    scored: tuple[Evaluation, FeedbackSource, Found] | None = None
     while True:
         current = await _interview(job.interview_id)
         loaded = await store.load_turn(job.interview_id, job.turn)
@@ -52,8 +85,8 @@ async def evaluate(job: EvaluateJob) -> None:
             await after_feedback(current.record, job.turn)
             return
         # Scored once: a write that loses a race retries the write, never the provider call.
-        scored = scored or await _evaluation_for(turn)
-        evaluation, source = scored
+        scored = scored or await _evaluation_for(current.record, turn)
+        evaluation, source, found = scored
         updated = current.record.model_copy(update={"evaluated": current.record.evaluated + 1})
         try:
             await store.save_feedback(
@@ -65,21 +98,67 @@ async def evaluate(job: EvaluateJob) -> None:
         except store.StaleWrite:
             continue  # the interview moved on (another turn landed); decide again on fresh data
         waited_ms = (datetime.now(UTC) - turn.answered_at).total_seconds() * 1000
-        hits = int(source == "cache")
-        await usage.count(latency=("queued", waited_ms), cache_lookups=1, cache_hits=hits)
+        await usage.count(latency=("queued", waited_ms), cache_lookups=1, **SAVED_BY[found])
         await after_feedback(updated, job.turn)
         return
 
 
-async def _evaluation_for(turn: TurnRecord) -> tuple[Evaluation, FeedbackSource]:
-    question = question_bank().question(turn.question_id)
-    key = evaluation_key(question.id, turn.answer)
-    cached = await cached_evaluation(key)
-    if cached is not None:
-        return cached, "cache"
-    evaluation = await job_provider().evaluate(question, turn.answer)
-    await cache_evaluation(key, evaluation)
-    return evaluation, "provider"
+async def _evaluation_for(
+    record: InterviewRecord, turn: TurnRecord
+) -> tuple[Evaluation, FeedbackSource, Found]:
+    question = interview_question(record, turn.question_id)
+    provider = job_provider()
+
+    async def compute() -> Computed:
+        evaluation = await provider.evaluate(question, turn.answer)
+        # A local fallback must not stand in for a model's evaluation in the cache.
+        shareable = (evaluation.scored_by == "local") == (provider.model_class == LOCAL_CLASS)
+        return evaluation.model_dump_json().encode(), shareable
+
+    payload, found = await dedup.once(evaluation_job(question, turn.answer), compute)
+    assert payload is not None
+    evaluation = Evaluation.model_validate_json(payload)
+    return evaluation, "provider" if found == "computed" else "cache", found
+
+
+async def generate_questions(job: QuestionsJob) -> None:
+    """A custom role's questions: from the cache or a model, then in place of the unasked ones."""
+    current = await _interview(job.interview_id)
+    if not current.record.questions_pending:
+        await usage.count(duplicate_deliveries=1)
+        return
+    cache_job = questions_job(current.record)
+    provider = job_provider()
+
+    async def compute() -> Computed:
+        reply = await provider.questions(current.record.setup.custom_role or "", current.record.setup.level)
+        return (reply.model_dump_json().encode(), True) if reply else (None, False)
+
+    payload, found = await dedup.once(cache_job, compute)
+    generated = (
+        to_questions(
+            LlmQuestions.model_validate_json(payload),
+            current.record.setup.level,
+            f"gen-{cache_job.digest[:16]}",
+        )
+        if payload
+        else []
+    )
+    while True:
+        record = current.record
+        updated = (
+            with_generated(record, generated, keep=record.answered + 1)
+            if generated
+            else record.model_copy(update={"questions_pending": False})
+        )
+        try:
+            await store.replace_interview(current, updated)
+            break
+        except store.StaleWrite:
+            current = await _interview(job.interview_id)  # a turn landed meanwhile: keep what is now asked
+    await usage.count(
+        cache_lookups=1, questions_generated=int(bool(generated) and found == "computed"), **SAVED_BY[found]
+    )
 
 
 async def report(job: ReportJob) -> None:
@@ -93,11 +172,11 @@ async def report(job: ReportJob) -> None:
         turns = sorted(await store.load_turns(record.id), key=lambda turn: turn.turn)
         if not record.finished or any(turn.feedback is None for turn in turns):
             raise JobRejected(f"interview {record.id} is not ready for its report")
-        bank = question_bank()
         written = written or await job_provider().report(
+            question_bank().title(record.setup),
             record.setup,
             [
-                (turn.turn, bank.question(turn.question_id), turn.answer, turn.feedback)
+                (turn.turn, interview_question(record, turn.question_id), turn.answer, turn.feedback)
                 for turn in turns
                 if turn.feedback
             ],
@@ -106,6 +185,8 @@ async def report(job: ReportJob) -> None:
             await store.save_report(current, record.model_copy(update={"report_done": True}), written)
         except (store.StaleWrite, store.AlreadyExists):
             continue
-        await usage.count(reports_written=1)
+        # A model's review of every answer in one call stands in for one call per answer.
+        batched = len(written.answers) if written.written_by != "local" else 0
+        await usage.count(reports_written=1, batched_jobs=batched)
         break
     await signals.announce(job.interview_id, "report")

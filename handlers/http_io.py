@@ -11,6 +11,7 @@ from typing import TypeVar
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
+from core import usage
 from core.errors import ApiError
 from core.models import ErrorBody, ErrorOut
 
@@ -81,6 +82,7 @@ def json_endpoint(
 
     @functools.wraps(handler)
     async def wrapped(req: func.HttpRequest) -> func.HttpResponse:
+        usage.note(function_executions=1)
         try:
             return await handler(req)
         except ApiError as error:

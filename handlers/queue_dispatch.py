@@ -6,6 +6,7 @@ import logging
 
 import azure.functions as func
 
+from core import usage
 from core.jobs import JOBS_QUEUE
 from core.worker import handle_message
 
@@ -16,4 +17,5 @@ log = logging.getLogger(__name__)
 @bp.queue_trigger(arg_name="msg", queue_name=JOBS_QUEUE, connection="AzureWebJobsStorage")
 async def dispatch_job(msg: func.QueueMessage) -> None:
     log.info("job %s (delivery %s)", msg.id, msg.dequeue_count)
+    usage.note(function_executions=1)
     await handle_message(msg.get_body())

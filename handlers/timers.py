@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 # Five minutes past midnight UTC, so the finished day's last counts are in.
 @bp.timer_trigger(arg_name="timer", schedule="0 5 0 * * *", run_on_startup=False)
 async def record_daily_usage(timer: func.TimerRequest) -> None:
+    usage.note(function_executions=1)
     day = usage.today() - timedelta(days=1)
     counters = await usage.record_day(day)
     log.info("usage of %s recorded: %s", day, counters)
@@ -25,6 +26,7 @@ async def record_daily_usage(timer: func.TimerRequest) -> None:
 # Hourly: providers reset at their own midnights (Gemini: Pacific, most others: UTC), DST included.
 @bp.timer_trigger(arg_name="timer", schedule="0 1 * * * *", run_on_startup=True)
 async def roll_over_provider_quotas(timer: func.TimerRequest) -> None:
+    usage.note(function_executions=1)
     recorded = await roll_over()
     if recorded:
         log.info("provider days recorded: %s", recorded)

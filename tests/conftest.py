@@ -36,6 +36,9 @@ def stack(services: Services) -> Iterator[Stack]:
         "AzureWebJobsStorage": services.storage,
         "DEVHOST_MASTER_KEY": MASTER_KEY,
         "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
+        # Every kind of job through the queue, so the tests cover the queue path; with no provider keys
+        # the worker's provider is the local evaluator. tests/test_saving_layers.py runs the default policy.
+        "REMOTE_JOBS": "evaluate,questions,report",
     }
     with start_devhost(ROOT, env) as host:
         yield Stack(base_url=host.url, redis_url=services.redis_url, storage=services.storage)

@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
+from core.failover import FailoverRedis
 from core.models import CRITERIA
 from core.pool import Pool
 from core.prompts import LlmEvaluation, evaluation_request
@@ -80,7 +81,10 @@ def pool(
     slots: list[Slot], redis: Redis, session: aiohttp.ClientSession, seed: int = 0, **breaker: Any
 ) -> Pool:
     return Pool(
-        slots, Quota(redis, random.Random(seed), BreakerTimings(**breaker)), session, deadline_seconds=10
+        slots,
+        Quota(FailoverRedis(redis), random.Random(seed), BreakerTimings(**breaker)),
+        session,
+        deadline_seconds=10,
     )
 
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
 from core.models import CRITERIA
-from devhost.stack import start_azurite, start_devhost
-from tests.app_stack import MASTER_KEY, ROOT, Services
+from tests.app_stack import MASTER_KEY, Services
 from tests.fakes.provider_servers import FakeProvider
 from tests.interview_client import start_interview, unique_answer
+from tests.provider_host import groq_and_gemini, host_with_providers
 
 EVALUATION = {c: {"score": 4, "reason": "Solid."} for c in CRITERIA} | {
     "evidence": ["we cut latency"],
@@ -23,29 +22,23 @@ EVALUATION = {c: {"score": 4, "reason": "Solid."} for c in CRITERIA} | {
     "covered_points": [],
     "missed_points": [],
 }
-NARRATIVE = {
+REVIEW = {
     "summary": "A steady interview.",
     "strengths": ["Numbers in turn 1"],
     "improvements": ["Trade-offs"],
+    "answers": [{"turn": turn, "comment": f"Note on answer {turn}."} for turn in (1, 2, 3)],
 }
 
 
 def reply_for(body: dict[str, Any]) -> str:
-    """The report's prompt asks for closing feedback; anything else is one answer's evaluation."""
-    return json.dumps(NARRATIVE if "closing feedback" in json.dumps(body) else EVALUATION)
+    """The report's prompt asks for the LlmReview schema; anything else is one answer's evaluation."""
+    return json.dumps(REVIEW if "LlmReview" in json.dumps(body) else EVALUATION)
 
 
 @pytest.fixture(scope="module")
 async def fakes() -> AsyncIterator[dict[str, FakeProvider]]:
-    running = {
-        "fake-groq": FakeProvider("openai", flavour="groq", reply=reply_for, api_key="groq-key"),
-        "fake-gemini": FakeProvider("gemini", reply=reply_for, api_key="gemini-key"),
-    }
-    for fake in running.values():
-        await fake.start()
-    yield running
-    for fake in running.values():
-        await fake.stop()
+    async with groq_and_gemini(reply_for) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -53,29 +46,10 @@ def pooled_host(
     services: Services, fakes: dict[str, FakeProvider], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A second app instance with its own storage (so its queue is its own) and a provider list."""
-    workdir = tmp_path_factory.mktemp("pooled")
-    entries = [
-        {"name": "fake-groq", "adapter": "openai", "base_url": fakes["fake-groq"].base_url, "model": "llama",
-         "key_settings": ["FAKE_GROQ_KEY"], "rpm": 100, "rpd": 1000},
-        {"name": "fake-gemini", "adapter": "gemini", "base_url": fakes["fake-gemini"].base_url, "model": "gemini",
-         "key_settings": ["FAKE_GEMINI_KEY"], "rpm": 100, "rpd": 1000, "reset_timezone": "America/Los_Angeles"},
-        {"name": "keyless", "adapter": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "m",
-         "key_settings": ["NOT_SET_ANYWHERE"], "rpm": 1, "rpd": 1},
-        {"name": "local", "adapter": "local", "rpm": 1000000, "rpd": 1000000000},
-    ]  # fmt: skip
-    providers = Path(workdir / "providers.json")
-    providers.write_text(json.dumps({"providers": entries}))
-    with start_azurite(workdir / "azurite", in_memory=True) as azurite:
-        env = {
-            "REDIS_URL": services.redis_url.rsplit("/", 1)[0] + "/3",
-            "AzureWebJobsStorage": azurite.url,
-            "DEVHOST_MASTER_KEY": MASTER_KEY,
-            "PROVIDERS_FILE": str(providers),
-            "FAKE_GROQ_KEY": "groq-key",
-            "FAKE_GEMINI_KEY": "gemini-key",
-        }
-        with start_devhost(ROOT, env) as host:
-            yield host.url
+    with host_with_providers(
+        services, fakes, tmp_path_factory.mktemp("pooled"), 3, {"REMOTE_JOBS": "evaluate,report"}
+    ) as url:
+        yield url
 
 
 async def test_remote_providers_score_and_report_then_an_outage_falls_to_local(
@@ -89,7 +63,10 @@ async def test_remote_providers_score_and_report_then_an_outage_falls_to_local(
             assert result["feedback"]["relevance"]["score"] == 4
         status, report = await candidate.report(wait=15)
         assert status == 200, report
-        assert report["written_by"] in fakes and report["summary"] == NARRATIVE["summary"]
+        assert report["written_by"] in fakes and report["summary"] == REVIEW["summary"]
+        assert [answer["comment"] for answer in report["answers"]] == [
+            f"Note on answer {t}." for t in (1, 2, 3)
+        ]
         assert report["scored_locally"] == []
 
         async with http.get("/api/ops/providers", headers={"x-functions-key": MASTER_KEY}) as response:

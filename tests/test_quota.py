@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
+from core.failover import FailoverRedis
 from core.provider_config import ProviderEntry, Slot
 from core.quota import BreakerTimings, Quota, next_reset_ms, slot_key
 from tests.app_stack import Services
@@ -41,7 +42,7 @@ async def redis(services: Services) -> AsyncIterator[Redis]:
 
 
 def quota(redis: Redis, clock: Clock, seed: int = 1, **breaker: int) -> Quota:
-    return Quota(redis, random.Random(seed), BreakerTimings(**breaker), clock)
+    return Quota(FailoverRedis(redis), random.Random(seed), BreakerTimings(**breaker), clock)
 
 
 async def test_a_daily_quota_is_never_overrun(redis: Redis) -> None:

@@ -11,6 +11,7 @@ const CRITERIA = [
 
 const SOURCES = {
   template: "answered from a template, straight away",
+  local: "scored by the built-in evaluator, straight away",
   cache: "the same answer was scored before, so its score was reused",
   provider: "scored after a short wait in the queue",
 };
@@ -171,6 +172,7 @@ export function renderReport(report) {
           ),
           el("p", { class: "answer-summary-question" }, answer.question),
           el("p", {}, el("span", { class: "muted" }, "To improve: "), answer.improvement),
+          answer.comment ? el("p", {}, el("span", { class: "muted" }, "Reviewer's note: "), answer.comment) : null,
           el("p", { class: "muted small" }, `Scored by ${scorerName(answer.scored_by)}`),
         ),
       ),
