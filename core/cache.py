@@ -135,7 +135,11 @@ def encode(payload: bytes, text_print: Fingerprint | None) -> bytes:
 def decode(blob: bytes) -> tuple[bytes, Fingerprint | None]:
     raw = zlib.decompress(blob)
     (size,) = struct.unpack(">I", raw[:4])
-    return raw[4 + size :], Fingerprint.from_bytes(raw[4 : 4 + size]) if size else None
+    try:
+        text_print = Fingerprint.from_bytes(raw[4 : 4 + size]) if size else None
+    except ValueError:  # stored by an older fingerprint format: still an exact hit, never a near one
+        text_print = None
+    return raw[4 + size :], text_print
 
 
 def _ttl(job: CacheJob) -> int:

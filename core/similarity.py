@@ -16,13 +16,14 @@ The word guard exists because shingles cannot tell a typo fix from one changed w
 for "Postgres" once in a 47-word answer scores 0.875, just like "recieve" fixed to "receive". So the
 words only one text has (multiset difference, both ways) must each be either a filler word (a greeting,
 "basically") or pair one-to-one with a likely typo or spelling variant on the other side: both at least
-4 letters, same first letter, edit distance at most 1 (4-5 letters) or 2 (6 and more); and at most
-_MAX_LEFTOVER such words in all. Any other changed word, a company or product name included, is a miss:
-we cannot tell "Acme" from "Redis", and a miss only costs one LLM call.
+6 letters, same first letter, edit distance at most 2; and at most _MAX_LEFTOVER such words in all.
+Shorter words are left out of typo pairing because too many real terms are one letter apart in them
+("mysql"/"mssql", "tree"/"trie", "http"/"https"): a typo in a short word costs a miss, no more. Any
+other changed word, a company or product name included, is a miss: we cannot tell "Acme" from "Redis",
+and a miss only costs one LLM call.
 
-Known limits: short real words one letter apart pass as typos ("mysql"/"mssql", "tree"/"trie",
-"http"/"https"), and two words swapped keep the same words, so only the Jaccard threshold stands between
-them, which keeps them apart up to about 75 words.
+Known limits: long real words two letters apart pass as typos, and two words swapped keep the same
+words, so only the Jaccard threshold stands between them, which keeps them apart up to about 75 words.
 """
 
 from __future__ import annotations
@@ -228,8 +229,7 @@ def _edit_distance(a: str, b: str) -> int:
 
 def _likely_variant(a: str, b: str) -> bool:
     # Plain Levenshtein, not Damerau: a swap of two letters costs 2, so "form"/"from" stay apart.
-    shorter = min(len(a), len(b))
-    return shorter >= 4 and a[0] == b[0] and _edit_distance(a, b) <= (2 if shorter >= 6 else 1)
+    return min(len(a), len(b)) >= 6 and a[0] == b[0] and _edit_distance(a, b) <= 2
 
 
 def same_words(a: Fingerprint, b: Fingerprint) -> bool:
