@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import Literal
 
 from core.connections import connections
+from core.failover import or_default
 from core.settings import get_settings
 from core.signals import channel
 from core.similarity import Fingerprint, bands, fingerprint, is_near_duplicate, normalise, normalise_unordered
@@ -150,7 +151,9 @@ async def lookup(job: CacheJob, *, claim: bool) -> Lookup:
     """An exact hit, else a verified near-duplicate, else a miss (claiming the job when asked to)."""
     keys = [job.key, job.inflight_key, *job.band_keys]
     args = ["1" if claim else "0", job.owner, INFLIGHT_MS]
-    reply = await connections().redis().script(LOOKUP, keys, args)
+    # Without Redis there is no one to wait for: a caller that asked to claim the job computes it.
+    unavailable = [0, int(claim)]
+    reply = await or_default("cache lookup", connections().redis().script(LOOKUP, keys, args), unavailable)
     if reply[0] == 1:
         return Lookup(decode(reply[1])[0], near=False, claimed=False)
     candidates = reply[2:]
@@ -160,15 +163,15 @@ async def lookup(job: CacheJob, *, claim: bool) -> Lookup:
             return Lookup(payload, near=True, claimed=False)
     claimed = bool(reply[1])
     if claim and candidates:  # near candidates that were not near enough: claim now
-        claimed = bool(
-            await connections().redis().script(CLAIM, [job.inflight_key], [job.owner, INFLIGHT_MS])
-        )
+        claim_call = connections().redis().script(CLAIM, [job.inflight_key], [job.owner, INFLIGHT_MS])
+        claimed = bool(await or_default("cache claim", claim_call, 1))
     return Lookup(None, near=False, claimed=claimed)
 
 
 async def poll(job: CacheJob) -> tuple[bytes | None, bool]:
     """The job's stored result, if any, and whether someone still holds its in-flight claim."""
-    blob, holder = await connections().redis().run(lambda redis: redis.mget(job.key, job.inflight_key))
+    read = connections().redis().run(lambda redis: redis.mget(job.key, job.inflight_key))
+    blob, holder = await or_default("cache poll", read, [None, None])
     return (decode(blob)[0] if blob else None), holder is not None
 
 
@@ -176,4 +179,5 @@ async def store(job: CacheJob, payload: bytes | None) -> None:
     """Store the result (None: nothing worth caching), release the claim and wake whoever waits for it."""
     value = encode(payload, job.fingerprint) if payload is not None else b""
     keys = [job.key, job.inflight_key, *job.band_keys]
-    await connections().redis().script(STORE, keys, [value, _ttl(job), job.owner, channel(job.channel)])
+    args = [value, _ttl(job), job.owner, channel(job.channel)]
+    await or_default("cache store", connections().redis().script(STORE, keys, args), None)

@@ -40,7 +40,11 @@ class Connections:
             backup = (
                 Redis.from_url(settings.redis_backup_url, **timeouts) if settings.redis_backup_url else None
             )
-            self._redis = FailoverRedis(Redis.from_url(settings.redis_url, **timeouts), backup)
+            self._redis = FailoverRedis(
+                Redis.from_url(settings.redis_url, **timeouts),
+                backup,
+                retry_primary_after=settings.redis_retry_primary_seconds,
+            )
         return self._redis
 
     def http(self) -> aiohttp.ClientSession:

@@ -149,3 +149,13 @@ class FailoverRedis:
         if self._down_until is not None:
             self._down_until = None
             log.info("primary Redis answers again; back from the backup")
+
+
+async def or_default(what: str, call: Awaitable[T], default: T) -> T:
+    """For Redis work that only saves effort (cache, counters, signals): when Redis fails, even both
+    servers, or refuses a write when full, the request goes on without that saving."""
+    try:
+        return await call
+    except (redis.exceptions.RedisError, *_OUTAGE) as error:
+        log.warning("%s skipped: Redis failed (%s: %s)", what, type(error).__name__, error)
+        return default

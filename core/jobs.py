@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core import usage
 from core.connections import connections
+from core.failover import or_default
 from core.models import EvaluateJob, JobMessage, QuestionsJob, ReportJob
 
 JOBS_QUEUE = "interview-jobs"
@@ -24,11 +25,9 @@ def job_tag(job: Job) -> str:
 async def enqueue_once(job: Job) -> bool:
     """Queue the job unless it was queued within REQUEUE_AFTER_SECONDS; True when it was queued now."""
     marker = f"queued:{job_tag(job)}"
-    first = (
-        await connections()
-        .redis()
-        .run(lambda redis: redis.set(marker, b"1", nx=True, ex=REQUEUE_AFTER_SECONDS))
-    )
+    mark = connections().redis().run(lambda redis: redis.set(marker, b"1", nx=True, ex=REQUEUE_AFTER_SECONDS))
+    # Without Redis the job is queued anyway: the worker is idempotent, a lost job is not.
+    first = await or_default("queued marker", mark, True)
     if first:
         queue = await connections().queue(JOBS_QUEUE)
         await queue.send_message(JobMessage(job=job).model_dump_json().encode())

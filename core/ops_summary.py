@@ -37,11 +37,22 @@ async def summary(day: date) -> dict[str, Any]:
         "turns": counters.get("turns_answered", 0),
         "provider_calls": calls,
         "remote_calls_per_interview": _ratio(remote, interviews),
+        # Jobs each layer answered without a remote model, and what the day spent.
         "layers": {
             "template": counters.get("template_answers", 0),
-            "cache": counters.get("cache_hits", 0),
+            "local": calls.get("local", 0),
+            "cache": counters.get("cache_hits", 0) - counters.get("near_duplicate_hits", 0),
+            "near_duplicate": counters.get("near_duplicate_hits", 0),
             "dedup": counters.get("dedup_merges", 0),
-            "queued": counters.get("jobs_queued", 0),
+            "batched": counters.get("batched_jobs", 0),
+            "remote": remote,
+        },
+        "spent": {
+            "remote_calls": remote,
+            "redis_commands": counters.get("redis_commands", 0),
+            "redis_backup_commands": counters.get("redis_backup_commands", 0),
+            "queue_messages": counters.get("queue_messages", 0),
+            "function_executions": counters.get("function_executions", 0),
         },
         "cache_hit_rate": _ratio(counters.get("cache_hits", 0), counters.get("cache_lookups", 0)),
         "latency_ms": {

@@ -13,6 +13,9 @@ class Settings(BaseModel):
     redis_url: str = Field(description="REDIS_URL: cache, coordination and counters; never the record.")
     redis_backup_url: str = Field(description="REDIS_BACKUP_URL: used only while the primary is down.")
     redis_timeout_seconds: float = Field(description="How long a Redis command may take before failover.")
+    redis_retry_primary_seconds: float = Field(
+        description="How long the backup serves before the primary is tried."
+    )
     # Checked where Redis is first used, so tools that only touch storage (the poison CLI) run without it.
     public_api_base: str = Field(description="PUBLIC_API_BASE: how clients reach the API, for poll URLs.")
     interviews_table: str
@@ -57,6 +60,7 @@ def get_settings() -> Settings:
         queue_message_encoding=_env("QUEUE_MESSAGE_ENCODING", "base64"),
         redis_backup_url=_env("REDIS_BACKUP_URL", ""),
         redis_timeout_seconds=float(_env("REDIS_TIMEOUT_SECONDS", "1.0")),
+        redis_retry_primary_seconds=float(_env("REDIS_RETRY_PRIMARY_SECONDS", "5")),
         cache_ttl_seconds={
             "evaluate": int(_env("CACHE_TTL_EVALUATE", str(14 * 24 * 3600))),
             "questions": int(_env("CACHE_TTL_QUESTIONS", str(30 * 24 * 3600))),

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 from core.connections import connections
+from core.failover import or_default
 
 CHANNEL_PREFIX = "ready:"
 RECHECK_SECONDS = 2.0
@@ -28,7 +29,11 @@ def _subject(interview_id: str, part: str) -> str:
 
 
 async def announce(interview_id: str, part: str) -> None:
-    await connections().redis().run(lambda redis: redis.publish(channel(_subject(interview_id, part)), b"1"))
+    # A lost signal costs waiters at most RECHECK_SECONDS, so a failed publish fails nothing.
+    publish = (
+        connections().redis().run(lambda redis: redis.publish(channel(_subject(interview_id, part)), b"1"))
+    )
+    await or_default("ready signal", publish, None)
 
 
 class _Listener:

@@ -15,6 +15,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from core.connections import connections
+from core.failover import or_default
 from core.settings import get_settings
 
 RETENTION_SECONDS = 8 * 24 * 3600
@@ -80,7 +81,7 @@ async def count(latency: tuple[LatencyKind, float] | None = None, **increments: 
         keys.append(_latency_key(now.date(), kind))
         bucket = str(max(0, math.ceil(math.log(max(milliseconds, 1.0), _BUCKET_GROWTH))))
     pairs = [item for name, amount in totals.items() for item in (name, amount)]
-    await redis.script(COUNT, keys, [RETENTION_SECONDS, bucket, *pairs])
+    await or_default("counting", redis.script(COUNT, keys, [RETENTION_SECONDS, bucket, *pairs]), None)
 
 
 def _as_ints(raw: dict[bytes, bytes]) -> dict[str, int]:

@@ -4,8 +4,6 @@ servers; the tests look at the servers directly to see where each write landed."
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -19,84 +17,13 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.failover import FailoverRedis
-from devhost.stack import LOCALHOST, Service, free_port, start_redis
+from devhost.stack import LOCALHOST, Service, start_redis
+from tests.fakes.tcp_proxy import Proxy
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 SOCKET_TIMEOUT = 0.5
 RETRY_AFTER = 5.0
-
-
-class Proxy:
-    """Forwards TCP to a server; `refuse()` closes everything, `blackhole()` swallows what clients send."""
-
-    def __init__(self, target_port: int) -> None:
-        self.port = free_port()
-        self.url = f"redis://{LOCALHOST}:{self.port}/0"
-        self.chunks = 0  # reads from clients, in any mode: "did anything reach this server?"
-        self._target_port = target_port
-        self._server: asyncio.Server | None = None
-        self._blackholed = False
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, LOCALHOST, self.port)
-
-    async def refuse(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-        for writer in list(self._writers):
-            writer.transport.abort()  # a reset for pooled connections, as when a server dies
-
-    def blackhole(self) -> None:
-        self._blackholed = True
-
-    async def restore(self) -> None:
-        self._blackholed = False
-        if self._server is None:
-            await self.start()
-
-    async def stop(self) -> None:
-        await self.refuse()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
-        try:
-            up_reader, up_writer = await asyncio.open_connection(LOCALHOST, self._target_port)
-        except OSError:
-            writer.transport.abort()
-            self._writers.discard(writer)
-            return
-        self._writers.add(up_writer)
-        pumps = [
-            asyncio.ensure_future(self._pump(reader, up_writer, count=True)),
-            asyncio.ensure_future(self._pump(up_reader, writer, count=False)),
-        ]
-        self._tasks.update(pumps)
-        try:
-            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for pump in pumps:
-                pump.cancel()
-            for end in (writer, up_writer):
-                end.transport.abort()
-                self._writers.discard(end)
-            self._tasks.difference_update(pumps)
-
-    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, count: bool) -> None:
-        with contextlib.suppress(OSError):
-            while data := await source.read(65536):
-                if count:
-                    self.chunks += 1
-                    if self._blackholed:
-                        continue
-                sink.write(data)
-                await sink.drain()
 
 
 class Clock:
@@ -129,8 +56,7 @@ async def direct(servers: tuple[Service, Service]) -> AsyncIterator[tuple[Redis,
 
 @pytest.fixture
 async def proxies(servers: tuple[Service, Service]) -> AsyncIterator[tuple[Proxy, Proxy]]:
-    found = (Proxy(int(servers[0].url.rsplit(":", 1)[1].split("/")[0])),
-             Proxy(int(servers[1].url.rsplit(":", 1)[1].split("/")[0])))  # fmt: skip
+    found = (Proxy.in_front_of(servers[0].url), Proxy.in_front_of(servers[1].url))
     for proxy in found:
         await proxy.start()
     yield found
