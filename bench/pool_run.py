@@ -100,7 +100,11 @@ async def run(redis_url: str, jobs: int, concurrency: int) -> None:
             client = await stack.enter_async_context(Redis.from_url(redis_url))
             pools.append(
                 Pool(
-                    slots, Quota(FailoverRedis(client), random.Random(seed)), session, deadline_seconds=10, adapters=adapters
+                    slots,
+                    Quota(FailoverRedis(client), random.Random(seed)),
+                    session,
+                    deadline_seconds=10,
+                    adapters=adapters,
                 )
             )
         question = question_bank().all_questions()[0]

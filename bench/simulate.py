@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from redis.asyncio import Redis
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -482,6 +483,11 @@ def figures(
     }
 
 
+async def redis_memory(url: str) -> int:
+    async with Redis.from_url(url) as redis:
+        return int((await redis.info("memory"))["used_memory"])
+
+
 def render(f: dict[str, Any]) -> str:
     rows: list[tuple[str, str]] = []
     add = lambda label, value="": rows.append((label, str(value)))  # noqa: E731
@@ -529,6 +535,11 @@ def render(f: dict[str, Any]) -> str:
     add("per interview: queue messages", fmt(p["queue_messages"], ".2f"))
     add("per interview: function executions", fmt(p["function_executions"], ".2f"))
     add("wall time", f"{f['wall_seconds']} s, {fmt(f['interviews_per_second'])} interviews/s")
+    if "redis_memory" in f:
+        used, started = f["redis_memory"]["used_bytes"], f["interviews"]["started"]
+        each = used / started if started else 0
+        fits = f"; 250 MB holds about {int(250 * 2**20 / each):,} interviews' worth" if each > 0 else ""
+        add("Redis memory added", f"{used / 2**20:.1f} MB, {each / 1024:.1f} KB per interview{fits}")
     c = f["capacity"]
     capacity = (
         "unbounded by remote quotas (no remote calls)"
@@ -571,8 +582,10 @@ async def simulate(args: argparse.Namespace, workdir: Path) -> int:
             f"{len(fleet.fakes)} fake providers ...",
             flush=True,
         )
+        memory_before = await redis_memory(services[0].url)
         stats, before, after, elapsed = await drive(services[-1].url, plans, args.concurrency, args.rate)
-        result = figures(args, stats, before, after, elapsed, fleet)
+        memory = {"used_bytes": await redis_memory(services[0].url) - memory_before}
+        result = figures(args, stats, before, after, elapsed, fleet) | {"redis_memory": memory}
         print(render(result))
         if args.json:
             Path(args.json).write_text(json.dumps(result, indent=2))

@@ -37,11 +37,10 @@ from core.models import (
     TurnResult,
 )
 from core.progress import queue_report_when_complete, turn_part
-from core.prompts import LlmQuestions, to_questions
 from core.provider_config import configured_slots
 from core.question_bank import interview_question, question_bank, with_generated
 from core.settings import get_settings
-from core.worker import SAVED_BY, evaluation_job, questions_job
+from core.shared_jobs import SAVED_BY, evaluation_job, generated_questions, questions_job
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +67,12 @@ async def _with_custom_questions(record: InterviewRecord) -> tuple[InterviewReco
     questions now, and generated ones later for the turns not yet reached (if the policy allows)."""
     if record.setup.role != "custom" or not _remote("questions"):
         return record, {}
-    job = questions_job(record)
+    job = questions_job(record.setup)
     found = await dedup.find(job)
     if found is None:
         return record.model_copy(update={"questions_pending": True}), {"cache_lookups": 1}
     payload, how = found
-    generated = to_questions(
-        LlmQuestions.model_validate_json(payload), record.setup.level, f"gen-{job.digest[:16]}"
-    )
+    generated = generated_questions(job, record.setup, payload)
     return with_generated(record, generated, keep=0), {"cache_lookups": 1, **SAVED_BY[how]}
 
 

@@ -9,7 +9,6 @@ import logging
 from datetime import UTC, datetime
 
 from core import dedup, signals, store, usage
-from core.cache import CacheJob
 from core.dedup import Computed, Found
 from core.jobs import Job, parse_job
 from core.models import (
@@ -17,26 +16,17 @@ from core.models import (
     Evaluation,
     FeedbackSource,
     InterviewRecord,
-    Question,
     QuestionsJob,
     Report,
     ReportJob,
     TurnRecord,
 )
 from core.progress import after_feedback
-from core.prompts import LlmQuestions, to_questions
 from core.provider import LOCAL_CLASS, job_provider
 from core.question_bank import interview_question, question_bank, with_generated
+from core.shared_jobs import SAVED_BY, evaluation_job, generated_questions, questions_job
 
 log = logging.getLogger(__name__)
-
-# What each way of finding a result saved, in the counters' names.
-SAVED_BY: dict[Found, dict[str, int]] = {
-    "cache": {"cache_hits": 1},
-    "near": {"cache_hits": 1, "near_duplicate_hits": 1},
-    "coalesced": {"dedup_merges": 1},
-    "computed": {},
-}
 
 
 class JobRejected(Exception):
@@ -59,17 +49,6 @@ async def _interview(interview_id: str) -> store.Versioned:
     if current is None:
         raise JobRejected(f"no interview {interview_id}")
     return current
-
-
-def evaluation_job(question: Question, answer: str) -> CacheJob:
-    return CacheJob("evaluate", job_provider().model_class, question.id, answer, ordered=True)
-
-
-def questions_job(record: InterviewRecord) -> CacheJob:
-    setup = record.setup
-    return CacheJob(
-        "questions", job_provider().model_class, setup.level, setup.custom_role or "", ordered=False
-    )
 
 
 async def evaluate(job: EvaluateJob) -> None:
@@ -127,23 +106,16 @@ async def generate_questions(job: QuestionsJob) -> None:
     if not current.record.questions_pending:
         await usage.count(duplicate_deliveries=1)
         return
-    cache_job = questions_job(current.record)
+    setup = current.record.setup
+    cache_job = questions_job(setup)
     provider = job_provider()
 
     async def compute() -> Computed:
-        reply = await provider.questions(current.record.setup.custom_role or "", current.record.setup.level)
+        reply = await provider.questions(setup.custom_role or "", setup.level)
         return (reply.model_dump_json().encode(), True) if reply else (None, False)
 
     payload, found = await dedup.once(cache_job, compute)
-    generated = (
-        to_questions(
-            LlmQuestions.model_validate_json(payload),
-            current.record.setup.level,
-            f"gen-{cache_job.digest[:16]}",
-        )
-        if payload
-        else []
-    )
+    generated = generated_questions(cache_job, setup, payload) if payload else []
     while True:
         record = current.record
         updated = (
