@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 
-from playwright.async_api import Page, Route, expect
+from playwright.async_api import Page, Request, Route, expect
 
 from tests.app_stack import Stack
 from tests.interview_client import unique_answer
@@ -26,8 +26,22 @@ async def start_interview(page: Page, name: str = "Ada") -> None:
     await page.get_by_label("Mixed").check()
     await page.get_by_label("Number of questions").fill("3")
     await page.get_by_label("Your name").fill(name)
-    await page.get_by_role("button", name="Start the interview").click()
+    await expect(page.get_by_label("Job title")).to_be_hidden()
+    async with page.expect_request(is_start) as started:
+        await page.get_by_role("button", name="Start the interview").click()
+    # A bank role sends no job title.
+    assert (await started.value).post_data_json == {
+        "role": "backend",
+        "level": "mid",
+        "kind": "mixed",
+        "questions": 3,
+        "candidate_name": name,
+    }
     await expect(page.locator("#question-number")).to_have_text("Question 1 of 3")
+
+
+def is_start(request: Request) -> bool:
+    return request.method == "POST" and request.url.endswith("/api/interviews")
 
 
 async def answer(page: Page, text: str, expected_status: int) -> None:
@@ -173,6 +187,71 @@ async def test_a_reload_resumes_where_the_candidate_was(page: Page, screenshot: 
     await page.get_by_role("button", name="Start over").click()
     await expect(page.get_by_role("heading", name="Practise a job interview")).to_be_visible()
     assert await stored_session(page) is None
+
+
+async def test_another_role_by_its_job_title(page: Page, screenshot: Screenshot) -> None:
+    await page.goto("/")
+    role = page.get_by_label("Role")
+    title = page.get_by_label("Job title")
+    await expect(title).to_be_hidden()
+
+    # "Another role…" reveals a labelled, described, required title field; a bank role hides it again.
+    await role.select_option(label="Another role…")
+    await expect(title).to_be_visible()
+    await expect(title).to_have_attribute("maxlength", "80")
+    await expect(title).to_have_attribute("aria-describedby", "custom-role-hint")
+    await expect(page.locator("#custom-role-hint")).to_contain_text("e.g. Data engineer (Spark)")
+    assert await title.evaluate("node => node.required")
+    await role.select_option(label="Frontend engineer")
+    await expect(title).to_be_hidden()
+    assert not await title.evaluate("node => node.required")
+    await role.select_option(label="Another role…")
+    await expect(title).to_be_visible()
+
+    # The browser holds the form back while the title is empty or under 3 characters, spaces aside.
+    posts: list[Request] = []
+    page.on("request", lambda request: posts.append(request) if is_start(request) else None)
+    start = page.get_by_role("button", name="Start the interview")
+    await page.get_by_label("Number of questions").fill("3")
+    await start.click()
+    await title.fill("  ab  ")
+    await start.click()
+    assert await title.evaluate("node => !node.checkValidity()")
+    assert posts == []
+
+    # What the API refuses is shown in its own words, and nothing starts.
+    async def too_short(route: Route) -> None:
+        await route.continue_(post_data=json.dumps({**route.request.post_data_json, "custom_role": "x"}))
+
+    await page.route("**/api/interviews", too_short)
+    await title.fill("Data engineer (Spark)")
+    await start.click()
+    alert = page.get_by_role("alert")
+    await expect(alert).to_contain_text("The interview couldn't be set up")
+    await expect(alert).to_contain_text("custom_role")
+    await expect(alert.get_by_role("button")).to_be_hidden()
+    await expect(title).to_have_attribute("aria-invalid", "true")
+    await expect(page.get_by_role("heading", name="Practise a job interview")).to_be_visible()
+    await screenshot("custom-role-refused")
+    await page.unroute("**/api/interviews")
+
+    # The title is sent trimmed, and the first question (from the nearest bank role) is on screen at once.
+    await title.fill("  Data engineer (Spark)  ")
+    async with page.expect_request(is_start) as started:
+        await start.click()
+    sent = (await started.value).post_data_json
+    assert sent["role"] == "custom" and sent["custom_role"] == "Data engineer (Spark)", sent
+    await expect(alert).to_be_hidden()
+    await expect(page.locator("#question-number")).to_have_text("Question 1 of 3")
+    await expect(page.locator("#question-text")).not_to_be_empty()
+    await expect(page.get_by_label("Your answer")).to_be_focused()
+    await screenshot("custom-role")
+
+    # Starting over brings back the bank roles, the title field hidden.
+    page.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await page.get_by_role("button", name="Start over").click()
+    await expect(role).to_have_value("backend")
+    await expect(title).to_be_hidden()
 
 
 async def test_problems_are_explained_in_words(page: Page, screenshot: Screenshot) -> None:

@@ -57,7 +57,36 @@ async def test_the_dashboard_shows_the_day_and_replays_poison(
     await expect(interviews_tile.locator("dd")).to_have_text(re.compile(r"^[1-9]"))
     await expect(tiles.locator(".tile").filter(has_text="Cache hit rate")).to_be_visible()
     await expect(tiles.locator(".tile").filter(has_text="Provider calls per interview")).to_be_visible()
-    await expect(page.locator("#layers tr[data-layer]")).to_have_count(4)
+    layers = page.locator("#layers tr[data-layer]")
+    await expect(layers).to_have_count(7)
+    assert await layers.evaluate_all("rows => rows.map(row => row.dataset.layer)") == [
+        "template",
+        "local",
+        "cache",
+        "near_duplicate",
+        "dedup",
+        "batched",
+        "remote",
+    ]
+    await expect(page.locator("#layers caption").first).to_have_text(
+        re.compile(r"answered without a remote call\.$")
+    )
+    await expect(layers.filter(has_text="Templates").locator("td.number")).to_have_text(re.compile(r"^[1-9]"))
+
+    # What the day spent, in all and per interview (there is at least one interview today).
+    await expect(page.get_by_role("heading", name="Spent today")).to_be_visible()
+    spent = page.locator("#spent tr[data-spent]")
+    await expect(spent).to_have_count(5)
+    assert await spent.evaluate_all("rows => rows.map(row => row.dataset.spent)") == [
+        "remote_calls",
+        "redis_commands",
+        "redis_backup_commands",
+        "queue_messages",
+        "function_executions",
+    ]
+    executions = page.locator("#spent tr[data-spent=function_executions] td.number")
+    await expect(executions.first).to_have_text(re.compile(r"^[1-9]"))
+    await expect(executions.nth(1)).to_have_text(re.compile(r"^\d[\d,]*(\.\d+)?$"))
     await expect(page.locator("#latency tr[data-path]")).to_have_count(2)
     await expect(page.locator("#calls-chart svg[role=img]")).to_be_visible()
     await expect(page.locator("#hit-rate-chart svg[role=img]")).to_be_visible()

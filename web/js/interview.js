@@ -9,6 +9,8 @@ import { clearSession, loadSession, saveSession, updateSession } from "./session
 
 // The API's limit on an answer: 8 KB of UTF-8 (core/models.py MAX_ANSWER_BYTES).
 const MAX_ANSWER_BYTES = 8 * 1024;
+// A custom role's job title, trimmed (core/models.py InterviewSetup.custom_role).
+const CUSTOM_ROLE_MIN = 3;
 const utf8 = new TextEncoder();
 
 const byId = (id) => document.getElementById(id);
@@ -21,6 +23,9 @@ const ui = {
   startOver: byId("start-over"),
   setup: byId("setup"),
   setupForm: byId("setup-form"),
+  role: byId("role"),
+  customRoleField: byId("custom-role-field"),
+  customRole: byId("custom-role"),
   start: byId("start"),
   interview: byId("interview"),
   greeting: byId("greeting"),
@@ -86,7 +91,10 @@ async function attempt(step) {
   } catch (error) {
     showProgress("");
     show(ui.loading, false);
-    const { message, action } = describeError(error);
+    // A setup the API refused (422) is the candidate's to fix, in the API's own words.
+    const { message, action } = error.showApiMessage
+      ? { message: error.message, action: null }
+      : describeError(error);
     const actions = {
       // A step that got past its point of no return (an answer stored) says how to carry on instead.
       retry: ["Try again", () => attempt(error.retryWith ?? step)],
@@ -211,6 +219,28 @@ async function showReport(reportUrl) {
   if (!ui.feedback.contains(document.activeElement)) byId("report-heading").focus();
 }
 
+// --- the custom role -----------------------------------------------------------------------------
+
+/** Show the job title field only with "Another role…"; hidden, it is disabled: not required, not sent. */
+function syncCustomRole() {
+  const custom = ui.role.value === "custom";
+  show(ui.customRoleField, custom);
+  ui.customRole.disabled = !custom;
+  ui.customRole.required = custom;
+  if (!custom) ui.customRole.removeAttribute("aria-invalid");
+  checkCustomRole();
+}
+
+/** Spaces around the title do not count towards its 3 characters (the API trims them). */
+function checkCustomRole() {
+  const length = ui.customRole.value.trim().length;
+  ui.customRole.setCustomValidity(
+    !ui.customRole.disabled && length > 0 && length < CUSTOM_ROLE_MIN
+      ? `Enter a job title of at least ${CUSTOM_ROLE_MIN} characters.`
+      : "",
+  );
+}
+
 // --- the counter ---------------------------------------------------------------------------------
 
 let wasOverLimit = false;
@@ -241,12 +271,27 @@ async function startInterview() {
     kind: form.get("kind"),
     questions: Number(form.get("questions")),
   };
+  if (setup.role === "custom") setup.custom_role = String(form.get("custom_role") ?? "").trim();
   const name = String(form.get("candidate_name") ?? "").trim();
   if (name) setup.candidate_name = name;
 
   setBusy(true);
   try {
-    const { data } = await callApi("POST", endpoint("/interviews"), { body: setup });
+    let data;
+    try {
+      ({ data } = await callApi("POST", endpoint("/interviews"), { body: setup }));
+    } catch (error) {
+      if (error.status === 422) {
+        error.showApiMessage = true;
+        error.message = `The interview couldn't be set up: ${error.message}`;
+        if (setup.role === "custom") {
+          ui.customRole.setAttribute("aria-invalid", "true");
+          ui.customRole.focus();
+        }
+      }
+      throw error;
+    }
+    ui.customRole.removeAttribute("aria-invalid");
     saveSession({ id: data.id, token: data.token, questionShown: 1 });
     enterInterview(data.id, data.token, data.question.of, data.greeting);
     showQuestion(data.question);
@@ -321,7 +366,8 @@ function startOver() {
   hideError();
   showSetup();
   ui.setupForm.reset();
-  byId("role").focus();
+  syncCustomRole();
+  ui.role.focus();
 }
 
 // --- wiring --------------------------------------------------------------------------------------
@@ -330,6 +376,14 @@ ui.setupForm.addEventListener("submit", (event) => {
   event.preventDefault();
   if (!ui.setupForm.reportValidity() || busy) return;
   attempt(startInterview);
+});
+
+// The title field appears right after the list, so Tab reaches it next; focus is not moved for the candidate.
+ui.role.addEventListener("change", syncCustomRole);
+
+ui.customRole.addEventListener("input", () => {
+  ui.customRole.removeAttribute("aria-invalid");
+  checkCustomRole();
 });
 
 ui.answer.addEventListener("input", () => {
@@ -359,4 +413,7 @@ ui.startOver.addEventListener("click", startOver);
 ui.newInterview.addEventListener("click", startOver);
 ui.printReport.addEventListener("click", () => window.print());
 
+// A form restored by the browser (back button, reload) may come back with "Another role…" chosen.
+window.addEventListener("pageshow", syncCustomRole);
+syncCustomRole();
 attempt(resume);

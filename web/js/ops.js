@@ -149,18 +149,31 @@ function renderTiles(summary) {
   );
 }
 
+// The layers in the order a job meets them; every one but "remote" answers without a remote model.
 const LAYERS = [
-  ["template", "Templates", "declined answers and fixed wording"],
-  ["cache", "Cache", "the same answer scored before"],
-  ["dedup", "Deduplicated", "identical answers in flight, scored once"],
-  ["queued", "Queued for a provider", "the only layer that can call a remote model"],
+  ["template", "Templates", "greetings, bank questions and declined answers"],
+  ["local", "Local evaluator", "answers scored by the built-in rubric evaluator"],
+  ["cache", "Cache", "the same job answered before"],
+  ["near_duplicate", "Near duplicates", "an almost identical answer answered before"],
+  ["dedup", "Deduplicated", "identical jobs in flight, answered once"],
+  ["batched", "Batched", "answers reviewed inside the one report call"],
+  ["remote", "Remote model", "calls to a remote model"],
+];
+
+// What the day cost, from the summary's `spent`.
+const SPENT = [
+  ["remote_calls", "Remote model calls", "the only calls that use a provider's quota"],
+  ["redis_commands", "Redis commands", "cache, signals and counters"],
+  ["redis_backup_commands", "Backup Redis commands", "of those, sent to the backup Redis"],
+  ["queue_messages", "Queue messages", "jobs put on the queues"],
+  ["function_executions", "Function executions", "HTTP calls, queue jobs and timers"],
 ];
 
 function renderLayers(layers) {
   const total = LAYERS.reduce((sum, [key]) => sum + (layers[key] ?? 0), 0);
-  const saved = total - (layers.queued ?? 0);
+  const saved = total - (layers.remote ?? 0);
   const caption = total
-    ? `${formatNumber(saved)} of ${formatNumber(total)} (${formatPercent(saved / total)}) answered without a provider call.`
+    ? `${formatNumber(saved)} of ${formatNumber(total)} (${formatPercent(saved / total)}) answered without a remote call.`
     : "Nothing answered yet today.";
   const rows = LAYERS.map(([key, name, what]) => {
     const count = layers[key] ?? 0;
@@ -180,7 +193,34 @@ function renderLayers(layers) {
       ),
     );
   });
-  fill(ui.layers, table(caption, [["Layer"], ["Turns", true], ["Share"]], rows));
+  return table(caption, [["Layer"], ["Jobs", true], ["Share"]], rows);
+}
+
+function renderSpent(spent = {}, interviews = 0) {
+  const rows = SPENT.map(([key, name, what]) => {
+    const count = spent[key] ?? 0;
+    return el(
+      "tr",
+      { "data-spent": key },
+      cell([el("strong", {}, name), el("div", { class: "muted small" }, what)]),
+      numberCell(formatNumber(count)),
+      numberCell(interviews ? formatRatio(count / interviews) : "—"),
+    );
+  });
+  return table(
+    "What today used, in all and per interview; — means no interviews yet.",
+    [["Resource"], ["Today", true], ["Per interview", true]],
+    rows,
+  );
+}
+
+function renderSaving(summary) {
+  fill(
+    ui.layers,
+    renderLayers(summary.layers),
+    el("h3", {}, "Spent today"),
+    el("div", { id: "spent" }, renderSpent(summary.spent, summary.interviews)),
+  );
 }
 
 function renderLatency(latency) {
@@ -265,7 +305,7 @@ function renderSummary(summary) {
   ui.title.textContent = `Today · ${summary.date}`;
   renderTiles(summary);
   renderCharts(summary);
-  renderLayers(summary.layers);
+  renderSaving(summary);
   renderLatency(summary.latency_ms);
 }
 
