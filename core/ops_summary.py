@@ -54,6 +54,7 @@ async def summary(day: date) -> dict[str, Any]:
             "queue_messages": counters.get("queue_messages", 0),
             "function_executions": counters.get("function_executions", 0),
         },
+        # Per job that could be shared: looked up once when it arrives, a hit then or in the worker.
         "cache_hit_rate": _ratio(counters.get("cache_hits", 0), counters.get("cache_lookups", 0)),
         "latency_ms": {
             "answered": await usage.latency_percentiles(day, "answered"),

@@ -77,7 +77,8 @@ async def evaluate(job: EvaluateJob) -> None:
         except store.StaleWrite:
             continue  # the interview moved on (another turn landed); decide again on fresh data
         waited_ms = (datetime.now(UTC) - turn.answered_at).total_seconds() * 1000
-        await usage.count(latency=("queued", waited_ms), cache_lookups=1, **SAVED_BY[found])
+        # The lookup was counted when the turn was queued: a hit here is that lookup's late hit.
+        await usage.count(latency=("queued", waited_ms), **SAVED_BY[found])
         await after_feedback(updated, job.turn)
         return
 
@@ -128,9 +129,7 @@ async def generate_questions(job: QuestionsJob) -> None:
             break
         except store.StaleWrite:
             current = await _interview(job.interview_id)  # a turn landed meanwhile: keep what is now asked
-    await usage.count(
-        cache_lookups=1, questions_generated=int(bool(generated) and found == "computed"), **SAVED_BY[found]
-    )
+    await usage.count(questions_generated=int(bool(generated) and found == "computed"), **SAVED_BY[found])
 
 
 async def report(job: ReportJob) -> None:

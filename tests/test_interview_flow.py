@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 from redis.asyncio import Redis
 
-from tests.app_stack import Stack
+from tests.app_stack import MASTER_KEY, Stack
 from tests.interview_client import start_interview, unique_answer
 
 
@@ -60,26 +60,45 @@ async def test_a_declined_question_is_answered_by_templates_at_once(http: aiohtt
     assert result["next_question"]["turn"] == 2
 
 
+async def _counters(http: aiohttp.ClientSession) -> dict[str, int]:
+    async with http.get("/api/ops/summary", headers={"x-functions-key": MASTER_KEY}) as response:
+        return (await response.json())["counters"]
+
+
 async def test_the_same_answer_to_the_same_question_is_served_from_the_cache(
     http: aiohttp.ClientSession,
 ) -> None:
     setup = {"role": "qa", "level": "junior", "kind": "technical", "questions": 3}
     first = await start_interview(http, **setup)
-    for _ in range(80):
-        second = await start_interview(http, **setup)
-        if second.created["question"]["text"] == first.created["question"]["text"]:
+    others = []
+    for _ in range(200):
+        other = await start_interview(http, **setup)
+        if other.created["question"]["text"] == first.created["question"]["text"]:
+            others.append(other)
+        if len(others) == 2:
             break
     else:
-        raise AssertionError("no two interviews drew the same first question")
+        raise AssertionError("no three interviews drew the same first question")
     answer = unique_answer(f"cache-{first.id}")
+    before = await _counters(http)
 
     evaluated = await first.answer_and_wait(1, answer)
     assert evaluated["source"] == "provider"
     # White space differences do not make it another answer.
-    status, served = await second.answer(1, "  " + answer.replace(" ", "\n", 3))
+    status, served = await others[0].answer(1, "  " + answer.replace(" ", "\n", 3))
     assert status == 200, served
     assert served["source"] == "cache"
     assert served["feedback"] == evaluated["feedback"]
+    # Nor does a pasted preamble: a near-duplicate, matched by its fingerprint.
+    status, near = await others[1].answer(1, f"Sure, here's my answer: {answer}")
+    assert status == 200, near
+    assert near["source"] == "cache" and near["feedback"] == evaluated["feedback"]
+
+    after = await _counters(http)
+    counted = {name: after.get(name, 0) - before.get(name, 0) for name in after}
+    # One lookup per answer, when it arrives; the first was a miss, then scored in the worker.
+    assert counted["cache_lookups"] == 3
+    assert counted["cache_hits"] == 2 and counted["near_duplicate_hits"] == 1
 
 
 async def test_redis_is_not_the_record_an_interview_survives_a_flush(
