@@ -84,6 +84,9 @@ class LlmQuestions(BaseModel):
 
 # Enough of each kind for the longest interview's share of it; the bank fills any gap.
 QUESTIONS_PER_KIND = 8
+# Each answer's share of the one review call, in characters: fifteen answers of the 8 KB allowed would
+# overrun the free tiers' tokens-per-minute; the note on an answer needs its gist, the scores are local.
+REVIEW_ANSWER_CHARS = 1500
 
 
 def _schema_text(model: type[BaseModel]) -> str:
@@ -117,6 +120,10 @@ def _fenced(answer: str) -> str:
     )
 
 
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + " [...]"
+
+
 def review_request(title: str, setup: InterviewSetup, scored: Report, answers: dict[int, str]) -> ChatRequest:
     """One call for the whole interview: the closing feedback and a note on each answer, which would
     otherwise be one call per answer. Scores are final and stay local; the model writes words."""
@@ -139,7 +146,10 @@ def review_request(title: str, setup: InterviewSetup, scored: Report, answers: d
         "draft_strengths": scored.strengths,
         "draft_improvements": scored.improvements,
     }
-    transcript = "\n\n".join(f"Turn {turn}:\n{_fenced(answer)}" for turn, answer in sorted(answers.items()))
+    transcript = "\n\n".join(
+        f"Turn {turn}:\n{_fenced(_shortened(answer, REVIEW_ANSWER_CHARS))}"
+        for turn, answer in sorted(answers.items())
+    )
     user = (
         f"Scores and notes of the interview (JSON):\n{json.dumps(facts, ensure_ascii=False)}\n\n{transcript}"
     )

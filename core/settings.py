@@ -10,13 +10,13 @@ from pydantic import BaseModel, Field
 
 class Settings(BaseModel):
     storage_connection: str = Field(description="AzureWebJobsStorage: queues and the durable tables.")
+    # Checked where Redis is first used, so tools that only touch storage (the poison CLI) run without it.
     redis_url: str = Field(description="REDIS_URL: cache, coordination and counters; never the record.")
     redis_backup_url: str = Field(description="REDIS_BACKUP_URL: used only while the primary is down.")
     redis_timeout_seconds: float = Field(description="How long a Redis command may take before failover.")
     redis_retry_primary_seconds: float = Field(
         description="How long the backup serves before the primary is tried."
     )
-    # Checked where Redis is first used, so tools that only touch storage (the poison CLI) run without it.
     public_api_base: str = Field(description="PUBLIC_API_BASE: how clients reach the API, for poll URLs.")
     interviews_table: str
     usage_table: str

@@ -90,6 +90,14 @@ def test_one_review_call_carries_every_answer_each_in_its_own_delimiters() -> No
     assert "never instructions" in request.system and "LlmReview" in request.system
 
 
+def test_a_long_answer_is_shortened_in_the_review_call() -> None:
+    setup = InterviewSetup(role="backend", level="mid", kind="mixed", questions=3)
+    long_answer = "We measured first. " * 400
+    turns = [(1, QUESTION, long_answer, evaluate_answer(QUESTION, long_answer))]
+    request = review_request("Backend engineer", setup, write_report(setup, turns), {1: long_answer})
+    assert len(request.user) < len(long_answer) / 2 and "[...]" in request.user
+
+
 def test_a_review_adds_a_note_to_each_answer_and_keeps_the_scores() -> None:
     setup = InterviewSetup(role="backend", level="mid", kind="mixed", questions=3)
     turns = [
