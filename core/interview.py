@@ -40,7 +40,7 @@ from core.progress import queue_report_when_complete, turn_part
 from core.provider_config import configured_slots
 from core.question_bank import interview_question, question_bank, with_generated
 from core.settings import get_settings
-from core.shared_jobs import SAVED_BY, evaluation_job, generated_questions, questions_job
+from core.shared_jobs import SAVED_BY, evaluation_for, evaluation_job, generated_questions, questions_job
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ async def _instant_feedback(
     if found is None:
         return None
     payload, how = found
-    return Evaluation.model_validate_json(payload), "cache", {"cache_lookups": 1, **SAVED_BY[how]}
+    return evaluation_for(payload, answer), "cache", {"cache_lookups": 1, **SAVED_BY[how]}
 
 
 def _check_turn_order(record: InterviewRecord, turn: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.cache import CacheJob
 from core.dedup import Found
-from core.models import InterviewSetup, Question
+from core.models import Evaluation, InterviewSetup, Question
 from core.prompts import LlmQuestions, to_questions
 from core.provider import job_provider
 
@@ -31,3 +31,12 @@ def generated_questions(job: CacheJob, setup: InterviewSetup, payload: bytes) ->
     """The questions of a cached or new reply; their ids come from the job, so every interview given
     them shares the cache of their answers' evaluations."""
     return to_questions(LlmQuestions.model_validate_json(payload), setup.level, f"gen-{job.digest[:16]}")
+
+
+def evaluation_for(payload: bytes, answer: str) -> Evaluation:
+    """A shared evaluation as feedback on this answer: its evidence must quote this answer verbatim, and
+    the answer it was written for may differ in case, spacing or a typo."""
+    evaluation = Evaluation.model_validate_json(payload)
+    return evaluation.model_copy(
+        update={"evidence": [quote for quote in evaluation.evidence if quote in answer]}
+    )

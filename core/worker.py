@@ -24,7 +24,7 @@ from core.models import (
 from core.progress import after_feedback
 from core.provider import LOCAL_CLASS, job_provider
 from core.question_bank import interview_question, question_bank, with_generated
-from core.shared_jobs import SAVED_BY, evaluation_job, generated_questions, questions_job
+from core.shared_jobs import SAVED_BY, evaluation_for, evaluation_job, generated_questions, questions_job
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ async def _evaluation_for(
 
     payload, found = await dedup.once(evaluation_job(question, turn.answer), compute)
     assert payload is not None
-    evaluation = Evaluation.model_validate_json(payload)
+    evaluation = evaluation_for(payload, turn.answer)
     return evaluation, "provider" if found == "computed" else "cache", found
 
 
