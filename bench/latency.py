@@ -1,8 +1,10 @@
 """`make bench`: turn latency and provider calls per interview, over the real path on this machine.
 
 Starts its own stack (embedded Redis or REDIS_URL, in-memory Azurite, the devhost), runs complete
-interviews concurrently through the HTTP API, and prints percentiles. Template turns are declined
-answers; queued turns are unique answers, timed from the POST to the long-polled result."""
+interviews concurrently through the HTTP API, and prints percentiles by where each turn's feedback came
+from. Template turns are declined answers; the others are unique answers, scored at once by the local
+evaluator under the default REMOTE_JOBS, or queued (`--remote-jobs evaluate,report`) and timed from the
+POST to the long-polled result."""
 
 from __future__ import annotations
 
@@ -63,6 +65,7 @@ async def run(base_url: str, interviews: int, concurrency: int, questions: int) 
     samples: dict[str, list[float]] = {
         "create": [],
         "template": [],
+        "local": [],
         "cache": [],
         "provider": [],
         "report": [],
@@ -102,6 +105,7 @@ def main() -> None:
     parser.add_argument("--interviews", type=int, default=40)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--questions", type=int, default=6)
+    parser.add_argument("--remote-jobs", default=None, help="REMOTE_JOBS for the app (default: the app's)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         started: list[Service] = []
@@ -116,6 +120,8 @@ def main() -> None:
                 "AzureWebJobsStorage": started[-1].url,
                 "DEVHOST_MASTER_KEY": MASTER_KEY,
             }
+            if args.remote_jobs is not None:
+                env["REMOTE_JOBS"] = args.remote_jobs
             started.append(start_devhost(ROOT, env))
             asyncio.run(run(started[-1].url, args.interviews, args.concurrency, args.questions))
         finally:
