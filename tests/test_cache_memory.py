@@ -33,7 +33,9 @@ def small_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 
 
 def job(n: int) -> CacheJob:
-    return CacheJob("evaluate", "memory-test", f"question-{n % 40}", f"{GOOD_ANSWER} Attempt {n}.", ordered=True)
+    return CacheJob(
+        "evaluate", "memory-test", f"question-{n % 40}", f"{GOOD_ANSWER} Attempt {n}.", ordered=True
+    )
 
 
 async def fill() -> bool:
