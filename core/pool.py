@@ -58,7 +58,8 @@ class Pool:
             await self._quota.report(
                 slot, "ok" if isinstance(outcome, BaseModel) else outcome, latency_ms, retry_after
             )
-            await usage.count(**{f"provider_calls_{slot.entry.name}": 1})
+            # Written with the job's own count: the quota script above was this call's round trip.
+            usage.note(**{f"provider_calls_{slot.entry.name}": 1})
             if isinstance(outcome, BaseModel):
                 return outcome, slot
             log.warning("provider %s failed (%s); failing over", slot.id, outcome)

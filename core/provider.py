@@ -53,11 +53,11 @@ class LocalProvider:
     model_class = LOCAL_CLASS
 
     async def evaluate(self, question: Question, answer: str) -> Evaluation:
-        await usage.count(provider_calls_local=1)
+        usage.note(provider_calls_local=1)
         return evaluate_answer(question, answer)
 
     async def report(self, title: str, setup: InterviewSetup, turns: AnsweredTurns) -> Report:
-        await usage.count(provider_calls_local=1)
+        usage.note(provider_calls_local=1)
         return write_report(setup, turns)
 
     async def questions(self, title: str, level: Level) -> LlmQuestions | None:
@@ -95,6 +95,11 @@ class PooledProvider:
     async def questions(self, title: str, level: Level) -> LlmQuestions | None:
         asked = await self._pool.ask(questions_request(title, level), LlmQuestions)
         return asked[0] if asked else None
+
+
+def model_class() -> str:
+    """The class of model that answers queued jobs, without building the pool that would."""
+    return REMOTE_CLASS if configured_slots() else LOCAL_CLASS
 
 
 def job_provider() -> Provider:

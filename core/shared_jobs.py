@@ -7,7 +7,7 @@ from core.cache import CacheJob
 from core.dedup import Found
 from core.models import Evaluation, InterviewSetup, Question
 from core.prompts import LlmQuestions, to_questions
-from core.provider import job_provider
+from core.provider import model_class
 
 SAVED_BY: dict[Found, dict[str, int]] = {
     "cache": {"cache_hits": 1},
@@ -18,13 +18,11 @@ SAVED_BY: dict[Found, dict[str, int]] = {
 
 
 def evaluation_job(question: Question, answer: str) -> CacheJob:
-    return CacheJob("evaluate", job_provider().model_class, question.id, answer, ordered=True)
+    return CacheJob("evaluate", model_class(), question.id, answer, ordered=True)
 
 
 def questions_job(setup: InterviewSetup) -> CacheJob:
-    return CacheJob(
-        "questions", job_provider().model_class, setup.level, setup.custom_role or "", ordered=False
-    )
+    return CacheJob("questions", model_class(), setup.level, setup.custom_role or "", ordered=False)
 
 
 def generated_questions(job: CacheJob, setup: InterviewSetup, payload: bytes) -> list[Question]:
