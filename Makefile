@@ -52,10 +52,10 @@ lint: setup
 
 # Ops: the poison queue of the jobs queue, against the storage in local.settings.json.
 poison-list: setup
-	$(PY) -m core.poison list
+	$(PY) -m core.ops.poison list
 
 poison-replay: setup
-	$(PY) -m core.poison replay
+	$(PY) -m core.ops.poison replay
 
 clean:
 	rm -rf $(VENV) node_modules .devdata .pytest_cache

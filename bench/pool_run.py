@@ -25,15 +25,15 @@ from redis.asyncio import Redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.adapters import ADAPTERS, Adapter  # noqa: E402
-from core.failover import FailoverRedis  # noqa: E402
-from core.llm import ChatReply, ChatRequest  # noqa: E402
+from core.infra.redis_failover import FailoverRedis  # noqa: E402
+from core.interview.question_bank import question_bank  # noqa: E402
 from core.models import CRITERIA  # noqa: E402
-from core.pool import Pool  # noqa: E402
-from core.prompts import LlmEvaluation, evaluation_request  # noqa: E402
-from core.provider_config import ProviderEntry, Slot  # noqa: E402
-from core.question_bank import question_bank  # noqa: E402
-from core.quota import Quota  # noqa: E402
+from core.providers.adapters import ADAPTERS, Adapter  # noqa: E402
+from core.providers.adapters.chat import ChatReply, ChatRequest  # noqa: E402
+from core.providers.catalogue import ProviderEntry, Slot  # noqa: E402
+from core.providers.pool import Pool  # noqa: E402
+from core.providers.prompts import LlmEvaluation, evaluation_request  # noqa: E402
+from core.providers.quota import Quota  # noqa: E402
 from devhost.stack import start_redis  # noqa: E402
 from tests.fakes.provider_servers import FakeProvider  # noqa: E402
 

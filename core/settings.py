@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import BaseModel, Field
+
+# The data shipped with the app: the question bank, the interviewer's phrases, the provider catalogue.
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
 class Settings(BaseModel):

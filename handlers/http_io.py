@@ -11,8 +11,8 @@ from typing import TypeVar
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from core import usage
-from core.errors import ApiError
+from core.infra import usage
+from core.interview.errors import ApiError
 from core.models import ErrorBody, ErrorOut
 
 MAX_BODY_BYTES = 64 * 1024

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from core import interview
+from core.interview import service
+from core.interview.openapi import openapi_document
 from core.models import AnswerIn, InterviewSetup, ReportPending, TurnPending
-from core.openapi import openapi_document
 from handlers.http_io import bearer_token, json_endpoint, json_response, parse_body, route_int, wait_seconds
 
 bp = func.Blueprint()
@@ -22,7 +22,7 @@ def _accepted(body: TurnPending | ReportPending, location: str | None = None) ->
 @bp.route(route="interviews", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @json_endpoint
 async def create_interview(req: func.HttpRequest) -> func.HttpResponse:
-    created = await interview.create(parse_body(req, InterviewSetup))
+    created = await service.create(parse_body(req, InterviewSetup))
     return json_response(created, 201)
 
 
@@ -30,7 +30,7 @@ async def create_interview(req: func.HttpRequest) -> func.HttpResponse:
 @json_endpoint
 async def answer_turn(req: func.HttpRequest) -> func.HttpResponse:
     token = bearer_token(req)
-    result = await interview.answer(req.route_params["id"], token, parse_body(req, AnswerIn))
+    result = await service.answer(req.route_params["id"], token, parse_body(req, AnswerIn))
     return _accepted(result, result.poll_url) if isinstance(result, TurnPending) else json_response(result)
 
 
@@ -38,7 +38,7 @@ async def answer_turn(req: func.HttpRequest) -> func.HttpResponse:
 @json_endpoint
 async def get_turn(req: func.HttpRequest) -> func.HttpResponse:
     token = bearer_token(req)
-    result = await interview.turn_result(
+    result = await service.turn_result(
         req.route_params["id"], token, route_int(req, "n"), wait_seconds(req)
     )
     return _accepted(result) if isinstance(result, TurnPending) else json_response(result)
@@ -47,13 +47,13 @@ async def get_turn(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="interviews/{id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @json_endpoint
 async def get_interview(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(await interview.state(req.route_params["id"], bearer_token(req)))
+    return json_response(await service.state(req.route_params["id"], bearer_token(req)))
 
 
 @bp.route(route="interviews/{id}/report", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @json_endpoint
 async def get_report(req: func.HttpRequest) -> func.HttpResponse:
-    result = await interview.report(req.route_params["id"], bearer_token(req), wait_seconds(req))
+    result = await service.report(req.route_params["id"], bearer_token(req), wait_seconds(req))
     return _accepted(result) if isinstance(result, ReportPending) else json_response(result)
 
 

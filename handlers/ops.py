@@ -6,10 +6,11 @@ from datetime import date
 
 import azure.functions as func
 
-from core import poison, usage
-from core.errors import ApiError
-from core.ops_summary import summary
-from core.provider_status import provider_status
+from core.infra import usage
+from core.interview.errors import ApiError
+from core.ops import poison
+from core.ops.summary import summary
+from core.providers.status import provider_status
 from handlers.http_io import json_endpoint, json_response
 
 bp = func.Blueprint()

@@ -6,9 +6,9 @@ import logging
 
 import azure.functions as func
 
-from core import usage
-from core.jobs import JOBS_QUEUE
-from core.worker import handle_message
+from core.infra import usage
+from core.infra.job_queue import JOBS_QUEUE
+from core.interview.worker import handle_message
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)

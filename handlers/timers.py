@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import azure.functions as func
 
-from core import usage
-from core.provider_status import roll_over
+from core.infra import usage
+from core.providers.status import roll_over
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ import aiohttp
 import pytest
 from multidict import CIMultiDict
 
-from core.adapters import ADAPTERS, cloudflare, gemini, openai_compatible
-from core.adapters.http_errors import failure_from_error_reply, parse_duration, parse_retry_after
-from core.llm import ChatRequest, FailureKind, ProviderFailure
-from core.provider_config import AdapterName, ProviderEntry, Slot
+from core.providers.adapters import ADAPTERS, cloudflare, gemini, openai_compatible
+from core.providers.adapters.chat import ChatRequest, FailureKind, ProviderFailure
+from core.providers.adapters.http_call import failure_from_error_reply, parse_duration, parse_retry_after
+from core.providers.catalogue import AdapterName, ProviderEntry, Slot
 from tests.fakes.provider_servers import (
     FakeProvider,
     Flavour,

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from core import cache, dedup
-from core.cache import CacheJob
-from core.connections import connections
+from core.infra.connections import connections
+from core.saving import cache
+from core.saving import coalescing as dedup
+from core.saving.cache import CacheJob
 from core.settings import get_settings
 from devhost.stack import Service, start_redis
 from tests.app_stack import Services

@@ -13,16 +13,17 @@ from typing import Any
 import aiohttp
 import pytest
 
-from core import cache, dedup
-from core.cache import CacheJob
-from core.connections import connections
-from core.dedup import Computed
+from core.infra.connections import connections
+from core.interview.question_bank import question_bank
 from core.models import CRITERIA
-from core.pool import Pool
-from core.prompts import LlmEvaluation, evaluation_request
-from core.provider_config import ProviderEntry, Slot
-from core.question_bank import question_bank
-from core.quota import Quota
+from core.providers.catalogue import ProviderEntry, Slot
+from core.providers.pool import Pool
+from core.providers.prompts import LlmEvaluation, evaluation_request
+from core.providers.quota import Quota
+from core.saving import cache
+from core.saving import coalescing as dedup
+from core.saving.cache import CacheJob
+from core.saving.coalescing import Computed
 from core.settings import get_settings
 from tests.app_stack import Services
 from tests.fakes.provider_servers import FakeProvider

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from core.evaluator import evaluate_answer, rounded_mean, weakest_criterion
 from core.models import CRITERIA, Evaluation, KeyPoint, Question
-from core.text import Sentences, matches_term, quote
+from core.rubric.evaluator import evaluate_answer, rounded_mean, weakest_criterion
+from core.rubric.matching import Sentences, matches_term, quote
 
 PERFORMANCE = Question(
     id="backend-b-06",

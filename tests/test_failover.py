@@ -16,7 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from core.failover import FailoverRedis
+from core.infra.redis_failover import FailoverRedis
 from devhost.stack import LOCALHOST, Service, start_redis
 from tests.fakes.tcp_proxy import Proxy
 
@@ -94,7 +94,7 @@ def port_of(redis: Redis) -> int:
 
 
 def failover_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "core.failover" and r.levelno == logging.WARNING]
+    return [r for r in caplog.records if r.name == "core.infra.redis_failover" and r.levelno == logging.WARNING]
 
 
 async def test_refused_primary_moves_reads_and_writes_to_the_backup(
@@ -104,7 +104,7 @@ async def test_refused_primary_moves_reads_and_writes_to_the_backup(
     primary, backup = direct
     assert await failover.run(lambda r: r.set("before", "1"))
     await proxies[0].refuse()
-    caplog.set_level(logging.INFO, logger="core.failover")
+    caplog.set_level(logging.INFO, logger="core.infra.redis_failover")
     for i in range(5):
         assert await failover.run(lambda r, i=i: r.set(f"k{i}", i))
         assert await failover.run(lambda r, i=i: r.get(f"k{i}")) == str(i).encode()
@@ -139,7 +139,7 @@ async def test_moves_back_once_the_primary_answers_after_the_window(
     caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
     primary, backup = direct
-    caplog.set_level(logging.INFO, logger="core.failover")
+    caplog.set_level(logging.INFO, logger="core.infra.redis_failover")
     await proxies[0].refuse()
     await failover.run(lambda r: r.set("during", "1"))
     await proxies[0].restore()
@@ -155,7 +155,7 @@ async def test_moves_back_once_the_primary_answers_after_the_window(
     assert await primary.exists("after0", "after1", "after2") == 3
     assert await backup.exists("after0", "after1", "after2") == 0
     assert proxies[1].chunks == to_backup
-    assert [r.getMessage() for r in caplog.records if r.name == "core.failover"].count(
+    assert [r.getMessage() for r in caplog.records if r.name == "core.infra.redis_failover"].count(
         "primary Redis answers again; back from the backup"
     ) == 1
 

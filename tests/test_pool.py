@@ -15,14 +15,14 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from core.failover import FailoverRedis
+from core.infra.redis_failover import FailoverRedis
+from core.interview.question_bank import question_bank
 from core.models import CRITERIA
-from core.pool import Pool
-from core.prompts import LlmEvaluation, evaluation_request
-from core.provider import LocalProvider, PooledProvider
-from core.provider_config import ProviderEntry, Slot
-from core.question_bank import question_bank
-from core.quota import BreakerTimings, Quota, next_reset_ms, now_ms, slot_key
+from core.providers.answerer import LocalProvider, PooledProvider
+from core.providers.catalogue import ProviderEntry, Slot
+from core.providers.pool import Pool
+from core.providers.prompts import LlmEvaluation, evaluation_request
+from core.providers.quota import BreakerTimings, Quota, next_reset_ms, now_ms, slot_key
 from tests.app_stack import Services
 from tests.fakes.provider_servers import FakeProvider
 

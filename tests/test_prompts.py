@@ -7,9 +7,9 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from core.evaluator import evaluate_answer
+from core.interview.question_bank import question_bank
 from core.models import CRITERIA, InterviewSetup
-from core.prompts import (
+from core.providers.prompts import (
     ANSWER_CLOSE,
     ANSWER_OPEN,
     LlmEvaluation,
@@ -22,8 +22,8 @@ from core.prompts import (
     to_questions,
     with_review,
 )
-from core.question_bank import question_bank
-from core.report import write_report
+from core.rubric.evaluator import evaluate_answer
+from core.rubric.report import write_report
 
 QUESTION = question_bank().all_questions()[0]
 

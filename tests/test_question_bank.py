@@ -8,9 +8,9 @@ from typing import get_args
 
 import pytest
 
+from core.interview.question_bank import nearest_bank_role, question_bank, with_generated
+from core.interview.templates import greeting, is_non_answer, phrases
 from core.models import BankRole, InterviewRecord, InterviewSetup, KeyPoint, Level, Question
-from core.question_bank import nearest_bank_role, question_bank, with_generated
-from core.templates import greeting, is_non_answer, phrases
 
 
 def test_the_bank_has_at_least_300_distinct_questions() -> None:

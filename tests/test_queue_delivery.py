@@ -14,9 +14,9 @@ from typing import Any
 
 import aiohttp
 
-from core import store
-from core.connections import connections
-from core.jobs import JOBS_QUEUE
+from core.infra import store
+from core.infra.connections import connections
+from core.infra.job_queue import JOBS_QUEUE
 from core.models import EvaluateJob, JobMessage, ReportJob
 from tests.app_stack import MASTER_KEY, ROOT, Stack
 from tests.interview_client import start_interview, unique_answer
@@ -105,7 +105,7 @@ async def test_failing_jobs_are_poisoned_listed_and_replayed(
         assert response.status == 401
 
     listed = subprocess.run(
-        [sys.executable, "-m", "core.poison", "list"],
+        [sys.executable, "-m", "core.ops.poison", "list"],
         cwd=ROOT,
         env=os.environ,
         capture_output=True,

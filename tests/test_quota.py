@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from core.failover import FailoverRedis
-from core.provider_config import ProviderEntry, Slot
-from core.quota import BreakerTimings, Quota, next_reset_ms, slot_key
+from core.infra.redis_failover import FailoverRedis
+from core.providers.catalogue import ProviderEntry, Slot
+from core.providers.quota import BreakerTimings, Quota, next_reset_ms, slot_key
 from tests.app_stack import Services
 
 START = 1_764_000_000_000  # a fixed instant, so minutes and days do not roll over mid-test

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from core.evaluator import evaluate_answer, rounded_mean
 from core.models import CRITERIA, CriterionScore, Evaluation, InterviewSetup
-from core.report import write_report
+from core.rubric.evaluator import evaluate_answer, rounded_mean
+from core.rubric.report import write_report
 from tests.test_evaluator import (
     DECENT_STAR,
     EXCELLENT_STAR,

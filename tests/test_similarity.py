@@ -1,4 +1,4 @@
-"""core.similarity against a labelled corpus of interview answers: which pairs may share one cached result."""
+"""core.saving.similarity against a labelled corpus of interview answers: which pairs may share one cached result."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from core.similarity import (
+from core.saving.similarity import (
     BANDS,
     MIN_WORDS,
     NEAR_DUPLICATE_THRESHOLD,
@@ -20,7 +20,7 @@ from core.similarity import (
     same_words,
     similarity,
 )
-from core.similarity import _likely_variant as likely_variant
+from core.saving.similarity import _likely_variant as likely_variant
 
 CONFLICT = (
     "In my last role at Acme, our team disagreed about whether to migrate the billing service to event "

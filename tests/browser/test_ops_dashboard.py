@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from playwright.async_api import Page, expect
 
-from core.connections import connections
-from core.jobs import POISON_QUEUE
+from core.infra.connections import connections
+from core.infra.job_queue import POISON_QUEUE
 from core.models import EvaluateJob, JobMessage
 from tests.app_stack import MASTER_KEY
 from tests.interview_client import start_interview

@@ -1,0 +1,117 @@
+"""Clients for Redis, the storage queue and the tables: created on first use, then reused."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import aiohttp
+from azure.core.exceptions import ResourceExistsError
+from azure.data.tables.aio import TableClient
+from azure.storage.queue import BinaryBase64DecodePolicy, BinaryBase64EncodePolicy
+from azure.storage.queue.aio import QueueClient
+from redis.asyncio import Redis
+
+from core.infra.redis_failover import FailoverRedis
+from core.settings import get_settings
+
+
+class Connections:
+    """One set of clients per event loop; the Functions worker runs every invocation on one loop."""
+
+    def __init__(self) -> None:
+        self._redis: FailoverRedis | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._queues: dict[tuple[str, bool], QueueClient] = {}
+        self._tables: dict[str, TableClient] = {}
+        self._lock = asyncio.Lock()
+
+    def redis(self) -> FailoverRedis:
+        """The primary Redis, with the backup (REDIS_BACKUP_URL) taking over while the primary is down."""
+        if self._redis is None:
+            settings = get_settings()
+            if not settings.redis_url:
+                raise RuntimeError("the setting REDIS_URL is required")
+            # Short timeouts: a primary that hangs must fail over within the turn's time budget.
+            timeouts = {
+                "socket_timeout": settings.redis_timeout_seconds,
+                "socket_connect_timeout": settings.redis_timeout_seconds,
+            }
+            backup = (
+                Redis.from_url(settings.redis_backup_url, **timeouts) if settings.redis_backup_url else None
+            )
+            self._redis = FailoverRedis(
+                Redis.from_url(settings.redis_url, **timeouts),
+                backup,
+                retry_primary_after=settings.redis_retry_primary_seconds,
+            )
+        return self._redis
+
+    def http(self) -> aiohttp.ClientSession:
+        """The one HTTP session for provider calls; each call sets its own timeout."""
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300))
+        return self._http
+
+    async def queue(self, name: str, *, raw: bool = False) -> QueueClient:
+        """A client for one queue; `raw` sends and returns message text as stored, with no codec."""
+        client = self._queues.get((name, raw))
+        if client is None:
+            async with self._lock:
+                client = self._queues.get((name, raw)) or await self._open_queue(name, raw)
+                self._queues[(name, raw)] = client
+        return client
+
+    async def table(self, name: str) -> TableClient:
+        client = self._tables.get(name)
+        if client is None:
+            async with self._lock:
+                client = self._tables.get(name) or await self._open_table(name)
+                self._tables[name] = client
+        return client
+
+    async def _open_queue(self, name: str, raw: bool) -> QueueClient:
+        settings = get_settings()
+        # The Functions host base64-decodes queue messages unless host.json says "none"; the SDK
+        # encodes nothing unless told to, so both sides are set from the same setting.
+        codec = (
+            {
+                "message_encode_policy": BinaryBase64EncodePolicy(),
+                "message_decode_policy": BinaryBase64DecodePolicy(),
+            }
+            if settings.queue_message_encoding == "base64" and not raw
+            else {}
+        )
+        client = QueueClient.from_connection_string(settings.storage_connection, name, **codec)
+        with contextlib.suppress(ResourceExistsError):
+            await client.create_queue()
+        return client
+
+    async def _open_table(self, name: str) -> TableClient:
+        client = TableClient.from_connection_string(get_settings().storage_connection, name)
+        with contextlib.suppress(ResourceExistsError):
+            await client.create_table()
+        return client
+
+    async def close(self) -> None:
+        for client in [*self._queues.values(), *self._tables.values()]:
+            await client.close()
+        if self._redis is not None:
+            await self._redis.aclose()
+        if self._http is not None:
+            await self._http.close()
+        self._http = None
+        self._queues.clear()
+        self._tables.clear()
+        self._redis = None
+
+
+_by_loop: dict[asyncio.AbstractEventLoop, Connections] = {}
+
+
+def connections() -> Connections:
+    loop = asyncio.get_running_loop()
+    found = _by_loop.get(loop)
+    if found is None:
+        found = _by_loop[loop] = Connections()
+    return found

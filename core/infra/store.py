@@ -1,0 +1,148 @@
+"""The system of record: interviews, answers and reports in Azure Table storage.
+
+One partition per interview, so an answer and the interview's counters change together in one
+entity-group transaction, guarded by ETags: a retried request or a redelivered job cannot apply twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import TableTransactionError, UpdateMode
+from azure.data.tables.aio import TableClient
+
+from core.infra.connections import connections
+from core.models import InterviewRecord, Report, TurnRecord
+from core.settings import get_settings
+
+INTERVIEW_ROW = "interview"
+REPORT_ROW = "report"
+
+
+class StaleWrite(Exception):
+    """Someone else changed the interview first; reload and decide again."""
+
+
+class AlreadyExists(Exception):
+    """The row being created is there already."""
+
+
+@dataclass
+class Versioned:
+    record: InterviewRecord
+    etag: str
+
+
+def turn_row(turn: int) -> str:
+    return f"turn-{turn:04d}"
+
+
+def _entity(partition: str, row: str, data: str) -> dict[str, str]:
+    return {"PartitionKey": partition, "RowKey": row, "data": data}
+
+
+def _replace_if_unchanged(entity: dict[str, str], etag: str) -> tuple:
+    return (
+        "update",
+        entity,
+        {"mode": UpdateMode.REPLACE, "etag": etag, "match_condition": MatchConditions.IfNotModified},
+    )
+
+
+async def _table() -> TableClient:
+    return await connections().table(get_settings().interviews_table)
+
+
+async def _submit(operations: list[tuple]) -> None:
+    try:
+        await (await _table()).submit_transaction(operations)
+    except TableTransactionError as error:
+        if error.error_code == "EntityAlreadyExists":
+            raise AlreadyExists(str(error)) from error
+        if error.error_code in ("UpdateConditionNotSatisfied", "ConditionNotMet"):
+            raise StaleWrite(str(error)) from error
+        raise
+
+
+async def create_interview(record: InterviewRecord) -> None:
+    await (await _table()).create_entity(_entity(record.id, INTERVIEW_ROW, record.model_dump_json()))
+
+
+async def load_interview(interview_id: str) -> Versioned | None:
+    try:
+        entity = await (await _table()).get_entity(interview_id, INTERVIEW_ROW)
+    except ResourceNotFoundError:
+        return None
+    return Versioned(InterviewRecord.model_validate_json(entity["data"]), entity.metadata["etag"])
+
+
+async def add_turn(current: Versioned, updated: InterviewRecord, turn: TurnRecord) -> None:
+    """Store a new answer and the interview's new counters at once."""
+    await _submit(
+        [
+            _replace_if_unchanged(
+                _entity(updated.id, INTERVIEW_ROW, updated.model_dump_json()), current.etag
+            ),
+            ("create", _entity(updated.id, turn_row(turn.turn), turn.model_dump_json())),
+        ]
+    )
+
+
+async def replace_interview(current: Versioned, updated: InterviewRecord) -> None:
+    """Replace the interview record unless someone changed it since it was read."""
+    await _submit(
+        [_replace_if_unchanged(_entity(updated.id, INTERVIEW_ROW, updated.model_dump_json()), current.etag)]
+    )
+
+
+async def load_turn(interview_id: str, turn: int) -> tuple[TurnRecord, str] | None:
+    try:
+        entity = await (await _table()).get_entity(interview_id, turn_row(turn))
+    except ResourceNotFoundError:
+        return None
+    return TurnRecord.model_validate_json(entity["data"]), entity.metadata["etag"]
+
+
+async def load_turns(interview_id: str) -> list[TurnRecord]:
+    entities = (await _table()).query_entities(
+        "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+        parameters={"pk": interview_id, "lo": "turn-", "hi": "turn."},
+    )
+    return [TurnRecord.model_validate_json(entity["data"]) async for entity in entities]
+
+
+async def save_feedback(
+    current: Versioned, updated: InterviewRecord, turn: TurnRecord, turn_etag: str
+) -> None:
+    """Store an answer's feedback and bump the interview's evaluated count at once."""
+    await _submit(
+        [
+            _replace_if_unchanged(
+                _entity(updated.id, INTERVIEW_ROW, updated.model_dump_json()), current.etag
+            ),
+            _replace_if_unchanged(
+                _entity(updated.id, turn_row(turn.turn), turn.model_dump_json()), turn_etag
+            ),
+        ]
+    )
+
+
+async def save_report(current: Versioned, updated: InterviewRecord, report: Report) -> None:
+    await _submit(
+        [
+            _replace_if_unchanged(
+                _entity(updated.id, INTERVIEW_ROW, updated.model_dump_json()), current.etag
+            ),
+            ("create", _entity(updated.id, REPORT_ROW, report.model_dump_json())),
+        ]
+    )
+
+
+async def load_report(interview_id: str) -> Report | None:
+    try:
+        entity = await (await _table()).get_entity(interview_id, REPORT_ROW)
+    except ResourceNotFoundError:
+        return None
+    return Report.model_validate_json(entity["data"])

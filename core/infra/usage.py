@@ -1,0 +1,143 @@
+"""Counters of what each layer saved and spent, per UTC day and hour, shared by every instance through
+Redis, and latency histograms of answered and queued turns. Every write is one Lua script.
+
+Redis holds the running totals for RETENTION_SECONDS; the daily timer copies a finished day into the
+usage table, which is what the ops view falls back to for older days."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import UTC, date, datetime
+from typing import Literal
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from core.infra.connections import connections
+from core.infra.redis_failover import or_default
+from core.settings import get_settings
+
+RETENTION_SECONDS = 8 * 24 * 3600
+LatencyKind = Literal["answered", "queued"]
+# Histogram buckets grow by 10%, so a percentile read from them is within 10% of the true value.
+_BUCKET_GROWTH = 1.1
+
+
+def _key(day: date) -> str:
+    return f"usage:{day.isoformat()}"
+
+
+def _hour_key(day: date, hour: int) -> str:
+    return f"usage:{day.isoformat()}:h{hour:02d}"
+
+
+def _latency_key(day: date, kind: LatencyKind) -> str:
+    return f"latency:{day.isoformat()}:{kind}"
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+# KEYS: the day's and the hour's counters, then the latency histogram (or none). ARGV: retention seconds,
+# the latency bucket ("" for none), then name, amount pairs. One script: one command on metered Redis.
+COUNT = """
+local retention = ARGV[1]
+for i = 3, #ARGV, 2 do
+  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+  redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+if KEYS[3] then
+  redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+  redis.call('EXPIRE', KEYS[3], retention)
+end
+redis.call('EXPIRE', KEYS[1], retention)
+redis.call('EXPIRE', KEYS[2], retention)
+return 1
+"""
+
+# Costs noted between counts (function executions, queue messages, Redis commands): written with the
+# next count instead of costing a Redis command of their own.
+_noted: Counter[str] = Counter()
+
+
+def note(**increments: int) -> None:
+    """Add to today's counters with the next `count` of this process, at no cost of its own."""
+    _noted.update(increments)
+
+
+async def count(latency: tuple[LatencyKind, float] | None = None, **increments: int) -> None:
+    """Add to today's counters (and this hour's), and optionally one latency sample in milliseconds."""
+    now = datetime.now(UTC)
+    redis = connections().redis()
+    # Redis commands so far, this process; this count's own command is in the next one.
+    totals = Counter(increments) + _noted + Counter(redis.take_counts())
+    _noted.clear()
+    keys = [_key(now.date()), _hour_key(now.date(), now.hour)]
+    bucket = ""
+    if latency is not None:
+        kind, milliseconds = latency
+        keys.append(_latency_key(now.date(), kind))
+        bucket = str(max(0, math.ceil(math.log(max(milliseconds, 1.0), _BUCKET_GROWTH))))
+    pairs = [item for name, amount in totals.items() for item in (name, amount)]
+    await or_default("counting", redis.script(COUNT, keys, [RETENTION_SECONDS, bucket, *pairs]), None)
+
+
+def _as_ints(raw: dict[bytes, bytes]) -> dict[str, int]:
+    return {name.decode(): int(value) for name, value in raw.items()}
+
+
+async def totals(day: date) -> dict[str, int]:
+    found = _as_ints(await connections().redis().run(lambda redis: redis.hgetall(_key(day))))
+    return found or await _stored_totals(day)
+
+
+async def hourly(day: date) -> list[tuple[int, dict[str, int]]]:
+    replies = (
+        await connections()
+        .redis()
+        .pipeline(lambda pipe: [pipe.hgetall(_hour_key(day, hour)) for hour in range(24)])
+    )
+    return [(hour, _as_ints(raw)) for hour, raw in enumerate(replies) if raw]
+
+
+async def latency_percentiles(day: date, kind: LatencyKind) -> dict[str, float] | None:
+    buckets = sorted(
+        (int(b), n)
+        for b, n in _as_ints(
+            await connections().redis().run(lambda redis: redis.hgetall(_latency_key(day, kind)))
+        ).items()
+    )
+    total = sum(n for _, n in buckets)
+    if not total:
+        return None
+
+    def percentile(share: float) -> float:
+        seen = 0
+        for bucket, n in buckets:
+            seen += n
+            if seen >= share * total:
+                return round(_BUCKET_GROWTH**bucket, 1)
+        return round(_BUCKET_GROWTH ** buckets[-1][0], 1)
+
+    return {"count": total, "p50": percentile(0.50), "p95": percentile(0.95), "p99": percentile(0.99)}
+
+
+async def _stored_totals(day: date) -> dict[str, int]:
+    table = await connections().table(get_settings().usage_table)
+    try:
+        entity = await table.get_entity(day.isoformat(), "totals")
+    except ResourceNotFoundError:
+        return {}
+    return {name: int(value) for name, value in entity.items() if name not in ("PartitionKey", "RowKey")}
+
+
+async def record_day(day: date) -> dict[str, int]:
+    """Copy a day's counters into the durable usage table; running it again rewrites the same row."""
+    counters = _as_ints(await connections().redis().run(lambda redis: redis.hgetall(_key(day))))
+    if counters:
+        table = await connections().table(get_settings().usage_table)
+        row = {"PartitionKey": day.isoformat(), "RowKey": "totals", **counters}
+        await table.upsert_entity(row, mode=UpdateMode.REPLACE)
+    return counters

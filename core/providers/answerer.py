@@ -1,0 +1,110 @@
+"""What answers a queued job: the pool of remote LLM providers when any is configured, with the built-in
+local evaluator behind it, which is always available and never out of quota.
+
+Which kinds of job go to a remote model at all is a policy (REMOTE_JOBS): by default only the report,
+which reviews every answer of an interview in one call, and a custom role's questions. Every answer is
+scored by the rubric either way; the local evaluator answers what the policy keeps local."""
+
+from __future__ import annotations
+
+import random
+from typing import Protocol
+
+from core.infra import usage
+from core.infra.connections import connections
+from core.models import Evaluation, InterviewSetup, Level, Question, Report
+from core.providers.catalogue import configured_slots
+from core.providers.pool import Pool
+from core.providers.prompts import (
+    LlmEvaluation,
+    LlmQuestions,
+    LlmReview,
+    evaluation_request,
+    questions_request,
+    review_request,
+    to_evaluation,
+    with_review,
+)
+from core.providers.quota import Quota
+from core.rubric.evaluator import evaluate_answer
+from core.rubric.report import write_report
+from core.settings import get_settings
+
+AnsweredTurns = list[tuple[int, Question, str, Evaluation]]
+# The class of model a cached result came from: results of one class may serve each other's jobs.
+# Bump a version when its scoring or prompts change, so old results are not served for the new ones.
+LOCAL_CLASS = "local-v1"
+REMOTE_CLASS = "llm-v1"
+
+
+class Provider(Protocol):
+    model_class: str
+
+    async def evaluate(self, question: Question, answer: str) -> Evaluation: ...
+
+    async def report(self, title: str, setup: InterviewSetup, turns: AnsweredTurns) -> Report: ...
+
+    async def questions(self, title: str, level: Level) -> LlmQuestions | None: ...
+
+
+class LocalProvider:
+    """Deterministic rubric scoring and aggregation, in process."""
+
+    model_class = LOCAL_CLASS
+
+    async def evaluate(self, question: Question, answer: str) -> Evaluation:
+        usage.note(provider_calls_local=1)
+        return evaluate_answer(question, answer)
+
+    async def report(self, title: str, setup: InterviewSetup, turns: AnsweredTurns) -> Report:
+        usage.note(provider_calls_local=1)
+        return write_report(setup, turns)
+
+    async def questions(self, title: str, level: Level) -> LlmQuestions | None:
+        return None  # the local answer to a custom role is the nearest bank role's questions
+
+
+class PooledProvider:
+    """Remote LLMs first; whatever they cannot do in time falls to the local evaluator."""
+
+    model_class = REMOTE_CLASS
+
+    def __init__(self, pool: Pool, local: LocalProvider) -> None:
+        self._pool = pool
+        self._local = local
+
+    async def evaluate(self, question: Question, answer: str) -> Evaluation:
+        asked = await self._pool.ask(evaluation_request(question, answer), LlmEvaluation)
+        if asked is None:
+            return await self._local.evaluate(question, answer)
+        reply, slot = asked
+        return to_evaluation(reply, answer, slot.entry.name)
+
+    async def report(self, title: str, setup: InterviewSetup, turns: AnsweredTurns) -> Report:
+        # Scores are always aggregated locally; a remote model only writes the words around them.
+        scored = await self._local.report(title, setup, turns)
+        if "report" not in get_settings().remote_jobs:
+            return scored
+        answers = {number: answer for number, _, answer, _ in turns}
+        asked = await self._pool.ask(review_request(title, setup, scored, answers), LlmReview)
+        if asked is None:
+            return scored
+        review, slot = asked
+        return with_review(scored, review, slot.entry.name)
+
+    async def questions(self, title: str, level: Level) -> LlmQuestions | None:
+        asked = await self._pool.ask(questions_request(title, level), LlmQuestions)
+        return asked[0] if asked else None
+
+
+def model_class() -> str:
+    """The class of model that answers queued jobs, without building the pool that would."""
+    return REMOTE_CLASS if configured_slots() else LOCAL_CLASS
+
+
+def job_provider() -> Provider:
+    slots = configured_slots()
+    if not slots:
+        return LocalProvider()
+    pool = Pool(slots, Quota(connections().redis(), random.Random()), connections().http())
+    return PooledProvider(pool, LocalProvider())

@@ -1,0 +1,159 @@
+"""What ops see of the pool: per provider and key, today's use against its limit, its state and health;
+and the roll-over that records each provider's finished day when its own midnight has passed."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+
+from azure.data.tables import UpdateMode
+from pydantic import BaseModel
+from redis.asyncio.client import Pipeline
+
+from core.infra.connections import connections
+from core.providers.catalogue import configured_slots, load_catalogue
+from core.providers.quota import (
+    BREAKER_THRESHOLD,
+    Quota,
+    breaker_key,
+    day_key,
+    local_date,
+    now_ms,
+    slot_key,
+    stats_key,
+)
+from core.settings import get_settings
+
+SlotState = Literal["ok", "cooling", "exhausted", "open", "half-open", "disabled", "no key"]
+
+
+class SlotStatus(BaseModel):
+    provider: str
+    key: int | None
+    model: str
+    state: SlotState
+    until: str | None = None
+    local_date: str | None = None
+    used_today: int = 0
+    limit_per_day: int
+    remaining_today: int
+    limit_per_minute: int
+    latency_ms: int | None = None
+    calls_today: int = 0
+    errors_today: int = 0
+    error_rate: float | None = None
+    notes: str = ""
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
+
+
+def _state(
+    slot_marks: list[bytes | None], breaker: list[bytes | None], at: int
+) -> tuple[SlotState, str | None]:
+    cool, exhausted = (int(value or 0) for value in slot_marks)
+    failures, open_until = (int(value or 0) for value in breaker)
+    if exhausted > at:
+        return "exhausted", _iso(exhausted)
+    if open_until > at:
+        return "open", _iso(open_until)
+    if cool > at:
+        return "cooling", _iso(cool)
+    return ("half-open", None) if failures >= BREAKER_THRESHOLD else ("ok", None)
+
+
+async def provider_status() -> list[SlotStatus]:
+    at = now_ms()
+    slots = list(configured_slots())
+
+    def read_all(pipe: Pipeline) -> None:
+        for slot in slots:
+            today = local_date(slot, at)
+            pipe.get(day_key(slot, today))
+            pipe.hmget(slot_key(slot), "cool_until", "exhausted_until")
+            pipe.hmget(breaker_key(slot.entry.name), "failures", "open_until")
+            pipe.hmget(stats_key(slot, today), "calls", "errors", "latency_ms")
+
+    replies = await connections().redis().pipeline(read_all)
+    statuses = []
+    for index, slot in enumerate(slots):
+        used, marks, breaker, (calls, errors, latency) = replies[4 * index : 4 * index + 4]
+        state, until = _state(marks, breaker, at)
+        calls_today, errors_today = int(calls or 0), int(errors or 0)
+        statuses.append(
+            SlotStatus(
+                provider=slot.entry.name,
+                key=slot.key_index,
+                model=slot.entry.model,
+                state=state,
+                until=until,
+                local_date=local_date(slot, at),
+                used_today=int(used or 0),
+                limit_per_day=slot.entry.rpd,
+                remaining_today=max(0, slot.entry.rpd - int(used or 0)),
+                limit_per_minute=slot.entry.rpm,
+                latency_ms=int(latency) if latency else None,
+                calls_today=calls_today,
+                errors_today=errors_today,
+                error_rate=round(errors_today / calls_today, 3) if calls_today else None,
+                notes=slot.entry.notes,
+            )
+        )
+    active = {slot.entry.name for slot in slots}
+    for entry in load_catalogue():
+        if entry.name not in active:
+            state: SlotState = (
+                "disabled" if not entry.enabled else "ok" if entry.adapter == "local" else "no key"
+            )
+            limit = entry.rpd
+            statuses.append(
+                SlotStatus(
+                    provider=entry.name,
+                    key=None,
+                    model=entry.model or entry.adapter,
+                    state=state,
+                    limit_per_day=limit,
+                    remaining_today=limit,
+                    limit_per_minute=entry.rpm,
+                    notes=entry.notes,
+                )
+            )
+    return statuses
+
+
+async def roll_over() -> dict[str, int]:
+    """Record each slot's finished local day once its midnight has passed, and clear run-out marks.
+
+    Runs hourly, so every provider's reset (midnight Pacific, UTC, ...) is met whatever the DST;
+    a missed run costs nothing but a late record: the counters themselves are keyed by local date."""
+    at = now_ms()
+    slots = list(configured_slots())
+    redis = connections().redis()
+    table = await connections().table(get_settings().usage_table)
+    recorded: dict[str, int] = {}
+    for slot in slots:
+        finished = (date.fromisoformat(local_date(slot, at)) - timedelta(days=1)).isoformat()
+        marker = f"rolled:{slot.id}:{finished}"
+        if not await redis.run(
+            lambda client, marker=marker: client.set(marker, b"1", nx=True, ex=3 * 24 * 3600)
+        ):
+            continue
+        used_raw, stats_raw = await redis.pipeline(
+            lambda pipe, slot=slot, finished=finished: pipe.get(day_key(slot, finished)).hgetall(
+                stats_key(slot, finished)
+            )
+        )
+        used = int(used_raw or 0)
+        stats = {k.decode(): int(v) for k, v in stats_raw.items()}
+        row = {
+            "PartitionKey": finished,
+            "RowKey": f"provider-{slot.id.replace('#', '-')}",
+            "used": used,
+            **stats,
+        }
+        await table.upsert_entity(row, mode=UpdateMode.REPLACE)
+        recorded[slot.id] = used
+    await Quota(redis, random.Random()).clear_passed(slots)
+    return recorded

@@ -1,0 +1,691 @@
+"""The built-in `local` evaluator: scores an answer from the question's key points and tables of cue
+phrases. Deterministic and pure, so its scores can be cached and the tests can pin them down."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+from core.models import CRITERIA, Criterion, CriterionScore, Evaluation, KeyPoint, Question
+from core.rubric.matching import (
+    WORD_START,
+    Hit,
+    PhraseFinder,
+    Sentences,
+    count_words,
+    find_all,
+    join_words,
+    lowered,
+    phrases_regex,
+    previous_word,
+    quote,
+    quoted,
+)
+
+SCORED_BY = "local"
+MAX_EVIDENCE = 3
+
+# --- cue tables: whole words, matched case-insensitively ----------------------------------
+# fmt: off
+
+SITUATION_CUES = (
+    "at my previous", "at my last", "at my current", "in my previous", "in my last", "in my current",
+    "when i was", "when i worked", "while i was", "while working", "we had", "we were", "the situation",
+    "the context", "at the time", "back then", "a few years ago", "last year", "last quarter", "one time",
+    "there was", "our team", "i was working", "i worked at", "i worked on", "in my role",
+)
+TASK_CUES = (
+    "my task", "the task", "i was responsible", "i was asked", "i was tasked", "i was in charge",
+    "my job was", "my role was", "my responsibility", "my goal", "our goal", "the goal", "the objective",
+    "needed to", "need to", "had to", "i owned", "the challenge", "the problem was", "was supposed to",
+)
+# What "I" did, or would do in a technical answer ("I'd add a unique index").
+ACTION_VERBS = (
+    "built", "build", "led", "lead", "wrote", "write", "decided", "decide", "set up", "added", "add",
+    "implemented", "implement", "designed", "design", "created", "create", "introduced", "automated",
+    "automate", "migrated", "migrate", "refactored", "rewrote", "profiled", "profile", "measured", "measure",
+    "ran", "run", "moved", "move", "split", "proposed", "propose", "organized", "organised", "scheduled",
+    "met", "talked", "spoke", "reached out", "negotiated", "mentored", "coached", "paired", "reviewed",
+    "review", "investigated", "investigate", "debugged", "fixed", "fix", "deployed", "deploy", "rolled out",
+    "configured", "instrumented", "cached", "cache", "indexed", "benchmarked", "tested", "test",
+    "documented", "prioritized", "prioritised", "analyzed", "analysed", "identified", "traced", "replaced",
+    "replace", "optimized", "optimised", "launched", "shipped", "delivered", "escalated", "asked", "ask",
+    "suggested", "convinced", "started", "start", "took", "chose", "choose", "picked", "pick", "used", "use",
+    "gathered", "interviewed", "presented", "drafted", "planned", "coordinated", "facilitated", "hired",
+    "owned", "store", "return", "check", "log", "monitor", "monitored", "go with", "went with", "put",
+)
+ACTION_LEADS = ("then", "also", "first", "personally", "quickly", "eventually", "finally", "immediately")
+RESULT_CUES = (
+    "as a result", "in the end", "the outcome", "the result", "the results", "resulted in", "result was",
+    "which meant", "ended up", "led to", "since then", "reduced", "increased", "improved", "saved", "cut",
+    "dropped", "went down", "went up", "fell", "grew", "halved", "doubled", "tripled", "eliminated",
+    "no longer", "shipped", "launched", "delivered", "on time", "was adopted", "got promoted", "much faster",
+    "got faster", "was faster", "twice as fast", "much cheaper", "far fewer", "stopped", "went away",
+    "disappeared", "resolved",
+)
+SOFT_OUTCOME_CUES = (
+    "went well", "worked out", "it worked", "was happy", "were happy", "was pleased", "were pleased",
+    "successful", "success", "better", "learned", "learnt", "lesson",
+)
+ORDER_CUES = (
+    "first", "firstly", "second", "secondly", "third", "then", "next", "after that", "afterwards",
+    "finally", "lastly", "to start", "start by", "begin by", "step one", "the first step", "once that",
+)
+REASONING_CUES = (
+    "because", "since", "so that", "therefore", "thus", "hence", "that's why", "which means", "this means",
+    "the reason", "in order to", "this way", "that way", "as a result",
+)
+CONTRAST_CUES = (
+    "however", "but", "although", "though", "whereas", "instead", "unless", "on the other hand",
+    "it depends", "depends on", "trade-off", "trade-offs", "tradeoff", "tradeoffs", "alternatively",
+    "the downside", "the catch",
+)
+EXAMPLE_CUES = (
+    "for example", "for instance", "e.g", "such as", "say we", "say you", "imagine", "in one case",
+    "like when", "in practice",
+)
+# Technical answers show impact through what a choice buys and what it costs.
+CONSEQUENCE_CUES = (
+    "which means", "that means", "this means", "so that", "otherwise", "avoid", "avoids", "prevent",
+    "prevents", "ensure", "ensures", "guarantee", "guarantees", "risk", "risks", "lead to", "leads to",
+    "result in", "results in", "faster", "slower", "cheaper", "safer", "simpler", "benefit", "benefits",
+    "advantage", "upside", "reduce", "reduces", "increase", "increases", "improve", "improves", "save",
+    "saves", "savings",
+)
+TRADE_OFF_CUES = (
+    "trade-off", "trade-offs", "tradeoff", "tradeoffs", "downside", "drawback", "at the cost of",
+    "the cost", "costs", "overhead", "in exchange", "on the other hand", "the catch", "the price",
+    "disadvantage",
+)
+VAGUE_CUES = (
+    "always", "stuff", "things", "etc", "in general", "generally", "somehow", "something like that",
+    "or something", "whatever", "and so on", "a lot of", "lots of", "various", "best practices",
+    "the right way", "as needed",
+)
+FILLER_CUES = ("um", "umm", "uh", "uhh", "uhm", "erm", "basically", "you know", "literally", "actually", "i mean")
+# "kind of" and "sort of" are fillers unless they classify ("what kind of index").
+HEDGE_CUES = ("kind of", "sort of")
+HEDGE_DETERMINERS = frozenset({"what", "which", "this", "that", "these", "those", "same", "the", "any", "some"})
+# "like" is a filler next to a comma or after these, not in "I'd like to" or "a queue like SQS".
+FILLER_LIKE_LEADS = frozenset({"um", "uh", "so", "was", "were"})
+MULTIPLIER_CUES = ("halved", "doubled", "tripled", "quadrupled")
+# Tools and systems a candidate may write in lowercase; capitalised names are found by their shape.
+TOOL_NAMES = (
+    "postgres", "postgresql", "mysql", "sqlite", "redis", "memcache", "memcached", "kafka", "rabbitmq",
+    "sqs", "sns", "kinesis", "kubernetes", "k8s", "docker", "terraform", "ansible", "helm", "aws", "gcp",
+    "azure", "s3", "ec2", "lambda", "dynamodb", "mongo", "mongodb", "cassandra", "elasticsearch",
+    "opensearch", "nginx", "envoy", "graphql", "grpc", "rest", "http", "websocket", "oauth", "jwt", "sql",
+    "python", "java", "golang", "rust", "typescript", "javascript", "node", "react", "vue", "angular",
+    "django", "flask", "fastapi", "spring", "rails", "celery", "airflow", "dbt", "spark", "pandas", "numpy",
+    "pytorch", "tensorflow", "sklearn", "scikit-learn", "tableau", "looker", "excel", "bigquery",
+    "snowflake", "redshift", "datadog", "grafana", "prometheus", "sentry", "jenkins", "github", "gitlab",
+    "jira", "figma", "amplitude", "mixpanel", "cypress", "selenium", "playwright", "pytest", "jest",
+    "webpack", "linux", "git",
+)
+# fmt: on
+
+CUES = PhraseFinder(
+    {
+        "situation": SITUATION_CUES,
+        "task": TASK_CUES,
+        "result": RESULT_CUES,
+        "soft outcome": SOFT_OUTCOME_CUES,
+        "order": ORDER_CUES,
+        "reasoning": REASONING_CUES,
+        "contrast": CONTRAST_CUES,
+        "example": EXAMPLE_CUES,
+        "consequence": CONSEQUENCE_CUES,
+        "trade-off": TRADE_OFF_CUES,
+        "vague": VAGUE_CUES,
+        "filler": FILLER_CUES,
+        "hedge": HEDGE_CUES,
+        "like": ("like",),
+        "multiplier": MULTIPLIER_CUES,
+        "tool": TOOL_NAMES,
+    },
+    whole_words=True,
+)
+# These patterns run on the lowercased answer.
+ACTION_PATTERN = re.compile(
+    rf"{WORD_START}i(?:['’]d|['’]ll|\s+would|\s+will)?(?:\s+(?:{'|'.join(ACTION_LEADS)}))?\s+"
+    + phrases_regex(ACTION_VERBS, whole_words=True)
+)
+# Every number, with the unit or currency that makes it a measured quantity rather than, say, a year.
+QUANTITY_PATTERN = re.compile(
+    r"""
+    (?P<currency>[$€£]\s?)?(?P<number>\d+(?:[.,]\d+)*)
+    (?P<unit>\s*(?:%|percent\b|per\s?cent\b|[x×](?![^\W_])|times\b
+      |(?:k|m|million|thousand)?\s*(?:ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?
+      |days?|weeks?|months?|users?|customers?|clients?|requests?|rps|qps|tickets?|errors?|incidents?|bugs?
+      |pages?|alerts?|deploys?|deployments?|releases?|engineers?|people|orders?|transactions?|dollars?
+      |usd|eur|gb|tb|mb)\b))?
+    """,
+    re.X,
+)
+# Runs on the original text: a capitalised word, which is a name when it is not a sentence's first word.
+CAPITALISED_PATTERN = re.compile(r"[A-Z][\w+#]*")
+NOT_NAMES = frozenset({"i", "ok", "okay"})
+# Characters that, before a space, show the next word is not the first of its sentence.
+INSIDE_SENTENCE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789,;)")
+LIST_LINE_PATTERN = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.M)
+PARAGRAPH_BREAK_PATTERN = re.compile(r"\n\s*\n")
+
+# --- thresholds and advice ----------------------------------------------------------------
+
+TOO_SHORT_WORDS = 40
+FAR_TOO_SHORT_WORDS = 15
+RAMBLING_WORDS = 450
+FAR_TOO_LONG_WORDS = 700
+LONG_SENTENCE_WORDS = 40
+VERY_LONG_SENTENCE_WORDS = 70
+STRONG_CLARITY = 4
+OFF_TOPIC_CAP = 2  # for specificity and impact when no key point is covered
+SPECIFICITY_BY_SIGNALS = (1, 2, 3, 4, 4, 5)  # indexed by the signal count, capped at the last
+TECHNICAL_IMPACT_BY_SIGNALS = (1, 3, 4, 5)
+# Ties for the weakest criterion go to the one whose fix helps most.
+IMPROVEMENT_PRIORITY: tuple[Criterion, ...] = ("relevance", "structure", "impact", "specificity", "clarity")
+STAR_ADVICE = {
+    "result": "End with the outcome, measured: e.g. how much time, errors or money it saved.",
+    "action": "Say what you did yourself, step by step and in the first person (“I wrote…”, “I proposed…”), "
+    "not only what the team did.",
+    "situation": "Open with one or two sentences of context: where you were, what the team or system was, "
+    "and what was at stake.",
+    "task": "Before the actions, say what you were responsible for or which goal you had to hit.",
+}
+TECHNICAL_MARKERS = {
+    "step ordering": "order",
+    "reasoning": "reasoning",
+    "trade-offs": "contrast",
+    "examples": "example",
+}
+LAYOUT_MARKER = "list or paragraph layout"
+TECHNICAL_STRUCTURE_ADVICE = {
+    "step ordering": "Walk through your approach in steps (“first…, then…, finally…”) instead of one block.",
+    "reasoning": "Give the reason behind each choice (“because…”, “so that…”), not just the choice.",
+    "trade-offs": "Name at least one trade-off or case where you would choose differently "
+    "(“however…”, “unless…”).",
+    "examples": "Anchor the explanation with one concrete example: a specific request, table or failure.",
+}
+
+
+@dataclass(frozen=True)
+class _Findings:
+    """Everything the scores, evidence and improvement rest on, found in one pass over the answer."""
+
+    text: str
+    sentences: Sentences
+    word_count: int
+    longest_sentence: int
+    cues: dict[str, list[Hit]]
+    covered: list[tuple[str, Hit]]
+    missed: list[str]
+    actions: list[Hit]
+    metrics: list[Hit]
+    numbers: list[str]
+    names: list[str]
+    fillers: Counter[str]
+    layout: bool
+
+    def first(self, cue: str) -> Hit | None:
+        return next(iter(self.cues[cue]), None)
+
+    @property
+    def star(self) -> dict[str, Hit | None]:
+        return {
+            "situation": self.first("situation"),
+            "task": self.first("task"),
+            "action": next(iter(self.actions), None),
+            "result": self.first("result") or next(iter(self.metrics), None),
+        }
+
+    @property
+    def markers(self) -> dict[str, bool]:
+        found = {marker: bool(self.cues[cue]) for marker, cue in TECHNICAL_MARKERS.items()}
+        return found | {LAYOUT_MARKER: self.layout}
+
+    @property
+    def consequence(self) -> Hit | None:
+        return self.first("consequence") or self.first("result")
+
+    @property
+    def vague(self) -> list[str]:
+        return [hit.text for hit in self.cues["vague"]]
+
+
+def evaluate_answer(question: Question, answer: str) -> Evaluation:
+    findings = _find(answer, question.key_points)
+    behavioral = question.kind == "behavioral"
+    impact = _result_impact(findings) if behavioral else _technical_impact(findings)
+    scores = {
+        "relevance": _relevance(findings),
+        "structure": _star_structure(findings) if behavioral else _technical_structure(findings),
+        "specificity": _off_topic_capped(findings, _specificity(findings)),
+        "impact": _off_topic_capped(findings, impact),
+        "clarity": _clarity(findings),
+    }
+    return Evaluation(
+        **scores,
+        overall=rounded_mean(score.score for score in scores.values()),
+        evidence=_evidence(findings),
+        improvement=_improvement(question, findings, {name: score.score for name, score in scores.items()}),
+        covered_points=[point for point, _ in findings.covered],
+        missed_points=findings.missed,
+        scored_by=SCORED_BY,
+    )
+
+
+def rounded_mean(values: Iterable[float]) -> float:
+    """The mean of at least one value to one decimal, rounding halves up (3.25 → 3.3, not 3.2)."""
+    decimals = [Decimal(str(value)) for value in values]
+    return float((sum(decimals) / len(decimals)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def weakest_criterion(evaluation: Evaluation) -> Criterion:
+    """The criterion an evaluation's improvement aims at."""
+    return _weakest({criterion: evaluation.score_of(criterion) for criterion in CRITERIA})
+
+
+def missing_star_parts(answer: str) -> list[str]:
+    """The STAR parts (situation, task, action, result) a behavioral answer does not show."""
+    return [part for part, hit in _find(answer, []).star.items() if hit is None]
+
+
+# --- finding ------------------------------------------------------------------------------
+
+
+def _find(answer: str, key_points: list[KeyPoint]) -> _Findings:
+    sentences = Sentences(answer)
+    cues = CUES.find(answer)
+    covered, missed = _key_points(answer, key_points)
+    numbers, metrics = _quantities(answer)
+    sentence_words = [count_words(sentence.text) for sentence in sentences.items]
+    return _Findings(
+        text=answer,
+        sentences=sentences,
+        word_count=sum(sentence_words),
+        longest_sentence=max(sentence_words, default=0),
+        cues=cues,
+        covered=covered,
+        missed=missed,
+        actions=find_all(ACTION_PATTERN, answer),
+        numbers=_distinct(numbers),
+        metrics=sorted(metrics + cues["multiplier"], key=lambda hit: hit.start),
+        names=_distinct([hit.text for hit in cues["tool"]] + _capitalised_names(answer)),
+        fillers=_fillers(answer, cues),
+        layout=len(LIST_LINE_PATTERN.findall(answer)) > 1 or bool(PARAGRAPH_BREAK_PATTERN.search(answer)),
+    )
+
+
+def _key_points(answer: str, key_points: list[KeyPoint]) -> tuple[list[tuple[str, Hit]], list[str]]:
+    """The covered key points with where each is first mentioned, and the missed ones."""
+    found = _key_point_finder(tuple(tuple(point.terms) for point in key_points)).find(answer)
+    covered = [
+        (point.text, found[str(index)][0]) for index, point in enumerate(key_points) if found[str(index)]
+    ]
+    missed = [point.text for index, point in enumerate(key_points) if not found[str(index)]]
+    return covered, missed
+
+
+@lru_cache(maxsize=1024)
+def _key_point_finder(terms_per_point: tuple[tuple[str, ...], ...]) -> PhraseFinder:
+    return PhraseFinder({str(index): terms for index, terms in enumerate(terms_per_point)})
+
+
+def _quantities(answer: str) -> tuple[list[str], list[Hit]]:
+    """Every number in the answer, and the measured quantities among them."""
+    numbers, metrics = [], []
+    for match in QUANTITY_PATTERN.finditer(lowered(answer)):
+        start, end = match.span()
+        if start and answer[start - 1].isalpha():
+            continue  # part of a name, such as the 99 of "p99"
+        numbers.append(match.group("number"))
+        if match.group("currency") or match.group("unit"):
+            metrics.append(Hit(start, end, answer[start:end]))
+    return numbers, metrics
+
+
+def _capitalised_names(answer: str) -> list[str]:
+    """Capitalised words that are not a sentence's first word, and CamelCase words or acronyms anywhere."""
+    names = []
+    for match in CAPITALISED_PATTERN.finditer(answer):
+        start, word = match.start(), match.group()
+        if (start and answer[start - 1].isalnum()) or word.lower() in NOT_NAMES:
+            continue
+        mid_sentence = start >= 2 and answer[start - 1] == " " and answer[start - 2] in INSIDE_SENTENCE
+        if mid_sentence or any(char.isupper() for char in word[1:]):
+            names.append(word)
+    return names
+
+
+def _fillers(answer: str, cues: dict[str, list[Hit]]) -> Counter[str]:
+    hedges = [hit for hit in cues["hedge"] if previous_word(answer, hit.start) not in HEDGE_DETERMINERS]
+    likes = [hit for hit in cues["like"] if _is_filler_like(answer, hit)]
+    return Counter(" ".join(hit.text.lower().split()) for hit in cues["filler"] + hedges + likes)
+
+
+def _is_filler_like(answer: str, hit: Hit) -> bool:
+    before = answer[max(0, hit.start - 3) : hit.start].rstrip()
+    after = answer[hit.end : hit.end + 3].lstrip()
+    return (
+        before.endswith(",") or after.startswith(",") or previous_word(answer, hit.start) in FILLER_LIKE_LEADS
+    )
+
+
+def _distinct(items: Iterable[str]) -> list[str]:
+    """Items in order of first appearance, case-insensitively unique."""
+    first_seen: dict[str, str] = {}
+    for item in items:
+        first_seen.setdefault(item.lower(), item)
+    return list(first_seen.values())
+
+
+# --- scoring ------------------------------------------------------------------------------
+
+
+def _relevance(findings: _Findings) -> CriterionScore:
+    covered = [point for point, _ in findings.covered]
+    total = len(covered) + len(findings.missed)
+    score = 1 + int(4 * len(covered) / total + 0.5)
+    if not findings.missed:
+        reason = f"Covers all {total} key points: {quoted(covered)}."
+    elif not covered:
+        reason = f"Misses all {total} key points, such as {quoted(findings.missed[:2])}."
+    else:
+        reason = (
+            f"Covers {len(covered)} of {total} key points ({quoted(covered)}) "
+            f"but misses {quoted(findings.missed)}."
+        )
+    return CriterionScore(score=score, reason=reason)
+
+
+def _off_topic_capped(findings: _Findings, score: CriterionScore) -> CriterionScore:
+    """Detail and results about something else are no evidence for the question asked."""
+    if findings.covered or score.score <= OFF_TOPIC_CAP:
+        return score
+    reason = f"{score.reason.removesuffix('.')}; none of it touches the question's key points."
+    return CriterionScore(score=OFF_TOPIC_CAP, reason=reason)
+
+
+def _star_structure(findings: _Findings) -> CriterionScore:
+    present = [part for part, hit in findings.star.items() if hit]
+    missing = [part for part, hit in findings.star.items() if not hit]
+    if not missing:
+        reason = "Complete STAR story: situation, task, action and result are all there."
+    elif not present:
+        reason = "No STAR structure: no situation, task, first-person action or result could be found."
+    else:
+        reason = f"STAR parts present: {join_words(present)}; missing: {join_words(missing)}."
+    return CriterionScore(score=1 + len(present), reason=reason)
+
+
+def _technical_structure(findings: _Findings) -> CriterionScore:
+    present = [marker for marker, found in findings.markers.items() if found]
+    missing = [marker for marker, found in findings.markers.items() if not found]
+    score = min(5, 1 + len(present))
+    if len(findings.sentences.items) < 2 and not findings.layout:
+        score = min(score, 2)  # one sentence cannot show a progression
+    if not present:
+        reason = "Reads as one unordered block: no step ordering, reasoning, trade-offs or examples."
+    elif missing:
+        reason = f"Shows {join_words(present)}, but no {join_words(missing, 'or')}."
+    else:
+        reason = f"A logical progression with {join_words(present)}."
+    return CriterionScore(score=score, reason=reason)
+
+
+def _specificity(findings: _Findings) -> CriterionScore:
+    signals = (
+        min(2, len(findings.numbers))
+        + min(2, (len(findings.names) + 1) // 2)
+        + min(2, (len(findings.actions) + 1) // 2)
+        + bool(findings.cues["example"])
+        - _vague_penalty(findings)
+    )
+    score = SPECIFICITY_BY_SIGNALS[min(max(signals, 0), len(SPECIFICITY_BY_SIGNALS) - 1)]
+    return CriterionScore(score=score, reason=_specificity_reason(findings))
+
+
+def _vague_penalty(findings: _Findings) -> int:
+    vague = len(findings.vague)
+    if not vague:
+        return 0
+    return 2 if vague >= 3 and vague * 100 >= 2 * findings.word_count else 1
+
+
+def _specificity_reason(findings: _Findings) -> str:
+    details = []
+    if findings.numbers:
+        details.append(f"numbers ({', '.join(findings.numbers[:3])})")
+    if findings.names:
+        details.append(f"named tools or systems ({', '.join(findings.names[:3])})")
+    if findings.actions:
+        details.append(f"first-person actions (“{findings.actions[0].text}”)")
+    if findings.cues["example"]:
+        details.append("an example")
+    vague = f"vague phrases ({quoted(_distinct(findings.vague)[:3])})"
+    if not details:
+        only_vague = f", only {vague}" if findings.vague else ""
+        return f"Stays general: no numbers, named tools, first-person actions or examples{only_vague}."
+    return f"Concrete detail: {join_words(details)}" + (f", but also {vague}." if findings.vague else ".")
+
+
+def _result_impact(findings: _Findings) -> CriterionScore:
+    metric = _best_metric(findings)
+    result = findings.first("result")
+    soft_outcome = findings.first("soft outcome")
+    if metric and result:
+        return CriterionScore(score=5, reason=f"States a measured result: “{_lead_in(findings, metric)}”.")
+    if metric:
+        return CriterionScore(
+            score=4, reason=f"Gives a number (“{_lead_in(findings, metric)}”) but never states the outcome."
+        )
+    if result:
+        return CriterionScore(
+            score=3, reason=f"States an outcome (“{_lead_in(findings, result)}”) but does not measure it."
+        )
+    if soft_outcome:
+        return CriterionScore(
+            score=2, reason=f"Only a soft outcome (“{soft_outcome.text}”), nothing concrete or measured."
+        )
+    return CriterionScore(score=1, reason="No result or outcome is stated.")
+
+
+def _technical_impact(findings: _Findings) -> CriterionScore:
+    signals = {
+        "consequences": findings.consequence,
+        "trade-offs": findings.first("trade-off"),
+        "numbers": _best_metric(findings),
+    }
+    present = [f"{name} (“{_lead_in(findings, hit, 3)}”)" for name, hit in signals.items() if hit]
+    missing = [name for name, hit in signals.items() if not hit]
+    if not present:
+        reason = "Does not say what the approach buys or costs: no consequences, trade-offs or numbers."
+    elif missing:
+        reason = f"Spells out {join_words(present)}, but no {join_words(missing, 'or')}."
+    else:
+        reason = f"Spells out {join_words(present)}."
+    return CriterionScore(score=TECHNICAL_IMPACT_BY_SIGNALS[len(present)], reason=reason)
+
+
+def _clarity(findings: _Findings) -> CriterionScore:
+    penalties = _clarity_penalties(findings)
+    score = max(1, 5 - sum(penalty for penalty, _ in penalties.values()))
+    issues = [issue for penalty, issue in penalties.values() if penalty]
+    if issues:
+        verdict = "Mostly clear, but" if score >= STRONG_CLARITY else "Harder to follow:"
+        return CriterionScore(score=score, reason=f"{verdict} {join_words(issues)}.")
+    fillers = "only an occasional filler word" if findings.fillers else "no filler words"
+    return CriterionScore(
+        score=score,
+        reason=f"Clear and well paced: {findings.word_count} words, {fillers}, readable sentences.",
+    )
+
+
+def _clarity_penalties(findings: _Findings) -> dict[str, tuple[int, str]]:
+    """Each clarity problem: the points it costs and how to name it."""
+    words = findings.word_count
+    filler_count = sum(findings.fillers.values())
+    filler_rate = filler_count * 100 / max(words, 1)
+    longest = findings.longest_sentence
+    return {
+        "short": (
+            2 if words < FAR_TOO_SHORT_WORDS else int(words < TOO_SHORT_WORDS),
+            f"too short ({words} words)",
+        ),
+        "fillers": (
+            0 if filler_rate < 1 else 1 if filler_rate < 3 or filler_count < 3 else 2,
+            f"{filler_count} filler words ({_top_fillers(findings)})",
+        ),
+        "rambling": (
+            2 if words > FAR_TOO_LONG_WORDS else int(words > RAMBLING_WORDS),
+            f"rambling ({words} words)",
+        ),
+        "long sentence": (
+            2 if longest > VERY_LONG_SENTENCE_WORDS else int(longest > LONG_SENTENCE_WORDS),
+            f"a {longest}-word sentence",
+        ),
+    }
+
+
+def _top_fillers(findings: _Findings) -> str:
+    return ", ".join(f"“{word}” ×{count}" for word, count in findings.fillers.most_common(3))
+
+
+# --- evidence -----------------------------------------------------------------------------
+
+
+def _evidence(findings: _Findings) -> list[str]:
+    """Verbatim quotes, most telling first: the measured result, the key points, the candidate's actions."""
+    metric = _best_metric(findings)
+    anchors = [metric] if metric else []
+    anchors += _key_point_anchors(findings) + findings.actions[:1]
+    quotes: dict[int, str] = {}
+    for anchor in anchors:
+        sentence = findings.sentences.at(anchor.start)
+        if sentence and sentence.start not in quotes and len(quotes) < MAX_EVIDENCE:
+            quotes[sentence.start] = quote(sentence.text, anchor.start - sentence.start)
+    if not quotes and findings.sentences.items:
+        return [quote(findings.sentences.items[0].text)]
+    return list(quotes.values())
+
+
+def _key_point_anchors(findings: _Findings) -> list[Hit]:
+    """Where each covered key point is first mentioned, those in sentences covering the most first."""
+    sentence_of = {hit: findings.sentences.at(hit.start) for _, hit in findings.covered}
+    points_per_sentence = Counter(sentence_of.values())
+    return sorted(sentence_of, key=lambda hit: (-points_per_sentence[sentence_of[hit]], hit.start))
+
+
+def _best_metric(findings: _Findings) -> Hit | None:
+    """The first number in a sentence that states a result or consequence, else the first number."""
+    outcomes = findings.cues["result"] + findings.cues["consequence"]
+    outcome_sentences = {findings.sentences.at(hit.start) for hit in outcomes}
+    in_outcome = (
+        metric for metric in findings.metrics if findings.sentences.at(metric.start) in outcome_sentences
+    )
+    return next(in_outcome, None) or next(iter(findings.metrics), None)
+
+
+def _lead_in(findings: _Findings, hit: Hit, max_words: int = 6) -> str:
+    """`hit` with up to `max_words` words of its clause before it, verbatim."""
+    sentence = findings.sentences.at(hit.start)
+    window_start = max(sentence.start if sentence else hit.start, hit.start - 80)
+    before = re.search(rf"(?:[^\s,;:()]+\s+){{0,{max_words}}}$", findings.text[window_start : hit.start])
+    start = window_start + before.start() if before else hit.start
+    return findings.text[start : hit.end].strip()
+
+
+# --- improvement --------------------------------------------------------------------------
+
+
+def _improvement(question: Question, findings: _Findings, scores: Mapping[Criterion, int]) -> str:
+    if min(scores.values()) == 5:
+        if question.follow_ups:
+            return f"This answer meets every criterion; prepare for the likely follow-up: “{question.follow_ups[0]}”"
+        return "This answer meets every criterion; practise delivering it in under two minutes."
+    criterion = _weakest(scores)
+    if criterion == "relevance":
+        return _relevance_improvement(findings)
+    if criterion == "structure":
+        return _structure_improvement(question, findings)
+    if criterion == "impact":
+        return _impact_improvement(question, findings)
+    if criterion == "specificity":
+        return _specificity_improvement(findings)
+    return _clarity_improvement(findings)
+
+
+def _weakest(scores: Mapping[Criterion, int]) -> Criterion:
+    return min(IMPROVEMENT_PRIORITY, key=lambda criterion: scores[criterion])
+
+
+def _relevance_improvement(findings: _Findings) -> str:
+    if not findings.covered:
+        return f"Answer the question that was asked: build your answer around {quoted(findings.missed[:2])}."
+    missed = findings.missed[:2]
+    them = "them" if len(missed) > 1 else "it"
+    return f"Add a sentence on {quoted(missed)}: the question expects {them} and your answer left {them} out."
+
+
+def _structure_improvement(question: Question, findings: _Findings) -> str:
+    if question.kind == "behavioral":
+        star = findings.star
+        return next(advice for part, advice in STAR_ADVICE.items() if not star[part])
+    markers = findings.markers
+    return next(advice for marker, advice in TECHNICAL_STRUCTURE_ADVICE.items() if not markers[marker])
+
+
+def _impact_improvement(question: Question, findings: _Findings) -> str:
+    if question.kind == "technical":
+        if not findings.first("trade-off"):
+            return (
+                "Name the main downside of your approach (latency, cost, complexity) and why you accept it."
+            )
+        if not findings.consequence:
+            return "Say what your approach buys: what it prevents or speeds up, and for whom."
+        return "Put a number on the effect, e.g. milliseconds saved, requests per second or % less load."
+    result, soft_outcome = findings.first("result"), findings.first("soft outcome")
+    if result and not findings.metrics:
+        return (
+            f"Put a number on the outcome you describe (“{_lead_in(findings, result)}”): "
+            "how much faster, cheaper or fewer errors."
+        )
+    if findings.metrics and not result:
+        return "Say plainly what your work changed (“as a result, …”) and tie your numbers to that outcome."
+    if soft_outcome:
+        return f"Replace “{soft_outcome.text}” with the concrete outcome: what changed, and by how much."
+    return STAR_ADVICE["result"]
+
+
+def _specificity_improvement(findings: _Findings) -> str:
+    if findings.vague:
+        return (
+            f"Replace general phrases like {quoted(_distinct(findings.vague)[:2])} with one concrete case: "
+            "the system, the tools and the numbers involved."
+        )
+    if not findings.numbers:
+        return "Add the numbers that size the problem or the result: traffic, data volume, team size, hours or %."
+    if not findings.names:
+        return (
+            "Name the actual tools and systems (the database, queue, framework) instead of describing them."
+        )
+    if not findings.actions:
+        return "Describe your own concrete steps in the first person: what you built, changed or decided."
+    return "Walk through one real example from start to finish instead of describing the approach in general."
+
+
+def _clarity_improvement(findings: _Findings) -> str:
+    penalties = _clarity_penalties(findings)
+    problem = max(penalties, key=lambda name: penalties[name][0])
+    words = findings.word_count
+    if problem == "short":
+        return f"Expand beyond {words} words: give the context, what you did or would do, and the result."
+    if problem == "fillers":
+        return f"Cut the filler words ({_top_fillers(findings)}); a short pause reads better."
+    if problem == "rambling":
+        return f"Trim to about 200-300 words (you used {words}): keep one example and drop the side stories."
+    return f"Split your longest sentence ({findings.longest_sentence} words) into two or three shorter ones."
