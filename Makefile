@@ -52,10 +52,10 @@ lint: setup
 
 # Ops: the poison queue of the jobs queue, against the storage in local.settings.json.
 poison-list: setup
-	$(PY) -m core.ops.poison list
+	$(PY) -m handlers.poison_cli list
 
 poison-replay: setup
-	$(PY) -m core.ops.poison replay
+	$(PY) -m handlers.poison_cli replay
 
 clean:
 	rm -rf $(VENV) node_modules .devdata .pytest_cache

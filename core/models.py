@@ -163,6 +163,15 @@ class AnswerIn(StrictModel):
         return value
 
 
+class RoleOut(StrictModel):
+    role: BankRole
+    title: str
+
+
+class RolesOut(StrictModel):
+    roles: list[RoleOut] = Field(description="The bank's roles, with the titles the page shows.")
+
+
 class QuestionOut(StrictModel):
     turn: int
     of: int

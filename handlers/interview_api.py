@@ -19,6 +19,12 @@ def _accepted(body: TurnPending | ReportPending, location: str | None = None) ->
     return json_response(body, 202, headers)
 
 
+@bp.route(route="roles", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@json_endpoint
+async def list_roles(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(service.roles())
+
+
 @bp.route(route="interviews", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @json_endpoint
 async def create_interview(req: func.HttpRequest) -> func.HttpResponse:

@@ -10,7 +10,7 @@ from core.infra import usage
 from core.interview.errors import ApiError
 from core.ops import poison
 from core.ops.summary import summary
-from core.providers.status import provider_status
+from core.providers.status import slot_statuses
 from handlers.http_io import json_endpoint, json_response
 
 bp = func.Blueprint()
@@ -52,4 +52,4 @@ async def get_summary(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="ops/providers", methods=["GET"], auth_level=func.AuthLevel.ADMIN)
 @json_endpoint
 async def get_providers(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response({"providers": [status.model_dump() for status in await provider_status()]})
+    return json_response({"providers": [status.model_dump() for status in await slot_statuses()]})

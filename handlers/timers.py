@@ -8,7 +8,7 @@ from datetime import timedelta
 import azure.functions as func
 
 from core.infra import usage
-from core.providers.status import roll_over
+from core.providers.rollover import roll_over
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)

@@ -12,9 +12,8 @@ import pytest
 from redis.asyncio import Redis
 
 from core.infra.connections import connections
-from core.saving import cache
-from core.saving import coalescing as dedup
-from core.saving.cache import CacheJob
+from core.saving import cache, coalescing
+from core.saving.cache import ResultKey
 from core.settings import get_settings
 from devhost.stack import Service, start_redis
 from tests.app_stack import Services
@@ -33,8 +32,8 @@ def small_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         yield server
 
 
-def job(n: int) -> CacheJob:
-    return CacheJob(
+def job(n: int) -> ResultKey:
+    return ResultKey(
         "evaluate", "memory-test", f"question-{n % 40}", f"{GOOD_ANSWER} Attempt {n}.", ordered=True
     )
 
@@ -44,7 +43,7 @@ async def fill() -> bool:
     try:
         for start in range(0, ENTRIES, WRITERS):
             await asyncio.gather(*(cache.store(job(n), PAYLOAD) for n in range(start, start + WRITERS)))
-        return await dedup.find(job(ENTRIES - 1)) == (PAYLOAD, "cache")
+        return await coalescing.find(job(ENTRIES - 1)) == (PAYLOAD, "cache")
     finally:
         await connections().close()
 

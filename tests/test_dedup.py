@@ -20,9 +20,8 @@ from core.providers.catalogue import ProviderEntry, Slot
 from core.providers.pool import Pool
 from core.providers.prompts import LlmEvaluation, evaluation_request
 from core.providers.quota import Quota
-from core.saving import cache
-from core.saving import coalescing as dedup
-from core.saving.cache import CacheJob
+from core.saving import cache, coalescing
+from core.saving.cache import ResultKey
 from core.saving.coalescing import Computed
 from core.settings import get_settings
 from tests.app_stack import Services
@@ -39,8 +38,8 @@ REPLY = json.dumps(
 )
 
 
-def job(text: str, scope: str) -> CacheJob:
-    return CacheJob("evaluate", "test-class", scope, text, ordered=True)
+def job(text: str, scope: str) -> ResultKey:
+    return ResultKey("evaluate", "test-class", scope, text, ordered=True)
 
 
 def computing(payload: bytes, calls: list[str], *, delay: float = 0.0, shareable: bool = True) -> Any:
@@ -59,44 +58,44 @@ def scope(services: Services) -> str:
 
 async def test_case_white_space_and_punctuation_map_to_one_key(scope: str) -> None:
     calls: list[str] = []
-    assert await dedup.once(job(PASTED, scope), computing(b"scored", calls)) == (b"scored", "computed")
+    assert await coalescing.once(job(PASTED, scope), computing(b"scored", calls)) == (b"scored", "computed")
     variant = "  " + PASTED.upper().replace(". ", ".\n\n").replace(",", " ,") + "  "
     assert job(variant, scope).key == job(PASTED, scope).key
-    assert await dedup.find(job(variant, scope)) == (b"scored", "cache")
+    assert await coalescing.find(job(variant, scope)) == (b"scored", "cache")
     assert calls == ["called"]
 
 
 async def test_a_lightly_edited_paste_is_a_near_duplicate_but_other_content_is_not(scope: str) -> None:
-    await dedup.once(job(PASTED, scope), computing(b"scored", []))
+    await coalescing.once(job(PASTED, scope), computing(b"scored", []))
     edited = PASTED.replace("idempotency", "idempotancy").replace("season.", "season. Thanks!")
     assert job(edited, scope).key != job(PASTED, scope).key
-    assert await dedup.find(job(edited, scope)) == (b"scored", "near")
+    assert await coalescing.find(job(edited, scope)) == (b"scored", "near")
 
     other_result = PASTED.replace("180 ms", "450 ms")
-    assert await dedup.find(job(other_result, scope)) is None
+    assert await coalescing.find(job(other_result, scope)) is None
     negated = PASTED.replace("the timeouts stopped", "the timeouts never stopped")
-    assert await dedup.find(job(negated, scope)) is None
+    assert await coalescing.find(job(negated, scope)) is None
     other_tool = PASTED.replace("a Redis cache", "a Memcached cache")
-    assert await dedup.find(job(other_tool, scope)) is None
+    assert await coalescing.find(job(other_tool, scope)) is None
 
 
 async def test_never_matched_across_questions_or_model_classes(scope: str) -> None:
-    await dedup.once(job(PASTED, scope), computing(b"scored", []))
-    assert await dedup.find(job(PASTED, scope + "-other")) is None
-    assert await dedup.find(CacheJob("evaluate", "another-class", scope, PASTED, ordered=True)) is None
+    await coalescing.once(job(PASTED, scope), computing(b"scored", []))
+    assert await coalescing.find(job(PASTED, scope + "-other")) is None
+    assert await coalescing.find(ResultKey("evaluate", "another-class", scope, PASTED, ordered=True)) is None
 
 
 async def test_a_result_that_may_not_be_shared_is_returned_but_not_cached(scope: str) -> None:
     calls: list[str] = []
-    result = await dedup.once(job(PASTED, scope), computing(b"fallback", calls, shareable=False))
+    result = await coalescing.once(job(PASTED, scope), computing(b"fallback", calls, shareable=False))
     assert result == (b"fallback", "computed")
-    assert await dedup.find(job(PASTED, scope)) is None
+    assert await coalescing.find(job(PASTED, scope)) is None
     assert await connections().redis().run(lambda redis: redis.exists(job(PASTED, scope).inflight_key)) == 0
 
 
 async def test_values_are_compressed_and_expire(scope: str) -> None:
     payload = json.dumps({"improvement": "Say what the cache cost you. " * 20}).encode()
-    await dedup.once(job(PASTED, scope), computing(payload, []))
+    await coalescing.once(job(PASTED, scope), computing(payload, []))
     redis = connections().redis()
     stored = await redis.run(lambda client: client.get(job(PASTED, scope).key))
     # Smaller than the result alone, though the answer's fingerprint is stored with it.
@@ -116,7 +115,7 @@ async def test_a_waiter_proceeds_itself_when_the_job_in_flight_never_finishes(
     holder = await cache.lookup(job(PASTED, scope), claim=True)  # claimed by an instance that then died
     assert holder.claimed
     calls: list[str] = []
-    assert await dedup.once(job(PASTED, scope), computing(b"mine", calls)) == (b"mine", "computed")
+    assert await coalescing.once(job(PASTED, scope), computing(b"mine", calls)) == (b"mine", "computed")
     assert calls == ["called"]
 
 
@@ -125,11 +124,11 @@ async def test_a_failed_job_in_flight_releases_its_waiters_at_once(scope: str) -
         await asyncio.sleep(0.3)
         raise RuntimeError("provider blew up")
 
-    first = asyncio.create_task(dedup.once(job(PASTED, scope), failing))
+    first = asyncio.create_task(coalescing.once(job(PASTED, scope), failing))
     await asyncio.sleep(0.1)
     calls: list[str] = []
     # The wait for the holder is 15 s; released, the waiter goes ahead long before that.
-    second = await asyncio.wait_for(dedup.once(job(PASTED, scope), computing(b"mine", calls)), timeout=5)
+    second = await asyncio.wait_for(coalescing.once(job(PASTED, scope), computing(b"mine", calls)), timeout=5)
     assert second == (b"mine", "computed") and calls == ["called"]
     with pytest.raises(RuntimeError):
         await first
@@ -143,7 +142,7 @@ def _slot(fake: FakeProvider) -> Slot:
     return Slot(entry=entry, key_index=0, api_key=fake.api_key, account_id="test-account")
 
 
-async def _ask_once(slot: Slot, text: str, scope: str) -> tuple[bytes | None, dedup.Found]:
+async def _ask_once(slot: Slot, text: str, scope: str) -> tuple[bytes | None, coalescing.Found]:
     """One instance's worker: its own Redis connections, its own pool, the same shared quota."""
     pool = Pool([slot], Quota(connections().redis(), random.Random()), connections().http())
     question = question_bank().all_questions()[0]
@@ -154,7 +153,7 @@ async def _ask_once(slot: Slot, text: str, scope: str) -> tuple[bytes | None, de
         return asked[0].model_dump_json().encode(), True
 
     try:
-        return await dedup.once(job(text, scope), compute)
+        return await coalescing.once(job(text, scope), compute)
     finally:
         await connections().close()
 

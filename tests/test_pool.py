@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from core.infra.redis_failover import FailoverRedis
 from core.interview.question_bank import question_bank
 from core.models import CRITERIA
-from core.providers.answerer import LocalProvider, PooledProvider
+from core.providers.answerer import LocalAnswerer, PooledAnswerer
 from core.providers.catalogue import ProviderEntry, Slot
 from core.providers.pool import Pool
 from core.providers.prompts import LlmEvaluation, evaluation_request
@@ -172,7 +172,7 @@ async def test_when_every_provider_fails_the_local_evaluator_answers(
     ]
     async with running(*fakes) as urls:
         slots = [slot_for(fake, url) for fake, url in zip(fakes, urls, strict=True)]
-        provider = PooledProvider(pool(slots, redis, session), LocalProvider())
+        provider = PooledAnswerer(pool(slots, redis, session), LocalAnswerer())
         evaluation = await provider.evaluate(QUESTION, ANSWER)
     assert evaluation.scored_by == "local"
 

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from core.infra.connections import connections
 from core.providers.catalogue import configured_slots
 from core.providers.quota import day_key, local_date, now_ms, slot_key
-from core.providers.status import roll_over
+from core.providers.rollover import roll_over
 from core.settings import get_settings
 from tests.app_stack import Services
 

@@ -105,7 +105,7 @@ async def test_failing_jobs_are_poisoned_listed_and_replayed(
         assert response.status == 401
 
     listed = subprocess.run(
-        [sys.executable, "-m", "core.ops.poison", "list"],
+        [sys.executable, "-m", "handlers.poison_cli", "list"],
         cwd=ROOT,
         env=os.environ,
         capture_output=True,

@@ -89,8 +89,8 @@ async def test_a_minute_limit_cools_the_key_down_and_a_later_shorter_one_does_no
     slot = make_slot()
     other_key = make_slot(name=slot.entry.name, key_index=1)
     pool_quota = quota(redis, clock)
-    assert await pool_quota.report(slot, "minute_limit", 10, retry_after=120) == "cooling"
-    assert await pool_quota.report(slot, "minute_limit", 10, retry_after=5) == "cooling"
+    assert await pool_quota.record_outcome(slot, "minute_limit", 10, retry_after=120) == "cooling"
+    assert await pool_quota.record_outcome(slot, "minute_limit", 10, retry_after=5) == "cooling"
     assert int(await redis.hget(slot_key(slot), "cool_until")) == START + 120_000
     assert await pool_quota.reserve([slot]) is None
     assert await pool_quota.reserve([slot, other_key]) is other_key  # the provider's other key is fine
@@ -104,7 +104,7 @@ async def test_a_daily_limit_exhausts_the_key_until_the_providers_own_midnight(r
     clock = Clock()
     pacific = make_slot(zone="America/Los_Angeles")
     pool_quota = quota(redis, clock)
-    assert await pool_quota.report(pacific, "day_limit", 10, retry_after=30) == "exhausted"
+    assert await pool_quota.record_outcome(pacific, "day_limit", 10, retry_after=30) == "exhausted"
     reset = int(await redis.hget(slot_key(pacific), "exhausted_until"))
     assert reset == next_reset_ms(pacific, START)
     clock.now = reset - 1
@@ -118,16 +118,16 @@ async def test_the_breaker_opens_half_opens_for_one_probe_and_closes_on_success(
     clock = Clock()
     slot = make_slot()
     pool_quota = quota(redis, clock, threshold=3, base_open_ms=1_000, max_open_ms=8_000, probe_ms=5_000)
-    outcomes = [await pool_quota.report(slot, "server", 10) for _ in range(3)]
+    outcomes = [await pool_quota.record_outcome(slot, "server", 10) for _ in range(3)]
     assert outcomes == ["failed", "failed", "open"]
     assert await pool_quota.reserve([slot]) is None
     clock.now += 1_000
     assert await pool_quota.reserve([slot]) is slot  # the half-open probe
     assert await pool_quota.reserve([slot]) is None  # only one probe at a time
-    assert await pool_quota.report(slot, "timeout", 10) == "open"  # the probe failed: open again, longer
+    assert await pool_quota.record_outcome(slot, "timeout", 10) == "open"  # the probe failed: open again, longer
     clock.now += 1_999
     assert await pool_quota.reserve([slot]) is None
     clock.now += 1
     assert await pool_quota.reserve([slot]) is slot
-    assert await pool_quota.report(slot, "ok", 10) == "ok"
+    assert await pool_quota.record_outcome(slot, "ok", 10) == "ok"
     assert [await pool_quota.reserve([slot]) for _ in range(3)] == [slot, slot, slot]  # closed

@@ -52,7 +52,7 @@ def _turn_numbers(text: str) -> set[int]:
 
 
 def test_criteria_and_overall_are_means_to_one_decimal():
-    report = write_report(SETUP, MIXED_TURNS)
+    report = write_report("Backend engineer", SETUP, MIXED_TURNS)
     evaluations = [evaluation for *_, evaluation in MIXED_TURNS]
 
     for criterion in CRITERIA:
@@ -64,7 +64,7 @@ def test_criteria_and_overall_are_means_to_one_decimal():
 
 
 def test_one_answer_summary_per_turn_in_turn_order():
-    report = write_report(SETUP, list(reversed(MIXED_TURNS)))
+    report = write_report("Backend engineer", SETUP, list(reversed(MIXED_TURNS)))
 
     assert [answer.turn for answer in report.answers] == [1, 2, 3, 4]
     for answer, (number, question, _, evaluation) in zip(report.answers, MIXED_TURNS, strict=True):
@@ -77,14 +77,14 @@ def test_one_answer_summary_per_turn_in_turn_order():
 
 
 def test_report_is_deterministic_and_independent_of_turn_order():
-    first = write_report(SETUP, MIXED_TURNS)
+    first = write_report("Backend engineer", SETUP, MIXED_TURNS)
 
-    assert write_report(SETUP, MIXED_TURNS) == first
-    assert write_report(SETUP, [MIXED_TURNS[2], MIXED_TURNS[0], MIXED_TURNS[3], MIXED_TURNS[1]]) == first
+    assert write_report("Backend engineer", SETUP, MIXED_TURNS) == first
+    assert write_report("Backend engineer", SETUP, [MIXED_TURNS[2], MIXED_TURNS[0], MIXED_TURNS[3], MIXED_TURNS[1]]) == first
 
 
 def test_strengths_and_improvements_are_two_to_four_items_about_real_turns():
-    report = write_report(SETUP, MIXED_TURNS)
+    report = write_report("Backend engineer", SETUP, MIXED_TURNS)
 
     assert 2 <= len(report.strengths) <= 4
     assert 2 <= len(report.improvements) <= 4
@@ -94,7 +94,7 @@ def test_strengths_and_improvements_are_two_to_four_items_about_real_turns():
 
 
 def test_strengths_rest_on_evidence_from_the_best_turns():
-    report = write_report(SETUP, MIXED_TURNS)
+    report = write_report("Backend engineer", SETUP, MIXED_TURNS)
     impact = next(strength for strength in report.strengths if strength.startswith("Impact"))
 
     assert "5/5 in turns 1 and 4" in impact
@@ -103,7 +103,7 @@ def test_strengths_rest_on_evidence_from_the_best_turns():
 
 
 def test_improvements_name_missed_key_points_and_missing_star_results():
-    report = write_report(SETUP, MIXED_TURNS)
+    report = write_report("Backend engineer", SETUP, MIXED_TURNS)
     text = " ".join(report.improvements)
 
     assert "“Handling timeouts and partial failure” (turn 2)" in text
@@ -116,7 +116,7 @@ def test_scored_locally_lists_the_turns_the_local_evaluator_scored():
         (number, question, answer, _remote(evaluation) if number % 2 == 0 else evaluation)
         for number, question, answer, evaluation in MIXED_TURNS
     ]
-    report = write_report(SETUP, turns)
+    report = write_report("Backend engineer", SETUP, turns)
 
     assert report.scored_locally == [1, 3]
     assert [answer.scored_by for answer in report.answers] == [
@@ -128,7 +128,7 @@ def test_scored_locally_lists_the_turns_the_local_evaluator_scored():
 
 
 def test_summary_addresses_the_candidate_with_role_level_and_score():
-    report = write_report(SETUP, MIXED_TURNS)
+    report = write_report("Backend engineer", SETUP, MIXED_TURNS)
 
     assert report.summary.startswith("Alex, you answered 4 questions")
     assert "backend" in report.summary
@@ -139,16 +139,23 @@ def test_summary_addresses_the_candidate_with_role_level_and_score():
 
 def test_summary_without_a_name_uses_the_role_title():
     setup = InterviewSetup(role="data-scientist", level="senior", kind="behavioral")
-    report = write_report(setup, _turns((PERFORMANCE, DECENT_STAR)))
+    report = write_report("Data scientist", setup, _turns((PERFORMANCE, DECENT_STAR)))
 
     assert report.summary.startswith("You answered 1 question in this behavioral interview")
     assert "senior data scientist" in report.summary
 
 
+def test_a_title_keeps_its_acronyms_inside_a_sentence():
+    setup = InterviewSetup(role="devops-sre", level="mid", kind="technical")
+    report = write_report("DevOps / SRE engineer", setup, _turns((RETRY_SAFE, SHORT_TECHNICAL)))
+
+    assert "mid-level DevOps / SRE engineer role" in report.summary
+
+
 def test_a_single_turn_report_mirrors_its_evaluation():
     turns = _turns((PERFORMANCE, VAGUE))
     (_, _, _, evaluation) = turns[0]
-    report = write_report(SETUP, turns)
+    report = write_report("Backend engineer", SETUP, turns)
 
     assert report.criteria == {criterion: float(evaluation.score_of(criterion)) for criterion in CRITERIA}
     assert report.overall == evaluation.overall
@@ -168,7 +175,7 @@ def test_an_even_record_still_gets_two_strengths_and_two_improvements():
         missed_points=[],
         scored_by="remote-model",
     )
-    report = write_report(SETUP, [(1, RETRY_SAFE, SHORT_TECHNICAL, even)])
+    report = write_report("Backend engineer", SETUP, [(1, RETRY_SAFE, SHORT_TECHNICAL, even)])
 
     assert len(report.strengths) == 2 and 2 <= len(report.improvements) <= 4
     assert report.scored_locally == []
@@ -176,7 +183,7 @@ def test_an_even_record_still_gets_two_strengths_and_two_improvements():
 
 
 def test_no_turns_gives_an_empty_report():
-    report = write_report(SETUP, [])
+    report = write_report("Backend engineer", SETUP, [])
 
     assert report.overall == 0
     assert report.answers == [] and report.scored_locally == []

@@ -24,15 +24,10 @@ def channel(subject: str) -> str:
     return f"{CHANNEL_PREFIX}{subject}"
 
 
-def _subject(interview_id: str, part: str) -> str:
-    return f"{interview_id}:{part}"
-
-
-async def announce(interview_id: str, part: str) -> None:
+async def announce(subject: str) -> None:
+    """Wake whoever waits for `subject` (a turn's feedback, a report, a shared result)."""
     # A lost signal costs waiters at most RECHECK_SECONDS, so a failed publish fails nothing.
-    publish = (
-        connections().redis().run(lambda redis: redis.publish(channel(_subject(interview_id, part)), b"1"))
-    )
+    publish = connections().redis().run(lambda redis: redis.publish(channel(subject), b"1"))
     await or_default("ready signal", publish, None)
 
 
@@ -86,13 +81,6 @@ class _Listener:
 
 
 _listeners: dict[asyncio.AbstractEventLoop, _Listener] = {}
-
-
-async def wait_until(
-    interview_id: str, part: str, seconds: float, check: Callable[[], Awaitable[T | None]]
-) -> T | None:
-    """Run `check` until it returns something or `seconds` pass, waking early on the part's signal."""
-    return await wait_for(_subject(interview_id, part), seconds, check)
 
 
 async def wait_for(subject: str, seconds: float, check: Callable[[], Awaitable[T | None]]) -> T | None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Literal, Unpack
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from core.infra.connections import connections
+from core.infra.counters import Counts, provider_calls
 from core.infra.redis_failover import or_default
 from core.settings import get_settings
 
@@ -62,17 +63,22 @@ return 1
 _noted: Counter[str] = Counter()
 
 
-def note(**increments: int) -> None:
+def note(**increments: Unpack[Counts]) -> None:
     """Add to today's counters with the next `count` of this process, at no cost of its own."""
     _noted.update(increments)
 
 
-async def count(latency: tuple[LatencyKind, float] | None = None, **increments: int) -> None:
+def note_provider_call(provider: str) -> None:
+    """One call to `provider`, counted with the next `count` of this process."""
+    _noted[provider_calls(provider)] += 1
+
+
+async def count(latency: tuple[LatencyKind, float] | None = None, **increments: Unpack[Counts]) -> None:
     """Add to today's counters (and this hour's), and optionally one latency sample in milliseconds."""
     now = datetime.now(UTC)
     redis = connections().redis()
     # Redis commands so far, this process; this count's own command is in the next one.
-    totals = Counter(increments) + _noted + Counter(redis.take_counts())
+    totals: Counter[str] = Counter(dict(increments)) + _noted + Counter(redis.take_counts())
     _noted.clear()
     keys = [_key(now.date()), _hour_key(now.date(), now.hour)]
     bucket = ""

@@ -16,6 +16,7 @@ from core.models import (
     InterviewState,
     Report,
     ReportPending,
+    RolesOut,
     TurnPending,
     TurnResult,
 )
@@ -60,6 +61,7 @@ def openapi_document() -> dict[str, Any]:
         InterviewState,
         Report,
         ReportPending,
+        RolesOut,
         TurnPending,
         TurnResult,
     ]
@@ -74,6 +76,12 @@ def openapi_document() -> dict[str, Any]:
             "securitySchemes": {"interviewToken": {"type": "http", "scheme": "bearer"}},
         },
         "paths": {
+            "/roles": {
+                "get": {
+                    "summary": "The roles of the question bank, with their titles",
+                    "responses": {"200": {"description": "Roles", **_content(RolesOut)}},
+                }
+            },
             "/interviews": {
                 "post": {
                     "summary": "Start an interview: its id, token, greeting and first question",

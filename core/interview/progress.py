@@ -8,12 +8,18 @@ from core.infra.job_queue import enqueue_once
 from core.models import InterviewRecord, ReportJob
 
 
-def turn_part(turn: int) -> str:
-    return f"turn-{turn}"
+def turn_subject(interview_id: str, turn: int) -> str:
+    """The ready signal of one turn's feedback."""
+    return f"{interview_id}:turn-{turn}"
+
+
+def report_subject(interview_id: str) -> str:
+    """The ready signal of an interview's report."""
+    return f"{interview_id}:report"
 
 
 async def after_feedback(record: InterviewRecord, turn: int) -> None:
-    await signals.announce(record.id, turn_part(turn))
+    await signals.announce(turn_subject(record.id, turn))
     await queue_report_when_complete(record)
 
 

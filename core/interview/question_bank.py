@@ -9,7 +9,15 @@ import random
 import re
 from functools import lru_cache
 
-from core.models import BankRole, InterviewRecord, InterviewSetup, Question, QuestionKind, RoleQuestions
+from core.models import (
+    BankRole,
+    InterviewRecord,
+    InterviewSetup,
+    Question,
+    QuestionKind,
+    RoleOut,
+    RoleQuestions,
+)
 from core.settings import DATA_DIR
 
 # Words of a job title that point to a bank role, checked in this order; a title that names none of
@@ -46,6 +54,10 @@ class QuestionBank:
     def __init__(self, roles: list[RoleQuestions]) -> None:
         self._roles = {role.role: role for role in roles}
         self._by_id = {question.id: question for role in roles for question in role.questions}
+
+    def roles(self) -> list[RoleOut]:
+        """Every bank role with its title, in the order of the bank's files."""
+        return [RoleOut(role=role.role, title=role.title) for role in self._roles.values()]
 
     def title(self, setup: InterviewSetup) -> str:
         return setup.custom_role or self._roles[bank_role(setup)].title

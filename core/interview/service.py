@@ -14,17 +14,18 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from core.infra import signals, store, usage
+from core.infra.counters import LOCAL_PROVIDER, Counts
 from core.infra.job_queue import REQUEUE_AFTER_SECONDS, enqueue_once
 from core.interview import templates
 from core.interview.errors import ApiError, conflict, not_found
-from core.interview.progress import queue_report_when_complete, turn_part
+from core.interview.progress import queue_report_when_complete, report_subject, turn_subject
 from core.interview.question_bank import interview_question, question_bank, with_generated
 from core.interview.shared_results import (
     SAVED_BY,
     evaluation_for,
-    evaluation_job,
+    evaluation_key,
     generated_questions,
-    questions_job,
+    questions_key,
 )
 from core.models import (
     AnswerIn,
@@ -40,6 +41,7 @@ from core.models import (
     Report,
     ReportJob,
     ReportPending,
+    RolesOut,
     TranscriptEntry,
     TurnPending,
     TurnRecord,
@@ -47,7 +49,7 @@ from core.models import (
 )
 from core.providers.catalogue import configured_slots
 from core.rubric.evaluator import evaluate_answer
-from core.saving import coalescing as dedup
+from core.saving import coalescing
 from core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -70,18 +72,23 @@ def _remote(kind: str) -> bool:
     return kind in get_settings().remote_jobs and bool(configured_slots())
 
 
-async def _with_custom_questions(record: InterviewRecord) -> tuple[InterviewRecord, dict[str, int]]:
+async def _with_custom_questions(record: InterviewRecord) -> tuple[InterviewRecord, Counts]:
     """A custom role's generated questions when the cache has them; otherwise the nearest bank role's
     questions now, and generated ones later for the turns not yet reached (if the policy allows)."""
     if record.setup.role != "custom" or not _remote("questions"):
         return record, {}
-    job = questions_job(record.setup)
-    found = await dedup.find(job)
+    job = questions_key(record.setup)
+    found = await coalescing.find(job)
     if found is None:
         return record.model_copy(update={"questions_pending": True}), {"cache_lookups": 1}
     payload, how = found
     generated = generated_questions(job, record.setup, payload)
     return with_generated(record, generated, keep=0), {"cache_lookups": 1, **SAVED_BY[how]}
+
+
+def roles() -> RolesOut:
+    """The roles a candidate can pick, titled as the question bank titles them."""
+    return RolesOut(roles=question_bank().roles())
 
 
 async def create(setup: InterviewSetup) -> InterviewCreated:
@@ -120,7 +127,7 @@ async def _authorised(interview_id: str, token: str) -> store.Versioned:
 
 async def _instant_feedback(
     record: InterviewRecord, turn: int, answer: str
-) -> tuple[Evaluation, FeedbackSource, dict[str, int]] | None:
+) -> tuple[Evaluation, FeedbackSource, Counts] | None:
     """Feedback that needs no queue: a template's, the local evaluator's when the policy keeps answers
     local, or a cached one (of this answer or a near-duplicate of it)."""
     question = interview_question(record, record.question_ids[turn - 1])
@@ -131,8 +138,9 @@ async def _instant_feedback(
             {"template_answers": 1},
         )
     if "evaluate" not in get_settings().remote_jobs:
-        return evaluate_answer(question, answer), "local", {"provider_calls_local": 1}
-    found = await dedup.find(evaluation_job(question, answer))
+        usage.note_provider_call(LOCAL_PROVIDER)
+        return evaluate_answer(question, answer), "local", {}
+    found = await coalescing.find(evaluation_key(question, answer))
     if found is None:
         return None
     payload, how = found
@@ -158,7 +166,7 @@ async def answer(interview_id: str, token: str, body: AnswerIn) -> TurnResult | 
         record = current.record
         _check_turn_order(record, body.turn)
         instant = await _instant_feedback(record, body.turn, body.answer)
-        feedback, source, saved = instant if instant else (None, None, {})
+        feedback, source, saved = instant if instant else (None, None, Counts())
         turn = TurnRecord(
             turn=body.turn,
             question_id=record.question_ids[body.turn - 1],
@@ -225,7 +233,7 @@ async def turn_result(interview_id: str, token: str, turn: int, wait: float) -> 
         loaded = await store.load_turn(interview_id, turn)
         return loaded[0] if loaded and loaded[0].feedback is not None else None
 
-    done = await signals.wait_until(interview_id, turn_part(turn), _wait_seconds(wait), finished_turn)
+    done = await signals.wait_for(turn_subject(interview_id, turn), _wait_seconds(wait), finished_turn)
     if done is not None:
         return _result(record, done)
     loaded = await store.load_turn(interview_id, turn)
@@ -266,8 +274,8 @@ async def report(interview_id: str, token: str, wait: float) -> Report | ReportP
             "interview_not_finished",
             f"the report is written after the last answer; {record.total - record.answered} question(s) remain",
         )
-    found = await signals.wait_until(
-        interview_id, "report", _wait_seconds(wait), lambda: store.load_report(interview_id)
+    found = await signals.wait_for(
+        report_subject(interview_id), _wait_seconds(wait), lambda: store.load_report(interview_id)
     )
     if found is not None:
         return found

@@ -6,7 +6,7 @@ from __future__ import annotations
 from core.models import Evaluation, InterviewSetup, Question
 from core.providers.answerer import model_class
 from core.providers.prompts import LlmQuestions, to_questions
-from core.saving.cache import CacheJob
+from core.saving.cache import ResultKey
 from core.saving.coalescing import Found
 
 SAVED_BY: dict[Found, dict[str, int]] = {
@@ -17,15 +17,15 @@ SAVED_BY: dict[Found, dict[str, int]] = {
 }
 
 
-def evaluation_job(question: Question, answer: str) -> CacheJob:
-    return CacheJob("evaluate", model_class(), question.id, answer, ordered=True)
+def evaluation_key(question: Question, answer: str) -> ResultKey:
+    return ResultKey("evaluate", model_class(), question.id, answer, ordered=True)
 
 
-def questions_job(setup: InterviewSetup) -> CacheJob:
-    return CacheJob("questions", model_class(), setup.level, setup.custom_role or "", ordered=False)
+def questions_key(setup: InterviewSetup) -> ResultKey:
+    return ResultKey("questions", model_class(), setup.level, setup.custom_role or "", ordered=False)
 
 
-def generated_questions(job: CacheJob, setup: InterviewSetup, payload: bytes) -> list[Question]:
+def generated_questions(job: ResultKey, setup: InterviewSetup, payload: bytes) -> list[Question]:
     """The questions of a cached or new reply; their ids come from the job, so every interview given
     them shares the cache of their answers' evaluations."""
     return to_questions(LlmQuestions.model_validate_json(payload), setup.level, f"gen-{job.digest[:16]}")

@@ -10,14 +10,14 @@ from datetime import UTC, datetime
 
 from core.infra import signals, store, usage
 from core.infra.job_queue import Job, parse_job
-from core.interview.progress import after_feedback
+from core.interview.progress import after_feedback, report_subject
 from core.interview.question_bank import interview_question, question_bank, with_generated
 from core.interview.shared_results import (
     SAVED_BY,
     evaluation_for,
-    evaluation_job,
+    evaluation_key,
     generated_questions,
-    questions_job,
+    questions_key,
 )
 from core.models import (
     EvaluateJob,
@@ -29,8 +29,8 @@ from core.models import (
     ReportJob,
     TurnRecord,
 )
-from core.providers.answerer import LOCAL_CLASS, job_provider
-from core.saving import coalescing as dedup
+from core.providers.answerer import LOCAL_CLASS, answerer_for_jobs
+from core.saving import coalescing
 from core.saving.coalescing import Computed, Found
 
 log = logging.getLogger(__name__)
@@ -94,15 +94,15 @@ async def _evaluation_for(
     record: InterviewRecord, turn: TurnRecord
 ) -> tuple[Evaluation, FeedbackSource, Found]:
     question = interview_question(record, turn.question_id)
-    provider = job_provider()
+    answerer = answerer_for_jobs()
 
     async def compute() -> Computed:
-        evaluation = await provider.evaluate(question, turn.answer)
+        evaluation = await answerer.evaluate(question, turn.answer)
         # A local fallback must not stand in for a model's evaluation in the cache.
-        shareable = (evaluation.scored_by == "local") == (provider.model_class == LOCAL_CLASS)
+        shareable = (evaluation.scored_by == "local") == (answerer.model_class == LOCAL_CLASS)
         return evaluation.model_dump_json().encode(), shareable
 
-    payload, found = await dedup.once(evaluation_job(question, turn.answer), compute)
+    payload, found = await coalescing.once(evaluation_key(question, turn.answer), compute)
     assert payload is not None
     evaluation = evaluation_for(payload, turn.answer)
     return evaluation, "provider" if found == "computed" else "cache", found
@@ -115,14 +115,14 @@ async def generate_questions(job: QuestionsJob) -> None:
         await usage.count(duplicate_deliveries=1)
         return
     setup = current.record.setup
-    cache_job = questions_job(setup)
-    provider = job_provider()
+    cache_job = questions_key(setup)
+    answerer = answerer_for_jobs()
 
     async def compute() -> Computed:
-        reply = await provider.questions(setup.custom_role or "", setup.level)
+        reply = await answerer.questions(setup.custom_role or "", setup.level)
         return (reply.model_dump_json().encode(), True) if reply else (None, False)
 
-    payload, found = await dedup.once(cache_job, compute)
+    payload, found = await coalescing.once(cache_job, compute)
     generated = generated_questions(cache_job, setup, payload) if payload else []
     while True:
         record = current.record
@@ -150,7 +150,7 @@ async def report(job: ReportJob) -> None:
         turns = sorted(await store.load_turns(record.id), key=lambda turn: turn.turn)
         if not record.finished or any(turn.feedback is None for turn in turns):
             raise JobRejected(f"interview {record.id} is not ready for its report")
-        written = written or await job_provider().report(
+        written = written or await answerer_for_jobs().report(
             question_bank().title(record.setup),
             record.setup,
             [
@@ -167,4 +167,4 @@ async def report(job: ReportJob) -> None:
         batched = len(written.answers) if written.written_by != "local" else 0
         await usage.count(reports_written=1, batched_jobs=batched)
         break
-    await signals.announce(job.interview_id, "report")
+    await signals.announce(report_subject(job.interview_id))

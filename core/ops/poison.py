@@ -1,16 +1,10 @@
-"""Ops on the poison queue: list what failed, and replay it onto the jobs queue.
-
-`python -m core.ops.poison list|replay` does the same from a shell, with the app's settings in the environment."""
+"""Ops on the poison queue: list what failed, and replay it onto the jobs queue (from the ops endpoints,
+or from a shell with `python -m handlers.poison_cli list|replay`)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import json
-import os
-import sys
-from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -71,30 +65,3 @@ async def replay_poison() -> Replayed:
             await jobs.send_message(message.content)
             await poison.delete_message(message)
             replayed += 1
-
-
-def _load_local_settings() -> None:
-    """As the Functions host does: local.settings.json (or its example) fills what the environment lacks."""
-    for name in ("local.settings.json", "local.settings.json.example"):
-        path = Path(name)
-        if path.exists():
-            for key, value in json.loads(path.read_text("utf-8")).get("Values", {}).items():
-                os.environ.setdefault(key, value)
-            return
-
-
-async def _main(command: str) -> None:
-    try:
-        if command == "list":
-            print(json.dumps([message.model_dump() for message in await list_poison()], indent=2))
-        else:
-            print((await replay_poison()).model_dump_json())
-    finally:
-        await connections().close()
-
-
-if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in ("list", "replay"):
-        sys.exit("usage: python -m core.ops.poison list|replay")
-    _load_local_settings()
-    asyncio.run(_main(sys.argv[1]))

@@ -7,13 +7,8 @@ from typing import Any
 
 from core.infra import usage
 from core.infra.connections import connections
+from core.infra.counters import LOCAL_PROVIDER, calls_by_provider, counts_of, remote_calls
 from core.infra.job_queue import JOBS_QUEUE, POISON_QUEUE
-
-_CALLS = "provider_calls_"
-
-
-def _calls_by_provider(counters: dict[str, int]) -> dict[str, int]:
-    return {name.removeprefix(_CALLS): value for name, value in counters.items() if name.startswith(_CALLS)}
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -27,35 +22,36 @@ async def _queue_depth(name: str) -> int:
 
 async def summary(day: date) -> dict[str, Any]:
     counters = await usage.totals(day)
-    calls = _calls_by_provider(counters)
-    interviews = counters.get("interviews_created", 0)
-    remote = sum(value for name, value in calls.items() if name != "local")
+    counts = counts_of(counters)
+    calls = calls_by_provider(counters)
+    interviews = counts["interviews_created"]
+    remote = remote_calls(counters)
     return {
         "date": day.isoformat(),
         "counters": counters,
         "interviews": interviews,
-        "turns": counters.get("turns_answered", 0),
+        "turns": counts["turns_answered"],
         "provider_calls": calls,
         "remote_calls_per_interview": _ratio(remote, interviews),
         # Jobs each layer answered without a remote model, and what the day spent.
         "layers": {
-            "template": counters.get("template_answers", 0),
-            "local": calls.get("local", 0),
-            "cache": counters.get("cache_hits", 0) - counters.get("near_duplicate_hits", 0),
-            "near_duplicate": counters.get("near_duplicate_hits", 0),
-            "dedup": counters.get("dedup_merges", 0),
-            "batched": counters.get("batched_jobs", 0),
+            "template": counts["template_answers"],
+            "local": calls.get(LOCAL_PROVIDER, 0),
+            "cache": counts["cache_hits"] - counts["near_duplicate_hits"],
+            "near_duplicate": counts["near_duplicate_hits"],
+            "dedup": counts["dedup_merges"],
+            "batched": counts["batched_jobs"],
             "remote": remote,
         },
         "spent": {
             "remote_calls": remote,
-            "redis_commands": counters.get("redis_commands", 0),
-            "redis_backup_commands": counters.get("redis_backup_commands", 0),
-            "queue_messages": counters.get("queue_messages", 0),
-            "function_executions": counters.get("function_executions", 0),
+            "redis_commands": counts["redis_commands"],
+            "redis_backup_commands": counts["redis_backup_commands"],
+            "queue_messages": counts["queue_messages"],
+            "function_executions": counts["function_executions"],
         },
         # Per job that could be shared: looked up once when it arrives, a hit then or in the worker.
-        "cache_hit_rate": _ratio(counters.get("cache_hits", 0), counters.get("cache_lookups", 0)),
+        "cache_hit_rate": _ratio(counts["cache_hits"], counts["cache_lookups"]),
         "latency_ms": {
             "answered": await usage.latency_percentiles(day, "answered"),
             "queued": await usage.latency_percentiles(day, "queued"),
@@ -63,12 +59,13 @@ async def summary(day: date) -> dict[str, Any]:
         "hourly": [
             {
                 "hour": f"{hour:02d}",
-                "provider_calls": _calls_by_provider(hour_counters),
-                "cache_hits": hour_counters.get("cache_hits", 0),
-                "cache_lookups": hour_counters.get("cache_lookups", 0),
-                "hit_rate": _ratio(hour_counters.get("cache_hits", 0), hour_counters.get("cache_lookups", 0)),
+                "provider_calls": calls_by_provider(hour_counters),
+                "cache_hits": hour_counts["cache_hits"],
+                "cache_lookups": hour_counts["cache_lookups"],
+                "hit_rate": _ratio(hour_counts["cache_hits"], hour_counts["cache_lookups"]),
             }
             for hour, hour_counters in await usage.hourly(day)
+            for hour_counts in [counts_of(hour_counters)]
         ],
         "queues": {"jobs": await _queue_depth(JOBS_QUEUE), "poison": await _queue_depth(POISON_QUEUE)},
     }

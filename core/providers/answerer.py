@@ -1,4 +1,4 @@
-"""What answers a queued job: the pool of remote LLM providers when any is configured, with the built-in
+"""The answerer: what answers a queued job: the pool of remote LLM providers when any is configured, with the built-in
 local evaluator behind it, which is always available and never out of quota.
 
 Which kinds of job go to a remote model at all is a policy (REMOTE_JOBS): by default only the report,
@@ -12,6 +12,7 @@ from typing import Protocol
 
 from core.infra import usage
 from core.infra.connections import connections
+from core.infra.counters import LOCAL_PROVIDER
 from core.models import Evaluation, InterviewSetup, Level, Question, Report
 from core.providers.catalogue import configured_slots
 from core.providers.pool import Pool
@@ -37,7 +38,9 @@ LOCAL_CLASS = "local-v1"
 REMOTE_CLASS = "llm-v1"
 
 
-class Provider(Protocol):
+class Answerer(Protocol):
+    """What answers the jobs of the queue: scores an answer, writes a report, generates questions."""
+
     model_class: str
 
     async def evaluate(self, question: Question, answer: str) -> Evaluation: ...
@@ -47,29 +50,29 @@ class Provider(Protocol):
     async def questions(self, title: str, level: Level) -> LlmQuestions | None: ...
 
 
-class LocalProvider:
+class LocalAnswerer:
     """Deterministic rubric scoring and aggregation, in process."""
 
     model_class = LOCAL_CLASS
 
     async def evaluate(self, question: Question, answer: str) -> Evaluation:
-        usage.note(provider_calls_local=1)
+        usage.note_provider_call(LOCAL_PROVIDER)
         return evaluate_answer(question, answer)
 
     async def report(self, title: str, setup: InterviewSetup, turns: AnsweredTurns) -> Report:
-        usage.note(provider_calls_local=1)
-        return write_report(setup, turns)
+        usage.note_provider_call(LOCAL_PROVIDER)
+        return write_report(title, setup, turns)
 
     async def questions(self, title: str, level: Level) -> LlmQuestions | None:
         return None  # the local answer to a custom role is the nearest bank role's questions
 
 
-class PooledProvider:
+class PooledAnswerer:
     """Remote LLMs first; whatever they cannot do in time falls to the local evaluator."""
 
     model_class = REMOTE_CLASS
 
-    def __init__(self, pool: Pool, local: LocalProvider) -> None:
+    def __init__(self, pool: Pool, local: LocalAnswerer) -> None:
         self._pool = pool
         self._local = local
 
@@ -102,9 +105,9 @@ def model_class() -> str:
     return REMOTE_CLASS if configured_slots() else LOCAL_CLASS
 
 
-def job_provider() -> Provider:
+def answerer_for_jobs() -> Answerer:
     slots = configured_slots()
     if not slots:
-        return LocalProvider()
+        return LocalAnswerer()
     pool = Pool(slots, Quota(connections().redis(), random.Random()), connections().http())
-    return PooledProvider(pool, LocalProvider())
+    return PooledAnswerer(pool, LocalAnswerer())

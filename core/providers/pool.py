@@ -55,11 +55,11 @@ class Pool:
             started = loop.time()
             outcome, retry_after = await self._call(slot, request, schema, remaining)
             latency_ms = int((loop.time() - started) * 1000)
-            await self._quota.report(
+            await self._quota.record_outcome(
                 slot, "ok" if isinstance(outcome, BaseModel) else outcome, latency_ms, retry_after
             )
             # Written with the job's own count: the quota script above was this call's round trip.
-            usage.note(**{f"provider_calls_{slot.entry.name}": 1})
+            usage.note_provider_call(slot.entry.name)
             if isinstance(outcome, BaseModel):
                 return outcome, slot
             log.warning("provider %s failed (%s); failing over", slot.id, outcome)

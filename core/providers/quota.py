@@ -73,7 +73,7 @@ return chosen
 
 # KEYS: slot state, breaker, stats. ARGV: now_ms, outcome, until_ms (cool-down or exhaustion end),
 # latency_ms, threshold, base_open_ms, max_open_ms, stats ttl.
-REPORT = """
+RECORD_OUTCOME = """
 local now, outcome, rest_until = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local latency, threshold = tonumber(ARGV[4]), tonumber(ARGV[5])
 local base_open, max_open, stats_ttl = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -190,9 +190,11 @@ class Quota:
         chosen = int(await self._redis.script(RESERVE, keys, args))
         return candidates[chosen - 1] if chosen else None
 
-    async def report(
+    async def record_outcome(
         self, slot: Slot, outcome: FailureKind | str, latency_ms: int, retry_after: float | None = None
     ) -> str:
+        """Record how a call on `slot` ended: its latency, and a cool-down, exhaustion or breaker count.
+        Returns the slot's state after it: ok, cooling, exhausted, failed or open."""
         at = self._clock()
         if outcome in ("day_limit", "auth"):
             until = next_reset_ms(slot, at)
@@ -201,7 +203,7 @@ class Quota:
         keys = [slot_key(slot), breaker_key(slot.entry.name), stats_key(slot, local_date(slot, at))]
         breaker = self._breaker
         args = [at, outcome, until, latency_ms, breaker.threshold, breaker.base_open_ms, breaker.max_open_ms]
-        result = await self._redis.script(REPORT, keys, [*args, DAY_TTL_SECONDS])
+        result = await self._redis.script(RECORD_OUTCOME, keys, [*args, DAY_TTL_SECONDS])
         return result.decode() if isinstance(result, bytes) else str(result)
 
     async def clear_passed(self, slots: list[Slot]) -> int:

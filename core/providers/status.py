@@ -1,13 +1,10 @@
-"""What ops see of the pool: per provider and key, today's use against its limit, its state and health;
-and the roll-over that records each provider's finished day when its own midnight has passed."""
+"""What ops see of the pool: per provider and key, today's use against its limit, its state and health."""
 
 from __future__ import annotations
 
-import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
-from azure.data.tables import UpdateMode
 from pydantic import BaseModel
 from redis.asyncio.client import Pipeline
 
@@ -15,7 +12,6 @@ from core.infra.connections import connections
 from core.providers.catalogue import configured_slots, load_catalogue
 from core.providers.quota import (
     BREAKER_THRESHOLD,
-    Quota,
     breaker_key,
     day_key,
     local_date,
@@ -23,7 +19,6 @@ from core.providers.quota import (
     slot_key,
     stats_key,
 )
-from core.settings import get_settings
 
 SlotState = Literal["ok", "cooling", "exhausted", "open", "half-open", "disabled", "no key"]
 
@@ -64,7 +59,7 @@ def _state(
     return ("half-open", None) if failures >= BREAKER_THRESHOLD else ("ok", None)
 
 
-async def provider_status() -> list[SlotStatus]:
+async def slot_statuses() -> list[SlotStatus]:
     at = now_ms()
     slots = list(configured_slots())
 
@@ -121,39 +116,3 @@ async def provider_status() -> list[SlotStatus]:
                 )
             )
     return statuses
-
-
-async def roll_over() -> dict[str, int]:
-    """Record each slot's finished local day once its midnight has passed, and clear run-out marks.
-
-    Runs hourly, so every provider's reset (midnight Pacific, UTC, ...) is met whatever the DST;
-    a missed run costs nothing but a late record: the counters themselves are keyed by local date."""
-    at = now_ms()
-    slots = list(configured_slots())
-    redis = connections().redis()
-    table = await connections().table(get_settings().usage_table)
-    recorded: dict[str, int] = {}
-    for slot in slots:
-        finished = (date.fromisoformat(local_date(slot, at)) - timedelta(days=1)).isoformat()
-        marker = f"rolled:{slot.id}:{finished}"
-        if not await redis.run(
-            lambda client, marker=marker: client.set(marker, b"1", nx=True, ex=3 * 24 * 3600)
-        ):
-            continue
-        used_raw, stats_raw = await redis.pipeline(
-            lambda pipe, slot=slot, finished=finished: pipe.get(day_key(slot, finished)).hgetall(
-                stats_key(slot, finished)
-            )
-        )
-        used = int(used_raw or 0)
-        stats = {k.decode(): int(v) for k, v in stats_raw.items()}
-        row = {
-            "PartitionKey": finished,
-            "RowKey": f"provider-{slot.id.replace('#', '-')}",
-            "used": used,
-            **stats,
-        }
-        await table.upsert_entity(row, mode=UpdateMode.REPLACE)
-        recorded[slot.id] = used
-    await Quota(redis, random.Random()).clear_passed(slots)
-    return recorded

@@ -21,16 +21,6 @@ MAX_NAMED_TURNS = 2
 
 Turn = tuple[int, Question, str, Evaluation]
 
-ROLE_TITLES = {
-    "backend": "backend engineer",
-    "frontend": "frontend engineer",
-    "data-scientist": "data scientist",
-    "data-analyst": "data analyst",
-    "devops-sre": "DevOps/SRE engineer",
-    "product-manager": "product manager",
-    "qa": "QA engineer",
-    "engineering-manager": "engineering manager",
-}
 # Ties for the best criterion go to the one that says most about the candidate.
 STRENGTH_PRIORITY: tuple[Criterion, ...] = ("impact", "specificity", "relevance", "structure", "clarity")
 LEVEL_TITLES = {"junior": "junior", "mid": "mid-level", "senior": "senior"}
@@ -46,10 +36,11 @@ CRITERION_ADVICE: dict[Criterion, str] = {
 }
 
 
-def write_report(setup: InterviewSetup, turns: list[Turn]) -> Report:
+def write_report(title: str, setup: InterviewSetup, turns: list[Turn]) -> Report:
+    """`title` names the role as the question bank does ("Backend engineer"), or the custom title."""
     ordered = sorted(turns, key=lambda turn: turn[0])
     if not ordered:
-        return _empty_report(setup)
+        return _empty_report(title, setup)
     criteria = {
         criterion: rounded_mean(turn[3].score_of(criterion) for turn in ordered) for criterion in CRITERIA
     }
@@ -69,20 +60,20 @@ def write_report(setup: InterviewSetup, turns: list[Turn]) -> Report:
             )
             for number, question, _, evaluation in ordered
         ],
-        summary=_summary(setup, ordered, criteria, overall),
+        summary=_summary(title, setup, ordered, criteria, overall),
         written_by=WRITTEN_BY,
         scored_locally=[number for number, _, _, evaluation in ordered if evaluation.scored_by == "local"],
     )
 
 
-def _empty_report(setup: InterviewSetup) -> Report:
+def _empty_report(title: str, setup: InterviewSetup) -> Report:
     return Report(
         overall=0,
         criteria=dict.fromkeys(CRITERIA, 0.0),
         strengths=[],
         improvements=["Answer at least one question to get feedback."],
         answers=[],
-        summary=f"No answers were recorded in this {_interview(setup)}, so there is nothing to score yet.",
+        summary=f"No answers were recorded in this {_interview(title, setup)}, so there is nothing to score yet.",
         written_by=WRITTEN_BY,
         scored_locally=[],
     )
@@ -199,11 +190,11 @@ def _star_improvement(turns: list[Turn]) -> str | None:
 
 
 def _summary(
-    setup: InterviewSetup, turns: list[Turn], criteria: dict[Criterion, float], overall: float
+    title: str, setup: InterviewSetup, turns: list[Turn], criteria: dict[Criterion, float], overall: float
 ) -> str:
     you = f"{setup.candidate_name}, you" if setup.candidate_name else "You"
     questions = f"{len(turns)} question{'s' if len(turns) > 1 else ''}"
-    first = f"{you} answered {questions} in this {_interview(setup)} and scored {overall} out of 5 overall."
+    first = f"{you} answered {questions} in this {_interview(title, setup)} and scored {overall} out of 5 overall."
     strongest = max(STRENGTH_PRIORITY, key=lambda criterion: criteria[criterion])
     weakest = min(IMPROVEMENT_PRIORITY, key=lambda criterion: criteria[criterion])
     if criteria[strongest] == criteria[weakest]:
@@ -214,9 +205,16 @@ def _summary(
     )
 
 
-def _interview(setup: InterviewSetup) -> str:
-    role = setup.custom_role or ROLE_TITLES[setup.role]
+def _interview(title: str, setup: InterviewSetup) -> str:
+    role = title if setup.role == "custom" else _in_sentence(title)
     return f"{setup.kind} interview for a {LEVEL_TITLES[setup.level]} {role} role"
+
+
+def _in_sentence(title: str) -> str:
+    """A bank title inside a sentence: "Backend engineer" -> "backend engineer"; "QA engineer" and
+    "DevOps / SRE engineer" keep their capitals."""
+    first, _, rest = title.partition(" ")
+    return f"{first.lower() if first[1:].islower() else first} {rest}".strip()
 
 
 def _best_score(turns: list[Turn], criterion: Criterion) -> int:

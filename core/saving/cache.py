@@ -35,7 +35,7 @@ from core.saving.similarity import (
 )
 from core.settings import get_settings
 
-JobKind = Literal["evaluate", "questions"]
+ResultKind = Literal["evaluate", "questions"]
 
 # KEYS: the exact key, the in-flight key, then the job's band keys. ARGV: claim ("1" or "0"), owner
 # token, in-flight ms. Returns {1, value} on an exact hit; otherwise {0, claimed, key, value, ...} with
@@ -86,10 +86,10 @@ def _sha(*parts: str) -> str:
 
 
 @dataclass(frozen=True)
-class CacheJob:
+class ResultKey:
     """One cacheable job: `text` is the candidate's free text, compared after normalisation."""
 
-    kind: JobKind
+    kind: ResultKind
     model_class: str  # who computes it: results of one class are interchangeable
     scope: str  # inputs that must be equal, e.g. the question id: never matched across scopes
     text: str
@@ -113,7 +113,8 @@ class CacheJob:
         return f"inflight:{self.digest}"
 
     @property
-    def channel(self) -> str:
+    def subject(self) -> str:
+        """What its ready signal is about: waiters for this result listen for it."""
         return f"cache:{self.digest}"
 
     @cached_property
@@ -150,11 +151,11 @@ def decode(blob: bytes) -> tuple[bytes, Fingerprint | None]:
     return raw[4 + size :], text_print
 
 
-def _ttl(job: CacheJob) -> int:
+def _ttl(job: ResultKey) -> int:
     return get_settings().cache_ttl_seconds[job.kind]
 
 
-async def lookup(job: CacheJob, *, claim: bool) -> Lookup:
+async def lookup(job: ResultKey, *, claim: bool) -> Lookup:
     """An exact hit, else a verified near-duplicate, else a miss (claiming the job when asked to)."""
     keys = [job.key, job.inflight_key, *job.band_keys]
     args = ["1" if claim else "0", job.owner, INFLIGHT_MS]
@@ -175,16 +176,16 @@ async def lookup(job: CacheJob, *, claim: bool) -> Lookup:
     return Lookup(None, near=False, claimed=claimed)
 
 
-async def poll(job: CacheJob) -> tuple[bytes | None, bool]:
+async def poll(job: ResultKey) -> tuple[bytes | None, bool]:
     """The job's stored result, if any, and whether someone still holds its in-flight claim."""
     read = connections().redis().run(lambda redis: redis.mget(job.key, job.inflight_key))
     blob, holder = await or_default("cache poll", read, [None, None])
     return (decode(blob)[0] if blob else None), holder is not None
 
 
-async def store(job: CacheJob, payload: bytes | None) -> None:
+async def store(job: ResultKey, payload: bytes | None) -> None:
     """Store the result (None: nothing worth caching), release the claim and wake whoever waits for it."""
     value = encode(payload, job.fingerprint) if payload is not None else b""
     keys = [job.key, job.inflight_key, *job.band_keys]
-    args = [value, _ttl(job), job.owner, channel(job.channel)]
+    args = [value, _ttl(job), job.owner, channel(job.subject)]
     await or_default("cache store", connections().redis().script(STORE, keys, args), None)

@@ -11,7 +11,7 @@ from typing import Literal
 
 from core.infra import signals
 from core.saving import cache
-from core.saving.cache import CacheJob
+from core.saving.cache import ResultKey
 from core.settings import get_settings
 
 Found = Literal["cache", "near", "coalesced", "computed"]
@@ -20,7 +20,7 @@ Found = Literal["cache", "near", "coalesced", "computed"]
 Computed = tuple[bytes | None, bool]
 
 
-async def find(job: CacheJob) -> tuple[bytes, Found] | None:
+async def find(job: ResultKey) -> tuple[bytes, Found] | None:
     """A cached result of this job or of a near-duplicate of it, without claiming the job."""
     found = await cache.lookup(job, claim=False)
     if found.value is None:
@@ -28,20 +28,20 @@ async def find(job: CacheJob) -> tuple[bytes, Found] | None:
     return found.value, "near" if found.near else "cache"
 
 
-async def _settled(job: CacheJob) -> tuple[bytes | None] | None:
+async def _settled(job: ResultKey) -> tuple[bytes | None] | None:
     """Once the job in flight is done: its result, or (None,) when it ended with nothing to share."""
     value, in_flight = await cache.poll(job)
     return (value,) if value is not None or not in_flight else None
 
 
-async def once(job: CacheJob, compute: Callable[[], Awaitable[Computed]]) -> tuple[bytes | None, Found]:
+async def once(job: ResultKey, compute: Callable[[], Awaitable[Computed]]) -> tuple[bytes | None, Found]:
     """The job's result: from the cache, from an identical job in flight, or from `compute`."""
     found = await cache.lookup(job, claim=True)
     if found.value is not None:
         return found.value, "near" if found.near else "cache"
     if not found.claimed:
         waited = await signals.wait_for(
-            job.channel, get_settings().coalesce_wait_seconds, lambda: _settled(job)
+            job.subject, get_settings().coalesce_wait_seconds, lambda: _settled(job)
         )
         if waited is not None and waited[0] is not None:
             return waited[0], "coalesced"

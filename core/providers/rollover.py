@@ -1,0 +1,49 @@
+"""The providers' roll-over: each provider's finished day recorded once its own midnight has passed."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from azure.data.tables import UpdateMode
+
+from core.infra.connections import connections
+from core.providers.catalogue import configured_slots
+from core.providers.quota import Quota, day_key, local_date, now_ms, stats_key
+from core.settings import get_settings
+
+
+async def roll_over() -> dict[str, int]:
+    """Record each slot's finished local day once its midnight has passed, and clear run-out marks.
+
+    Runs hourly, so every provider's reset (midnight Pacific, UTC, ...) is met whatever the DST;
+    a missed run costs nothing but a late record: the counters themselves are keyed by local date."""
+    at = now_ms()
+    slots = list(configured_slots())
+    redis = connections().redis()
+    table = await connections().table(get_settings().usage_table)
+    recorded: dict[str, int] = {}
+    for slot in slots:
+        finished = (date.fromisoformat(local_date(slot, at)) - timedelta(days=1)).isoformat()
+        marker = f"rolled:{slot.id}:{finished}"
+        if not await redis.run(
+            lambda client, marker=marker: client.set(marker, b"1", nx=True, ex=3 * 24 * 3600)
+        ):
+            continue
+        used_raw, stats_raw = await redis.pipeline(
+            lambda pipe, slot=slot, finished=finished: pipe.get(day_key(slot, finished)).hgetall(
+                stats_key(slot, finished)
+            )
+        )
+        used = int(used_raw or 0)
+        stats = {k.decode(): int(v) for k, v in stats_raw.items()}
+        row = {
+            "PartitionKey": finished,
+            "RowKey": f"provider-{slot.id.replace('#', '-')}",
+            "used": used,
+            **stats,
+        }
+        await table.upsert_entity(row, mode=UpdateMode.REPLACE)
+        recorded[slot.id] = used
+    await Quota(redis, random.Random()).clear_passed(slots)
+    return recorded
