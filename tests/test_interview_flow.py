@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 from redis.asyncio import Redis
 
-from tests.app_stack import MASTER_KEY, Stack
+from tests.app_stack import MASTER_KEY, ROOT, Stack
 from tests.interview_client import start_interview, unique_answer
 
 
@@ -119,3 +121,12 @@ async def test_redis_is_not_the_record_an_interview_survives_a_flush(
     assert [entry["answer"] for entry in state["transcript"]] == [
         unique_answer(f"flush-{candidate.id}-{turn}") for turn in (1, 2, 3)
     ]
+
+
+async def test_the_roles_are_the_question_banks_with_its_titles(http: aiohttp.ClientSession) -> None:
+    async with http.get("/api/roles") as response:
+        assert response.status == 200
+        roles = (await response.json())["roles"]
+    bank = json.loads((ROOT / "data" / "questions" / "devops-sre.json").read_text("utf-8"))
+    assert {"role": "devops-sre", "title": bank["title"]} in roles
+    assert len(roles) == len(list((ROOT / "data" / "questions").glob("*.json")))

@@ -13,6 +13,7 @@ async def test_the_openapi_document_is_valid_and_complete(http: aiohttp.ClientSe
     validate(document)
     assert document["openapi"] == "3.1.0"
     assert set(document["paths"]) == {
+        "/roles",
         "/interviews",
         "/interviews/{id}/turns",
         "/interviews/{id}/turns/{n}",
