@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_READY := $(VENV)/.installed
 NODE_READY := node_modules/.installed
 
-.PHONY: setup chromium run test bench bench-pool simulate lint poison-list poison-replay clean
+.PHONY: setup chromium run test test-fast bench bench-pool simulate lint poison-list poison-replay clean
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
@@ -34,6 +34,10 @@ chromium:
 test: setup chromium
 	$(PY) -m pytest
 
+# Every test that needs no service (no Redis, Azurite, host or browser): seconds, not minutes.
+test-fast: setup
+	$(PY) -m pytest -m "not service" -q
+
 # Turn latency and provider calls per interview; options: make bench BENCH_ARGS="--interviews 100".
 bench: setup
 	$(PY) bench/latency.py $(BENCH_ARGS)
@@ -47,8 +51,12 @@ bench-pool: setup
 simulate: setup
 	$(PY) bench/simulate.py $(SIMULATE_ARGS)
 
+# What blocks a merge: lint, format, types and the import layers of core/ (also in .pre-commit-config.yaml).
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # Ops: the poison queue of the jobs queue, against the storage in local.settings.json.
 poison-list: setup

@@ -48,3 +48,13 @@ def stack(services: Services) -> Iterator[Stack]:
 async def http(stack: Stack) -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(base_url=stack.base_url) as session:
         yield session
+
+
+# Fixtures that start or reach a service: a test that uses any of them is left out of `make test-fast`.
+SERVICE_FIXTURES = frozenset({"services", "stack", "http", "sample_stack", "browser", "page", "context"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.service)

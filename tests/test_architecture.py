@@ -25,7 +25,9 @@ def _imported_modules(path: Path) -> set[str]:
 
 def test_core_never_imports_azure_functions() -> None:
     offenders = {
-        str(path.relative_to(ROOT)): sorted(name for name in _imported_modules(path) if "azure.functions" in name)
+        str(path.relative_to(ROOT)): sorted(
+            name for name in _imported_modules(path) if "azure.functions" in name
+        )
         for path in (ROOT / "core").rglob("*.py")
     }
     assert {path: names for path, names in offenders.items() if names} == {}

@@ -19,6 +19,9 @@ from devhost.stack import Service, start_redis
 from tests.app_stack import Services
 from tests.interview_client import GOOD_ANSWER
 
+# Starts its own servers (redis-server, Azurite or the host): not in the fast tier.
+pytestmark = pytest.mark.service
+
 MAX_MEMORY = 3 * 1024 * 1024
 ENTRIES = 3000  # about twice what fits
 # A few writers at once, as a few instances would be; each connection's buffers count against maxmemory.

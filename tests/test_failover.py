@@ -20,7 +20,8 @@ from core.infra.redis_failover import FailoverRedis
 from devhost.stack import LOCALHOST, Service, start_redis
 from tests.fakes.tcp_proxy import Proxy
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+# Starts its own redis-servers: not in the fast tier.
+pytestmark = [pytest.mark.service, pytest.mark.asyncio(loop_scope="session")]
 
 SOCKET_TIMEOUT = 0.5
 RETRY_AFTER = 5.0
@@ -94,7 +95,9 @@ def port_of(redis: Redis) -> int:
 
 
 def failover_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "core.infra.redis_failover" and r.levelno == logging.WARNING]
+    return [
+        r for r in caplog.records if r.name == "core.infra.redis_failover" and r.levelno == logging.WARNING
+    ]
 
 
 async def test_refused_primary_moves_reads_and_writes_to_the_backup(

@@ -124,7 +124,9 @@ async def test_the_breaker_opens_half_opens_for_one_probe_and_closes_on_success(
     clock.now += 1_000
     assert await pool_quota.reserve([slot]) is slot  # the half-open probe
     assert await pool_quota.reserve([slot]) is None  # only one probe at a time
-    assert await pool_quota.record_outcome(slot, "timeout", 10) == "open"  # the probe failed: open again, longer
+    assert (
+        await pool_quota.record_outcome(slot, "timeout", 10) == "open"
+    )  # the probe failed: open again, longer
     clock.now += 1_999
     assert await pool_quota.reserve([slot]) is None
     clock.now += 1

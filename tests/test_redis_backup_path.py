@@ -18,6 +18,9 @@ from tests.app_stack import MASTER_KEY, ROOT
 from tests.fakes.tcp_proxy import Proxy
 from tests.interview_client import start_interview, unique_answer
 
+# Starts its own servers (redis-server, Azurite or the host): not in the fast tier.
+pytestmark = pytest.mark.service
+
 RETRY_PRIMARY_SECONDS = 1.0
 
 

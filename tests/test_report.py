@@ -80,7 +80,12 @@ def test_report_is_deterministic_and_independent_of_turn_order():
     first = write_report("Backend engineer", SETUP, MIXED_TURNS)
 
     assert write_report("Backend engineer", SETUP, MIXED_TURNS) == first
-    assert write_report("Backend engineer", SETUP, [MIXED_TURNS[2], MIXED_TURNS[0], MIXED_TURNS[3], MIXED_TURNS[1]]) == first
+    assert (
+        write_report(
+            "Backend engineer", SETUP, [MIXED_TURNS[2], MIXED_TURNS[0], MIXED_TURNS[3], MIXED_TURNS[1]]
+        )
+        == first
+    )
 
 
 def test_strengths_and_improvements_are_two_to_four_items_about_real_turns():

@@ -17,6 +17,9 @@ import pytest
 from devhost.stack import PROJECT_ROOT, ServiceFailed, free_ports, start_azurite, start_devhost
 from tests.devhost.sample_stack import existing_queue
 
+# Starts its own hosts and Azurite: not in the fast tier.
+pytestmark = pytest.mark.service
+
 STUCK_APP = """
 import asyncio
 import time

@@ -1,13 +1,24 @@
 // How feedback on one answer, and the final report, are laid out. Pure rendering: data in, nodes out.
 import { el, formatScore, fractionBar } from "./dom.js";
 
-const CRITERIA = [
-  ["relevance", "Relevance"],
-  ["structure", "Structure"],
-  ["specificity", "Specificity"],
-  ["impact", "Impact"],
-  ["clarity", "Clarity"],
-];
+// The criteria are not listed here: they are whatever the API scored, in the order it gives them, each
+// named after its key ("relevance" → "Relevance").
+function criterionLabel(key) {
+  const words = key.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** An Evaluation's criteria: [key, label, {score, reason}] for every member that is a criterion score. */
+function evaluationCriteria(feedback) {
+  return Object.entries(feedback)
+    .filter(([, value]) => typeof value?.score === "number" && typeof value.reason === "string")
+    .map(([key, value]) => [key, criterionLabel(key), value]);
+}
+
+/** A report's criteria: [key, label, mean score], from report.criteria. */
+function reportCriteria(report) {
+  return Object.entries(report.criteria ?? {}).map(([key, score]) => [key, criterionLabel(key), score ?? 0]);
+}
 
 const SOURCES = {
   template: "answered from a template, straight away",
@@ -63,7 +74,7 @@ export function renderFeedback(result) {
     el(
       "ul",
       { class: "criteria" },
-      CRITERIA.map(([key, label]) =>
+      evaluationCriteria(feedback).map(([key, label, { score, reason }]) =>
         el(
           "li",
           { class: "criterion", "data-criterion": key },
@@ -71,10 +82,10 @@ export function renderFeedback(result) {
             "div",
             { class: "criterion-head" },
             el("span", { class: "criterion-name" }, label),
-            scorePips(feedback[key].score),
-            el("span", { class: "criterion-score" }, `${feedback[key].score} / 5`),
+            scorePips(score),
+            el("span", { class: "criterion-score" }, `${score} / 5`),
           ),
-          el("p", { class: "reason" }, feedback[key].reason),
+          el("p", { class: "reason" }, reason),
         ),
       ),
     ),
@@ -130,13 +141,13 @@ export function renderReport(report) {
     el(
       "ul",
       { class: "criteria-bars" },
-      CRITERIA.map(([key, label]) =>
+      reportCriteria(report).map(([key, label, score]) =>
         el(
           "li",
           { "data-criterion": key },
           el("span", { class: "criterion-name" }, label),
-          fractionBar((report.criteria[key] ?? 0) / 5),
-          el("span", { class: "criterion-score" }, `${formatScore(report.criteria[key] ?? 0)} / 5`),
+          fractionBar(score / 5),
+          el("span", { class: "criterion-score" }, `${formatScore(score)} / 5`),
         ),
       ),
     ),

@@ -4,7 +4,8 @@
 import { callApi, endpoint, pollUntilReady, serverUrl } from "./api.js";
 import { fill, formatNumber, show } from "./dom.js";
 import { renderFeedback, renderReport } from "./feedback.js";
-import { describeError } from "./messages.js";
+import { describeError, describeRolesError } from "./messages.js";
+import { loadRoleOptions } from "./roles.js";
 import { clearSession, loadSession, saveSession, updateSession } from "./session.js";
 
 // The API's limit on an answer: 8 KB of UTF-8 (core/models.py MAX_ANSWER_BYTES).
@@ -60,6 +61,8 @@ let question = null;
 // The result whose "Next question" button is showing.
 let shownResult = null;
 let busy = false;
+// Filling the role list from the question bank (a promise); null until it starts and after it fails.
+let rolesLoading = null;
 
 // --- small helpers -----------------------------------------------------------------------------
 
@@ -81,6 +84,27 @@ function hideError() {
 }
 
 /**
+ * Say what went wrong (`message`, from messages.js) and offer the way forward that `action` names:
+ * try again (with `retry`), reload the interview where it really is, or start anew.
+ */
+function showError({ message, action }, retry) {
+  const actions = {
+    retry: ["Try again", retry],
+    resume: ["Show where the interview is", () => attempt(resume)],
+    new: ["Start a new interview", startOver],
+  };
+  ui.errorMessage.textContent = message;
+  show(ui.errorAction, Boolean(action));
+  if (action) {
+    const [label, handler] = actions[action];
+    ui.errorAction.textContent = label;
+    ui.errorAction.onclick = handler;
+  }
+  show(ui.error, true);
+  ui.error.scrollIntoView({ block: "nearest" });
+}
+
+/**
  * Run one step of the flow; if it fails, say what went wrong in the candidate's words and offer the
  * way forward: try the same step again, reload the interview where it really is, or start anew.
  */
@@ -95,21 +119,8 @@ async function attempt(step) {
     const { message, action } = error.showApiMessage
       ? { message: error.message, action: null }
       : describeError(error);
-    const actions = {
-      // A step that got past its point of no return (an answer stored) says how to carry on instead.
-      retry: ["Try again", () => attempt(error.retryWith ?? step)],
-      resume: ["Show where the interview is", () => attempt(resume)],
-      new: ["Start a new interview", startOver],
-    };
-    ui.errorMessage.textContent = message;
-    show(ui.errorAction, Boolean(action));
-    if (action) {
-      const [label, handler] = actions[action];
-      ui.errorAction.textContent = label;
-      ui.errorAction.onclick = handler;
-    }
-    show(ui.error, true);
-    ui.error.scrollIntoView({ block: "nearest" });
+    // A step that got past its point of no return (an answer stored) says how to carry on instead.
+    showError({ message, action }, () => attempt(error.retryWith ?? step));
     if (action === "new") {
       // The interview cannot be reached with what this browser holds, so keeping it only brings
       // the same error back on the next visit.
@@ -132,6 +143,7 @@ function setBusy(value) {
 
 function showSetup() {
   interview = question = shownResult = null;
+  loadRoles();
   show(ui.loading, false);
   show(ui.interview, false);
   show(ui.report, false);
@@ -217,6 +229,23 @@ async function showReport(reportUrl) {
   announce(`Your report is ready: ${report.overall} out of 5 overall.`);
   // Only take focus from the candidate if they are not reading the last answer's feedback.
   if (!ui.feedback.contains(document.activeElement)) byId("report-heading").focus();
+}
+
+// --- the roles -----------------------------------------------------------------------------------
+
+/**
+ * Fill the role list from the question bank, once: at page load, and again when the setup form comes up
+ * if that failed. A failure is shown only with the setup form, the one place the roles are needed.
+ */
+function loadRoles() {
+  rolesLoading ??= loadRoleOptions(ui.role).then(syncCustomRole, (error) => {
+    rolesLoading = null;
+    if (ui.setup.hidden) return;
+    showError(describeRolesError(error), () => {
+      hideError();
+      loadRoles();
+    });
+  });
 }
 
 // --- the custom role -----------------------------------------------------------------------------
@@ -416,4 +445,5 @@ ui.printReport.addEventListener("click", () => window.print());
 // A form restored by the browser (back button, reload) may come back with "Another role…" chosen.
 window.addEventListener("pageshow", syncCustomRole);
 syncCustomRole();
+loadRoles();
 attempt(resume);

@@ -69,3 +69,16 @@ export function describeError(error) {
     action: "retry",
   };
 }
+
+/** {message, action} for a failure to load the list of roles (the setup form cannot offer them). */
+export function describeRolesError(error) {
+  return {
+    message:
+      error?.code === "network"
+        ? "We couldn't reach the interview service to load the list of roles. Check your internet " +
+          "connection, then try again."
+        : "The list of roles couldn't be loaded. Please try again in a moment, or choose “Another role…” " +
+          "and type a job title.",
+    action: "retry",
+  };
+}

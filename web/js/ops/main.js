@@ -1,0 +1,188 @@
+// The ops dashboard: today's summary, the provider pool and the poison queue, behind the admin key.
+// This module signs in and out and keeps the panels fresh: it refreshes them every few seconds while
+// the tab is visible and pauses while it is hidden. Each panel draws itself (the modules beside this one).
+import { show } from "../dom.js";
+import { hasAdminKey, opsCall, setAdminKey } from "./admin-key.js";
+import { redrawCharts, renderCharts, renderChartsUnavailable } from "./hourly-charts.js";
+import { renderLatency, renderLatencyUnavailable } from "./latency.js";
+import { renderPoison, renderPoisonUnavailable, replayPoison } from "./poison.js";
+import { renderProviders, renderProvidersUnavailable } from "./providers.js";
+import { renderSaving, renderSavingUnavailable } from "./saving.js";
+import { renderTiles, renderTilesUnavailable } from "./tiles.js";
+
+const REFRESH_SECONDS = 5;
+const WRONG_KEY = "Wrong admin key: the API did not accept it. Check the key and enter it again.";
+
+const byId = (id) => document.getElementById(id);
+const ui = {
+  error: byId("ops-error"),
+  signOut: byId("sign-out"),
+  login: byId("login"),
+  loginForm: byId("login-form"),
+  adminKeyInput: byId("admin-key"),
+  dashboard: byId("dashboard"),
+  title: byId("dashboard-title"),
+  refreshStatus: byId("refresh-status"),
+  refreshNow: byId("refresh-now"),
+  replay: byId("replay"),
+};
+
+let refreshTimer = null;
+let refreshing = null;
+
+// --- the summary -----------------------------------------------------------------------------------------
+
+function renderSummary(summary) {
+  ui.title.textContent = `Today · ${summary.date}`;
+  renderTiles(summary);
+  renderCharts(summary);
+  renderSaving(summary);
+  renderLatency(summary.latency_ms);
+}
+
+function renderSummaryUnavailable(error) {
+  const reason =
+    error.status === 404
+      ? "This API has no /ops/summary endpoint yet, so today's figures cannot be shown."
+      : `Today's figures could not be loaded (${error.code}).`;
+  renderTilesUnavailable(reason);
+  renderChartsUnavailable();
+  renderSavingUnavailable();
+  renderLatencyUnavailable();
+}
+
+// --- signing in and out ----------------------------------------------------------------------------------
+
+function showError(text) {
+  ui.error.textContent = text;
+  show(ui.error, Boolean(text));
+}
+
+function showLogin(message = "") {
+  stopRefreshing();
+  showError(message);
+  show(ui.dashboard, false);
+  show(ui.signOut, false);
+  show(ui.login, true);
+  ui.adminKeyInput.value = "";
+  ui.adminKeyInput.focus();
+}
+
+/** The API refused the key: forget it and ask for it again. */
+function rejectAdminKey() {
+  setAdminKey(null);
+  showLogin(WRONG_KEY);
+}
+
+function showDashboard() {
+  show(ui.login, false);
+  show(ui.signOut, true);
+  show(ui.dashboard, true);
+}
+
+// --- refreshing ----------------------------------------------------------------------------------------
+
+function stopRefreshing() {
+  clearTimeout(refreshTimer);
+  refreshTimer = null;
+}
+
+function scheduleRefresh() {
+  stopRefreshing();
+  if (document.visibilityState === "visible" && hasAdminKey()) {
+    refreshTimer = setTimeout(refresh, REFRESH_SECONDS * 1000);
+  }
+}
+
+/** Load all three views at once; one failing does not hide the others. */
+function refresh() {
+  // A refresh already under way (timer, button and replay can coincide) is joined, not doubled.
+  refreshing ??= loadAll().finally(() => {
+    refreshing = null;
+    scheduleRefresh();
+  });
+  return refreshing;
+}
+
+async function loadAll() {
+  const [summary, providers, poison] = await Promise.allSettled([
+    opsCall("GET", "/ops/summary"),
+    opsCall("GET", "/ops/providers"),
+    opsCall("GET", "/ops/poison"),
+  ]);
+  const failures = [summary, providers, poison].filter((result) => result.status === "rejected");
+  if (failures.some((failure) => failure.reason.status === 401)) {
+    rejectAdminKey();
+    return;
+  }
+  showDashboard();
+  if (failures.some((failure) => failure.reason.code === "network")) {
+    showError(`Can't reach the API right now. Trying again every ${REFRESH_SECONDS} seconds.`);
+  } else {
+    showError("");
+  }
+
+  if (summary.status === "fulfilled") renderSummary(summary.value);
+  else renderSummaryUnavailable(summary.reason);
+  if (providers.status === "fulfilled") renderProviders(providers.value.providers);
+  else renderProvidersUnavailable(providers.reason);
+  if (poison.status === "fulfilled") renderPoison(poison.value.messages);
+  else renderPoisonUnavailable(poison.reason);
+
+  const updated = new Date().toLocaleTimeString();
+  ui.refreshStatus.textContent = `Updated at ${updated} · refreshes every ${REFRESH_SECONDS} s while this tab is open.`;
+}
+
+async function replayThenRefresh() {
+  try {
+    await replayPoison();
+  } catch (error) {
+    if (error.status === 401) {
+      rejectAdminKey();
+      return;
+    }
+    throw error;
+  }
+  await refresh();
+}
+
+// --- wiring -------------------------------------------------------------------------------------------
+
+ui.loginForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const key = ui.adminKeyInput.value.trim();
+  if (!key) return;
+  setAdminKey(key);
+  showError("");
+  refresh().then(() => {
+    if (!ui.dashboard.hidden) ui.title.focus();
+  });
+});
+
+ui.signOut.addEventListener("click", () => {
+  setAdminKey(null);
+  showLogin("");
+});
+
+ui.refreshNow.addEventListener("click", refresh);
+ui.replay.addEventListener("click", replayThenRefresh);
+
+document.addEventListener("visibilitychange", () => {
+  if (ui.dashboard.hidden) return;
+  if (document.visibilityState === "visible") {
+    refresh();
+  } else {
+    stopRefreshing();
+    ui.refreshStatus.textContent = "Paused while this tab is hidden.";
+  }
+});
+
+// Charts are drawn at the container's width; redraw them when it changes.
+let resizeFrame = 0;
+window.addEventListener("resize", () => {
+  cancelAnimationFrame(resizeFrame);
+  resizeFrame = requestAnimationFrame(redrawCharts);
+});
+
+if (hasAdminKey()) refresh();
+else showLogin();
