@@ -89,7 +89,8 @@ class Evaluation(StrictModel):
     scored_by: str = Field(description="The provider that scored the answer, e.g. 'local'.")
 
     def score_of(self, criterion: Criterion) -> int:
-        return getattr(self, criterion).score
+        score: CriterionScore = getattr(self, criterion)
+        return score.score
 
 
 class AnswerSummary(StrictModel):

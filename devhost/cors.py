@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import hdrs, web
+from aiohttp.typedefs import Middleware
 
 _PREFLIGHT_MAX_AGE_SECONDS = "86400"
 
@@ -31,14 +32,14 @@ class CorsPolicy:
     def response_headers(self, origin: str) -> dict[str, str]:
         # A credentialed response may not use the wildcard, so the origin is echoed.
         any_origin = "*" in self.allowed_origins and not self.allow_credentials
-        headers = {hdrs.ACCESS_CONTROL_ALLOW_ORIGIN: "*" if any_origin else origin}
+        headers: dict[str, str] = {hdrs.ACCESS_CONTROL_ALLOW_ORIGIN: "*" if any_origin else origin}
         if not any_origin:
             headers[hdrs.VARY] = hdrs.ORIGIN
         if self.allow_credentials:
             headers[hdrs.ACCESS_CONTROL_ALLOW_CREDENTIALS] = "true"
         return headers
 
-    def middleware(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    def middleware(self) -> Middleware:
         """aiohttp middleware answering preflights and decorating responses for allowed origins."""
 
         @web.middleware

@@ -96,11 +96,11 @@ class FunctionHost:
                 f"\t{function.name}: [{methods}] http://localhost:{self._port}{path} "
                 f"(authLevel {function.trigger.auth_level.value})"
             )
-        for function in self._index.queues:
-            lines.append(f"\t{function.name}: queueTrigger (queue '{function.trigger.queue_name}')")
-        for function, timer in zip(self._index.timers, timers, strict=True):
+        for queued in self._index.queues:
+            lines.append(f"\t{queued.name}: queueTrigger (queue '{queued.trigger.queue_name}')")
+        for timed, timer in zip(self._index.timers, timers, strict=True):
             lines.append(
-                f"\t{function.name}: timerTrigger (schedule '{function.trigger.schedule}', "
+                f"\t{timed.name}: timerTrigger (schedule '{timed.trigger.schedule}', "
                 f"next {timer.next_occurrence().isoformat()})"
             )
         logger.info("\n".join(lines))

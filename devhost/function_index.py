@@ -66,7 +66,7 @@ def index_functions(app: func.FunctionApp) -> FunctionIndex:
     """Read the app's functions. FunctionApp.get_functions() may be called only once per app."""
     index = FunctionIndex(http=[], queues=[], timers=[])
     for function in app.get_functions():
-        name = function.get_function_name()
+        name = _name(function)
         bindings = function.get_bindings_dict()["bindings"]
         trigger_binding = _single_trigger_binding(name, bindings)
         trigger_type = trigger_binding["type"]
@@ -102,10 +102,17 @@ def _single_trigger_binding(name: str, bindings: list[dict[str, Any]]) -> dict[s
     return triggers[0]
 
 
+def _name(function: func.Function) -> str:
+    name = function.get_function_name()
+    if not name:
+        raise UnsupportedFunction(f"A function of the app has no name: {function.get_user_function()!r}")
+    return name
+
+
 def _hosted(
     function: func.Function, trigger_binding: dict[str, Any], trigger: TriggerT
 ) -> HostedFunction[TriggerT]:
-    name = function.get_function_name()
+    name = _name(function)
     user_function = function.get_user_function()
     argument_name = trigger_binding["name"]
     parameters = inspect.signature(user_function).parameters

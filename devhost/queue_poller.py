@@ -23,7 +23,7 @@ POISON_SUFFIX = "-poison"
 PROCESSING_VISIBILITY_TIMEOUT = timedelta(minutes=10)
 # The SDK's default retries wait 15 s and more between attempts. The poller backs off by itself, so the
 # client only retries quick hiccups, such as a keep-alive connection the server has just closed.
-_CLIENT_RETRY = {"retry_total": 2, "initial_backoff": 0, "increment_base": 1, "random_jitter_range": 0}
+
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,9 @@ class QueuePoller:
         self._stopping = True
         self._activity.set()
 
+    def _stopped(self) -> bool:
+        return self._stopping
+
     async def run(self) -> None:
         """Fetch and dispatch messages until stop(), then drain and close the clients."""
         try:
@@ -73,7 +76,7 @@ class QueuePoller:
     async def _poll(self) -> None:
         while not self._stopping:
             await self._wait_for_capacity()
-            if self._stopping:
+            if self._stopped():  # stop() may have come while waiting
                 break
             try:
                 messages = await self._receive_batch()
@@ -131,7 +134,14 @@ class QueuePoller:
         if self._queue is None or self._poison_queue is None:
             connection_string = os.environ[self._function.trigger.connection]
             self._queue, self._poison_queue = (
-                QueueClient.from_connection_string(connection_string, name, **_CLIENT_RETRY)
+                QueueClient.from_connection_string(
+                    connection_string,
+                    name,
+                    retry_total=2,
+                    initial_backoff=0,
+                    increment_base=1,
+                    random_jitter_range=0,
+                )
                 for name in (self._queue_name, self._poison_queue_name)
             )
         if not self._queues_exist:

@@ -285,6 +285,6 @@ def _redis_answers_ping(port: int) -> bool:
 def _answers_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
+            return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False

@@ -6,7 +6,7 @@ import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
@@ -21,7 +21,7 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 def json_response(
-    body: BaseModel | dict, status: int = 200, headers: dict[str, str] | None = None
+    body: BaseModel | dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
 ) -> func.HttpResponse:
     text = body.model_dump_json() if isinstance(body, BaseModel) else json.dumps(body)
     return func.HttpResponse(
@@ -54,7 +54,8 @@ def parse_body(req: func.HttpRequest, model: type[Model]) -> Model:
 
 
 def bearer_token(req: func.HttpRequest) -> str:
-    scheme, _, token = req.headers.get("authorization", "").partition(" ")
+    header: str = req.headers.get("authorization") or ""
+    scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "missing_token", "send the interview's token as 'Authorization: Bearer <token>'")
     return token.strip()

@@ -44,9 +44,7 @@ async def answer_turn(req: func.HttpRequest) -> func.HttpResponse:
 @json_endpoint
 async def get_turn(req: func.HttpRequest) -> func.HttpResponse:
     token = bearer_token(req)
-    result = await service.turn_result(
-        req.route_params["id"], token, route_int(req, "n"), wait_seconds(req)
-    )
+    result = await service.turn_result(req.route_params["id"], token, route_int(req, "n"), wait_seconds(req))
     return _accepted(result) if isinstance(result, TurnPending) else json_response(result)
 
 

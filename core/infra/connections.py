@@ -33,15 +33,14 @@ class Connections:
             if not settings.redis_url:
                 raise RuntimeError("the setting REDIS_URL is required")
             # Short timeouts: a primary that hangs must fail over within the turn's time budget.
-            timeouts = {
-                "socket_timeout": settings.redis_timeout_seconds,
-                "socket_connect_timeout": settings.redis_timeout_seconds,
-            }
-            backup = (
-                Redis.from_url(settings.redis_backup_url, **timeouts) if settings.redis_backup_url else None
-            )
+            timeout = settings.redis_timeout_seconds
+
+            def client(url: str) -> Redis:
+                return Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+
+            backup = client(settings.redis_backup_url) if settings.redis_backup_url else None
             self._redis = FailoverRedis(
-                Redis.from_url(settings.redis_url, **timeouts),
+                client(settings.redis_url),
                 backup,
                 retry_primary_after=settings.redis_retry_primary_seconds,
             )
@@ -74,15 +73,13 @@ class Connections:
         settings = get_settings()
         # The Functions host base64-decodes queue messages unless host.json says "none"; the SDK
         # encodes nothing unless told to, so both sides are set from the same setting.
-        codec = (
-            {
-                "message_encode_policy": BinaryBase64EncodePolicy(),
-                "message_decode_policy": BinaryBase64DecodePolicy(),
-            }
-            if settings.queue_message_encoding == "base64" and not raw
-            else {}
+        base64 = settings.queue_message_encoding == "base64" and not raw
+        client = QueueClient.from_connection_string(
+            settings.storage_connection,
+            name,
+            message_encode_policy=BinaryBase64EncodePolicy() if base64 else None,
+            message_decode_policy=BinaryBase64DecodePolicy() if base64 else None,
         )
-        client = QueueClient.from_connection_string(settings.storage_connection, name, **codec)
         with contextlib.suppress(ResourceExistsError):
             await client.create_queue()
         return client
@@ -94,8 +91,10 @@ class Connections:
         return client
 
     async def close(self) -> None:
-        for client in [*self._queues.values(), *self._tables.values()]:
-            await client.close()
+        for queue in self._queues.values():
+            await queue.close()
+        for table in self._tables.values():
+            await table.close()
         if self._redis is not None:
             await self._redis.aclose()
         if self._http is not None:

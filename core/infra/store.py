@@ -7,10 +7,11 @@ entity-group transaction, guarded by ETags: a retried request or a redelivered j
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import TableTransactionError, UpdateMode
+from azure.data.tables import TableEntity, TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
 from core.infra.connections import connections
@@ -43,7 +44,11 @@ def _entity(partition: str, row: str, data: str) -> dict[str, str]:
     return {"PartitionKey": partition, "RowKey": row, "data": data}
 
 
-def _replace_if_unchanged(entity: dict[str, str], etag: str) -> tuple:
+# One operation of a table transaction, as the SDK takes it: (verb, entity[, options]).
+Operation = tuple[Any, ...]
+
+
+def _replace_if_unchanged(entity: dict[str, str], etag: str) -> Operation:
     return (
         "update",
         entity,
@@ -51,17 +56,28 @@ def _replace_if_unchanged(entity: dict[str, str], etag: str) -> tuple:
     )
 
 
+def _etag(entity: TableEntity) -> str:
+    """The entity's ETag, which every guarded write needs: a read without one cannot be written back
+    safely, so it fails here rather than as an unguarded overwrite later."""
+    etag = entity.metadata.get("etag")
+    if not etag:
+        raise RuntimeError(f"table storage returned {entity.get('RowKey')!r} without an ETag")
+    return etag
+
+
 async def _table() -> TableClient:
     return await connections().table(get_settings().interviews_table)
 
 
-async def _submit(operations: list[tuple]) -> None:
+async def _submit(operations: list[Operation]) -> None:
     try:
         await (await _table()).submit_transaction(operations)
     except TableTransactionError as error:
-        if error.error_code == "EntityAlreadyExists":
+        # The SDK sets error_code on the instance without declaring it on the class.
+        code = getattr(error, "error_code", None)
+        if code == "EntityAlreadyExists":
             raise AlreadyExists(str(error)) from error
-        if error.error_code in ("UpdateConditionNotSatisfied", "ConditionNotMet"):
+        if code in ("UpdateConditionNotSatisfied", "ConditionNotMet"):
             raise StaleWrite(str(error)) from error
         raise
 
@@ -75,7 +91,7 @@ async def load_interview(interview_id: str) -> Versioned | None:
         entity = await (await _table()).get_entity(interview_id, INTERVIEW_ROW)
     except ResourceNotFoundError:
         return None
-    return Versioned(InterviewRecord.model_validate_json(entity["data"]), entity.metadata["etag"])
+    return Versioned(InterviewRecord.model_validate_json(entity["data"]), _etag(entity))
 
 
 async def add_turn(current: Versioned, updated: InterviewRecord, turn: TurnRecord) -> None:
@@ -102,7 +118,7 @@ async def load_turn(interview_id: str, turn: int) -> tuple[TurnRecord, str] | No
         entity = await (await _table()).get_entity(interview_id, turn_row(turn))
     except ResourceNotFoundError:
         return None
-    return TurnRecord.model_validate_json(entity["data"]), entity.metadata["etag"]
+    return TurnRecord.model_validate_json(entity["data"]), _etag(entity)
 
 
 async def load_turns(interview_id: str) -> list[TurnRecord]:

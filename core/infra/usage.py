@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Literal, Unpack
 
@@ -73,12 +74,17 @@ def note_provider_call(provider: str) -> None:
     _noted[provider_calls(provider)] += 1
 
 
-async def count(latency: tuple[LatencyKind, float] | None = None, **increments: Unpack[Counts]) -> None:
-    """Add to today's counters (and this hour's), and optionally one latency sample in milliseconds."""
+async def count(
+    *more: Counts, latency: tuple[LatencyKind, float] | None = None, **increments: Unpack[Counts]
+) -> None:
+    """Add to today's counters (and this hour's) the increments and every set of counts in `more`
+    (added, so the same counter may come from several), and optionally one latency sample in ms."""
     now = datetime.now(UTC)
     redis = connections().redis()
     # Redis commands so far, this process; this count's own command is in the next one.
     totals: Counter[str] = Counter(dict(increments)) + _noted + Counter(redis.take_counts())
+    for counts in more:
+        totals.update(dict(counts))
     _noted.clear()
     keys = [_key(now.date()), _hour_key(now.date(), now.hour)]
     bucket = ""
@@ -90,8 +96,8 @@ async def count(latency: tuple[LatencyKind, float] | None = None, **increments: 
     await or_default("counting", redis.script(COUNT, keys, [RETENTION_SECONDS, bucket, *pairs]), None)
 
 
-def _as_ints(raw: dict[bytes, bytes]) -> dict[str, int]:
-    return {name.decode(): int(value) for name, value in raw.items()}
+def _as_ints(raw: Mapping[bytes | str, bytes | str]) -> dict[str, int]:
+    return {(name.decode() if isinstance(name, bytes) else name): int(value) for name, value in raw.items()}
 
 
 async def totals(day: date) -> dict[str, int]:

@@ -23,7 +23,7 @@ from core.models import (
 from core.settings import get_settings
 
 REF = "#/components/schemas/{model}"
-_BEARER = [{"interviewToken": []}]
+_BEARER: list[dict[str, list[str]]] = [{"interviewToken": []}]
 
 
 def _ref(model: type[BaseModel]) -> dict[str, str]:
@@ -53,7 +53,7 @@ _WAIT = {
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
-    models = [
+    models: list[type[BaseModel]] = [
         AnswerIn,
         ErrorOut,
         InterviewCreated,

@@ -83,7 +83,7 @@ async def _with_custom_questions(record: InterviewRecord) -> tuple[InterviewReco
         return record.model_copy(update={"questions_pending": True}), {"cache_lookups": 1}
     payload, how = found
     generated = generated_questions(job, record.setup, payload)
-    return with_generated(record, generated, keep=0), {"cache_lookups": 1, **SAVED_BY[how]}
+    return with_generated(record, generated, keep=0), Counts(cache_lookups=1) | SAVED_BY[how]
 
 
 def roles() -> RolesOut:
@@ -110,7 +110,7 @@ async def create(setup: InterviewSetup) -> InterviewCreated:
         await enqueue_once(QuestionsJob(interview_id=interview_id))
     # The greeting and every question taken from the bank are what a naive build would ask a model for.
     from_bank = sum(not question_id.startswith("gen-") for question_id in record.question_ids)
-    await usage.count(interviews_created=1, template_answers=1 + from_bank, **saved)
+    await usage.count(saved, interviews_created=1, template_answers=1 + from_bank)
     return InterviewCreated(
         id=interview_id, token=token, greeting=record.greeting, question=_question_out(record, 1)
     )
@@ -144,7 +144,7 @@ async def _instant_feedback(
     if found is None:
         return None
     payload, how = found
-    return evaluation_for(payload, answer), "cache", {"cache_lookups": 1, **SAVED_BY[how]}
+    return evaluation_for(payload, answer), "cache", Counts(cache_lookups=1) | SAVED_BY[how]
 
 
 def _check_turn_order(record: InterviewRecord, turn: int) -> None:
@@ -187,7 +187,7 @@ async def answer(interview_id: str, token: str, body: AnswerIn) -> TurnResult | 
         break
     if source is not None:
         elapsed_ms = (time.perf_counter() - started) * 1000
-        await usage.count(latency=("answered", elapsed_ms), turns_answered=1, **saved)
+        await usage.count(saved, latency=("answered", elapsed_ms), turns_answered=1)
         # Nobody can be waiting for this turn: it had feedback from the moment it existed.
         await queue_report_when_complete(updated)
         return _result(updated, turn)

@@ -3,13 +3,14 @@ and a custom role's questions (per title and level), and what finding one saved,
 
 from __future__ import annotations
 
+from core.infra.counters import Counts
 from core.models import Evaluation, InterviewSetup, Question
 from core.providers.answerer import model_class
 from core.providers.prompts import LlmQuestions, to_questions
 from core.saving.cache import ResultKey
 from core.saving.coalescing import Found
 
-SAVED_BY: dict[Found, dict[str, int]] = {
+SAVED_BY: dict[Found, Counts] = {
     "cache": {"cache_hits": 1},
     "near": {"cache_hits": 1, "near_duplicate_hits": 1},
     "coalesced": {"dedup_merges": 1},

@@ -85,7 +85,7 @@ async def evaluate(job: EvaluateJob) -> None:
             continue  # the interview moved on (another turn landed); decide again on fresh data
         waited_ms = (datetime.now(UTC) - turn.answered_at).total_seconds() * 1000
         # The lookup was counted when the turn was queued: a hit here is that lookup's late hit.
-        await usage.count(latency=("queued", waited_ms), **SAVED_BY[found])
+        await usage.count(SAVED_BY[found], latency=("queued", waited_ms))
         await after_feedback(updated, job.turn)
         return
 
@@ -136,7 +136,7 @@ async def generate_questions(job: QuestionsJob) -> None:
             break
         except store.StaleWrite:
             current = await _interview(job.interview_id)  # a turn landed meanwhile: keep what is now asked
-    await usage.count(questions_generated=int(bool(generated) and found == "computed"), **SAVED_BY[found])
+    await usage.count(SAVED_BY[found], questions_generated=int(bool(generated) and found == "computed"))
 
 
 async def report(job: ReportJob) -> None:

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -62,7 +62,7 @@ class Slot:
         return f"{self.entry.name}#{self.key_index}"
 
 
-def _override(entry: dict, name: str) -> dict:
+def _override(entry: dict[str, Any], name: str) -> dict[str, Any]:
     prefix = f"PROVIDER_{name.upper().replace('-', '_')}_"
     fields = {"ENABLED": "enabled", "BASE_URL": "base_url", "MODEL": "model", "RPM": "rpm", "RPD": "rpd"}
     for suffix, field in fields.items():

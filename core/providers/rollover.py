@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable
 from datetime import date, timedelta
+from functools import partial
+from typing import Any
 
 from azure.data.tables import UpdateMode
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from core.infra.connections import connections
-from core.providers.catalogue import configured_slots
+from core.providers.catalogue import Slot, configured_slots
 from core.providers.quota import Quota, day_key, local_date, now_ms, stats_key
 from core.settings import get_settings
+
+MARKER_SECONDS = 3 * 24 * 3600
+
+
+def _claim(marker: str, client: Redis) -> Awaitable[Any]:
+    """Set the once-per-day marker; truthy only for the one caller that set it."""
+    return client.set(marker, b"1", nx=True, ex=MARKER_SECONDS)
+
+
+def _read_day(slot: Slot, day: str, pipe: Pipeline) -> None:
+    pipe.get(day_key(slot, day))
+    pipe.hgetall(stats_key(slot, day))
 
 
 async def roll_over() -> dict[str, int]:
@@ -26,15 +43,9 @@ async def roll_over() -> dict[str, int]:
     for slot in slots:
         finished = (date.fromisoformat(local_date(slot, at)) - timedelta(days=1)).isoformat()
         marker = f"rolled:{slot.id}:{finished}"
-        if not await redis.run(
-            lambda client, marker=marker: client.set(marker, b"1", nx=True, ex=3 * 24 * 3600)
-        ):
+        if not await redis.run(partial(_claim, marker)):
             continue
-        used_raw, stats_raw = await redis.pipeline(
-            lambda pipe, slot=slot, finished=finished: pipe.get(day_key(slot, finished)).hgetall(
-                stats_key(slot, finished)
-            )
-        )
+        used_raw, stats_raw = await redis.pipeline(partial(_read_day, slot, finished))
         used = int(used_raw or 0)
         stats = {k.decode(): int(v) for k, v in stats_raw.items()}
         row = {

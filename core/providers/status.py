@@ -99,7 +99,7 @@ async def slot_statuses() -> list[SlotStatus]:
     active = {slot.entry.name for slot in slots}
     for entry in load_catalogue():
         if entry.name not in active:
-            state: SlotState = (
+            unused: SlotState = (
                 "disabled" if not entry.enabled else "ok" if entry.adapter == "local" else "no key"
             )
             limit = entry.rpd
@@ -108,7 +108,7 @@ async def slot_statuses() -> list[SlotStatus]:
                     provider=entry.name,
                     key=None,
                     model=entry.model or entry.adapter,
-                    state=state,
+                    state=unused,
                     limit_per_day=limit,
                     remaining_today=limit,
                     limit_per_minute=entry.rpm,

@@ -260,7 +260,7 @@ def evaluate_answer(question: Question, answer: str) -> Evaluation:
     findings = _find(answer, question.key_points)
     behavioral = question.kind == "behavioral"
     impact = _result_impact(findings) if behavioral else _technical_impact(findings)
-    scores = {
+    scores: dict[Criterion, CriterionScore] = {
         "relevance": _relevance(findings),
         "structure": _star_structure(findings) if behavioral else _technical_structure(findings),
         "specificity": _off_topic_capped(findings, _specificity(findings)),
@@ -281,7 +281,7 @@ def evaluate_answer(question: Question, answer: str) -> Evaluation:
 def rounded_mean(values: Iterable[float]) -> float:
     """The mean of at least one value to one decimal, rounding halves up (3.25 → 3.3, not 3.2)."""
     decimals = [Decimal(str(value)) for value in values]
-    return float((sum(decimals) / len(decimals)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return float((sum(decimals, Decimal(0)) / len(decimals)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def weakest_criterion(evaluation: Evaluation) -> Criterion:

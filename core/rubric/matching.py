@@ -20,6 +20,8 @@ _ALNUM_RUN = re.compile(r"[^\W_]+")
 _SEPARATOR = r"[\W_]+"
 WORD_START = r"(?<![^\W_])"  # not preceded by a letter or digit
 _WORD_END = r"(?![^\W_])"
+# A phrase trie: each key a word, a separator or the end mark, each value the node below it.
+Trie = dict[str, "Trie"]
 _END_KEY = ""  # marks, in a phrase trie, that a phrase ends at this node
 _SEPARATOR_KEY = " "  # a separator between two words of a phrase
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s|$)|\n")
@@ -54,7 +56,7 @@ def phrases_regex(phrases: Iterable[str], *, whole_words: bool = False) -> str:
     """Regex source matching any of `phrases` by the module's rule, as a trie so that one attempt per
     position suffices however many phrases there are, preferring the longest. It carries no word-start
     check: callers add it."""
-    trie: dict = {}
+    trie: Trie = {}
     for phrase in phrases:
         node = trie
         for key in _normalized(phrase):
@@ -75,7 +77,7 @@ def _normalized(phrase: str) -> str:
     return normalized
 
 
-def _trie_regex(node: dict, whole_words: bool) -> str:
+def _trie_regex(node: Trie, whole_words: bool) -> str:
     branches = [
         (_SEPARATOR if key == _SEPARATOR_KEY else re.escape(key)) + _trie_regex(child, whole_words)
         for key, child in sorted(node.items())

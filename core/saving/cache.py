@@ -18,6 +18,7 @@ import hashlib
 import struct
 import uuid
 import zlib
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
@@ -178,9 +179,13 @@ async def lookup(job: ResultKey, *, claim: bool) -> Lookup:
 
 async def poll(job: ResultKey) -> tuple[bytes | None, bool]:
     """The job's stored result, if any, and whether someone still holds its in-flight claim."""
-    read = connections().redis().run(lambda redis: redis.mget(job.key, job.inflight_key))
-    blob, holder = await or_default("cache poll", read, [None, None])
-    return (decode(blob)[0] if blob else None), holder is not None
+    # The client returns bytes (no decode_responses); redis-py's types also allow str.
+    read: Awaitable[list[bytes | str | None]] = (
+        connections().redis().run(lambda redis: redis.mget(job.key, job.inflight_key))
+    )
+    nothing: list[bytes | str | None] = [None, None]
+    blob, holder = await or_default("cache poll", read, nothing)
+    return (decode(blob)[0] if isinstance(blob, bytes) else None), holder is not None
 
 
 async def store(job: ResultKey, payload: bytes | None) -> None:
