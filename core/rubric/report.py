@@ -4,9 +4,8 @@ summary addressed to the candidate. Deterministic, like the evaluator it summari
 from __future__ import annotations
 
 from core.models import CRITERIA, AnswerSummary, Criterion, Evaluation, InterviewSetup, Question, Report
+from core.rubric.cues import IMPROVEMENT_PRIORITY, STAR_ADVICE
 from core.rubric.evaluator import (
-    IMPROVEMENT_PRIORITY,
-    STAR_ADVICE,
     missing_star_parts,
     rounded_mean,
     weakest_criterion,
