@@ -40,16 +40,16 @@ test-fast: setup
 
 # Turn latency and provider calls per interview; options: make bench BENCH_ARGS="--interviews 100".
 bench: setup
-	$(PY) bench/latency.py $(BENCH_ARGS)
+	$(PY) -m bench.latency $(BENCH_ARGS)
 
 # A few thousand jobs through the provider pool against ten fake providers with injected failures.
 bench-pool: setup
-	$(PY) bench/pool_run.py $(BENCH_ARGS)
+	$(PY) -m bench.pool_run $(BENCH_ARGS)
 
 # A day of interviews (realistic mix) through the HTTP API against ten fake providers with the catalogue's
 # quotas; options: make simulate SIMULATE_ARGS="--interviews 1000 --concurrency 24 --remote-jobs questions,report".
 simulate: setup
-	$(PY) bench/simulate.py $(SIMULATE_ARGS)
+	$(PY) -m bench.simulate $(SIMULATE_ARGS)
 
 # What blocks a merge: lint, format, types and the import layers of core/ (also in .pre-commit-config.yaml).
 lint: setup

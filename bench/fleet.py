@@ -1,6 +1,6 @@
 """Ten local fake LLM providers standing in for the real catalogue of data/providers.json.
 
-One `tests.fakes.provider_servers.FakeProvider` per enabled real entry of the catalogue (every entry but
+One `testing.fakes.FakeProvider` per enabled real entry of the catalogue (every entry but
 `local` and the disabled duplicates gemini-openai, cloudflare-openai and together), each speaking the
 entry's wire format with its name, rpm, rpd and number of keys, and a latency and failure mix chosen to
 resemble the real service on its free tier:
@@ -39,11 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.fakes.provider_servers import FakeProvider, Flavour, Outcome
+from core.models import CRITERIA
+from testing.fakes import FakeProvider, Flavour, Outcome, Wire
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "data" / "providers.json"
-CRITERIA = ("relevance", "structure", "specificity", "impact", "clarity")
 LATENCY_SIGMA = 0.35
 
 # name -> (median latency in s, failure rates, flavour)
@@ -62,17 +62,15 @@ PROFILES: dict[str, tuple[float, dict[Outcome, float], Flavour]] = {
 
 
 class JitteredFake(FakeProvider):
-    """A FakeProvider whose base latency is drawn per request around its median."""
+    """A FakeProvider whose latency is drawn per request around its median."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._median = kwargs.get("latency", 0.0)
-        self._jitter = random.Random(kwargs.get("seed", 0) + 7919)
+    def __init__(self, wire: Wire, *, seed: int = 0, **options: Any) -> None:
+        super().__init__(wire, seed=seed, **options)
+        self._jitter = random.Random(seed + 7919)
 
-    async def _pause(self, seconds: float) -> None:
-        if seconds == self._median and seconds > 0:
-            seconds = self._jitter.lognormvariate(0.0, LATENCY_SIGMA) * self._median
-        await super()._pause(seconds)
+    def request_latency(self) -> float:
+        median = super().request_latency()
+        return self._jitter.lognormvariate(0.0, LATENCY_SIGMA) * median if median > 0 else median
 
 
 @dataclass

@@ -11,25 +11,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import aiohttp
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from core.infra.counters import LOCAL_PROVIDER, provider_calls, remote_calls
+from devhost.stack import Service, start_azurite, start_devhost, start_redis
+from testing.interview_client import Candidate, start_interview, unique_answer
 
-from devhost.stack import Service, start_azurite, start_devhost, start_redis  # noqa: E402
-from tests.interview_client import Candidate, start_interview, unique_answer  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 MASTER_KEY = "bench-master-key"
 
 
 def _percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
     return f"n={len(ordered):4d}  p50={pick(0.50):7.1f} ms  p95={pick(0.95):7.1f} ms  max={ordered[-1] * 1000:7.1f} ms"
 
 
@@ -58,7 +60,8 @@ async def _interview(
 
 async def _counters(http: aiohttp.ClientSession) -> dict[str, int]:
     async with http.get("/api/ops/usage", headers={"x-functions-key": MASTER_KEY}) as response:
-        return (await response.json())["counters"]
+        counters: dict[str, int] = (await response.json())["counters"]
+        return counters
 
 
 async def run(base_url: str, interviews: int, concurrency: int, questions: int) -> None:
@@ -88,12 +91,7 @@ async def run(base_url: str, interviews: int, concurrency: int, questions: int) 
     for name, values in samples.items():
         if values:
             print(f"  {name:9s} {_percentiles(values)}")
-    local = spent.get("provider_calls_local", 0)
-    remote = sum(
-        value
-        for name, value in spent.items()
-        if name.startswith("provider_calls_") and name != "provider_calls_local"
-    )
+    local, remote = spent.get(provider_calls(LOCAL_PROVIDER), 0), remote_calls(spent)
     print(
         f"  provider calls per interview: remote {remote / interviews:.2f}, built-in local {local / interviews:.2f}"
     )

@@ -12,7 +12,6 @@ import json
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -22,27 +21,24 @@ from pathlib import Path
 import aiohttp
 from redis.asyncio import Redis
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from core.infra.redis_failover import FailoverRedis  # noqa: E402
-from core.interview.question_bank import question_bank  # noqa: E402
-from core.models import CRITERIA  # noqa: E402
-from core.providers.adapters import ADAPTERS, Adapter  # noqa: E402
-from core.providers.adapters.chat import ChatReply, ChatRequest  # noqa: E402
-from core.providers.catalogue import ProviderEntry, Slot  # noqa: E402
-from core.providers.pool import Pool  # noqa: E402
-from core.providers.prompts import LlmEvaluation, evaluation_request  # noqa: E402
-from core.providers.quota import Quota  # noqa: E402
-from devhost.stack import start_redis  # noqa: E402
-from tests.fakes.provider_servers import FakeProvider  # noqa: E402
+from core.infra.redis_failover import FailoverRedis
+from core.interview.question_bank import question_bank
+from core.models import CRITERIA
+from core.providers.adapters import ADAPTERS, Adapter
+from core.providers.adapters.chat import ChatReply, ChatRequest
+from core.providers.catalogue import ProviderEntry, Slot
+from core.providers.pool import Pool
+from core.providers.prompts import LlmEvaluation, evaluation_request
+from core.providers.quota import Quota
+from devhost.stack import start_redis
+from testing.fakes import FakeProvider, Outcome, Wire
 
 REPLY = json.dumps(
     {c: {"score": 4, "reason": "ok"} for c in CRITERIA}
     | {"evidence": [], "improvement": "Quantify the result.", "covered_points": [], "missed_points": []}
 )
 # (wire, rpm, rpd, latency s, failure rates): quotas and failure mixes in the spirit of the free tiers.
-FLEET = [
+FLEET: list[tuple[Wire, int, int, float, dict[Outcome, float]]] = [
     ("openai", 30, 400, 0.02, {"minute_limit": 0.02, "server": 0.02}),
     ("openai", 30, 400, 0.03, {"server": 0.05, "garbage": 0.02}),
     ("openai", 20, 150, 0.05, {"minute_limit": 0.05, "day_limit": 0.005}),
@@ -56,7 +52,7 @@ FLEET = [
 ]
 
 
-def _timed(adapter: Adapter, spent: dict[int, float], calls: Counter) -> Adapter:
+def _timed(adapter: Adapter, spent: dict[int, float], calls: Counter[tuple[str, int]]) -> Adapter:
     async def call(session: aiohttp.ClientSession, slot: Slot, request: ChatRequest) -> ChatReply:
         started = time.perf_counter()
         calls[(slot.id, int(time.time() // 60))] += 1
@@ -75,7 +71,7 @@ async def run(redis_url: str, jobs: int, concurrency: int) -> None:
         for index, (wire, _, _, latency, rates) in enumerate(FLEET)
     ]
     spent: dict[int, float] = {}
-    calls: Counter = Counter()
+    calls: Counter[tuple[str, int]] = Counter()
     adapters = {name: _timed(adapter, spent, calls) for name, adapter in ADAPTERS.items()}
     async with AsyncExitStack() as stack:
         slots = []
@@ -110,7 +106,7 @@ async def run(redis_url: str, jobs: int, concurrency: int) -> None:
         question = question_bank().all_questions()[0]
         gate = asyncio.Semaphore(concurrency)
         overheads: list[float] = []
-        outcomes: Counter = Counter()
+        outcomes: Counter[str] = Counter()
 
         async def job(index: int) -> None:
             request = evaluation_request(question, f"Answer number {index}: we cut latency by {index % 90}%.")

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from devhost.stack import start_azurite, start_devhost, start_redis
-from tests.app_stack import FUNCTION_KEY, MASTER_KEY, ROOT, Services, Stack
+from testing.app_stack import FUNCTION_KEY, MASTER_KEY, ROOT, Services, Stack
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +37,7 @@ def stack(services: Services) -> Iterator[Stack]:
         "DEVHOST_MASTER_KEY": MASTER_KEY,
         "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
         # Every kind of job through the queue, so the tests cover the queue path; with no provider keys
-        # the worker's provider is the local evaluator. tests/test_saving_layers.py runs the default policy.
+        # the worker's provider is the local evaluator. tests/e2e/test_saving_layers.py runs the default policy.
         "REMOTE_JOBS": "evaluate,questions,report",
     }
     with start_devhost(ROOT, env) as host:

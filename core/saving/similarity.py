@@ -37,7 +37,7 @@ from hashlib import blake2b
 from itertools import permutations
 
 MIN_WORDS = 12
-# From the labelled corpus in tests/test_similarity.py: the true pairs (one or two typos or spellings
+# From the labelled corpus in tests/saving/test_similarity.py: the true pairs (one or two typos or spellings
 # fixed, a filler word or a greeting added, 47-100 words) score 0.875 and up. Changed words are the word
 # guard's job, so the false pairs left to the threshold have the same words in another order (brokers
 # swapped, two roles or technologies swapped in a short answer): 0.634 at most. A wrong hit costs more than

@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 
 from playwright.async_api import Page, Request, Route, expect
 
-from tests.app_stack import Stack
-from tests.interview_client import unique_answer
+from testing.app_stack import Stack
+from testing.interview_client import unique_answer
 
 Screenshot = Callable[[str], Awaitable[None]]
 SESSION_KEY = "mock-interview:session"

@@ -12,8 +12,8 @@ from playwright.async_api import Page, expect
 from core.infra.connections import connections
 from core.infra.job_queue import POISON_QUEUE
 from core.models import EvaluateJob, JobMessage
-from tests.app_stack import MASTER_KEY
-from tests.interview_client import start_interview
+from testing.app_stack import MASTER_KEY
+from testing.interview_client import start_interview
 
 Screenshot = Callable[[str], Awaitable[None]]
 

@@ -18,7 +18,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.infra.redis_failover import FailoverRedis
 from devhost.stack import LOCALHOST, Service, start_redis
-from tests.fakes.tcp_proxy import Proxy
+from testing.fakes.tcp_proxy import Proxy
 
 # Starts its own redis-servers: not in the fast tier.
 pytestmark = [pytest.mark.service, pytest.mark.asyncio(loop_scope="session")]

@@ -18,8 +18,8 @@ from core.infra import store
 from core.infra.connections import connections
 from core.infra.job_queue import JOBS_QUEUE
 from core.models import EvaluateJob, JobMessage, ReportJob
-from tests.app_stack import MASTER_KEY, ROOT, Stack
-from tests.interview_client import start_interview, unique_answer
+from testing.app_stack import MASTER_KEY, ROOT, Stack
+from testing.interview_client import start_interview, unique_answer
 
 ADMIN = {"x-functions-key": MASTER_KEY}
 

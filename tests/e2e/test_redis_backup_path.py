@@ -14,9 +14,9 @@ import pytest
 from redis.asyncio import Redis
 
 from devhost.stack import start_azurite, start_devhost, start_redis
-from tests.app_stack import MASTER_KEY, ROOT
-from tests.fakes.tcp_proxy import Proxy
-from tests.interview_client import start_interview, unique_answer
+from testing.app_stack import MASTER_KEY, ROOT
+from testing.fakes.tcp_proxy import Proxy
+from testing.interview_client import start_interview, unique_answer
 
 # Starts its own servers (redis-server, Azurite or the host): not in the fast tier.
 pytestmark = pytest.mark.service

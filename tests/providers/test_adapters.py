@@ -18,7 +18,7 @@ from core.providers.adapters import ADAPTERS, cloudflare, gemini, openai_compati
 from core.providers.adapters.chat import ChatRequest, FailureKind, ProviderFailure
 from core.providers.adapters.http_call import failure_from_error_reply, parse_duration, parse_retry_after
 from core.providers.catalogue import AdapterName, ProviderEntry, Slot
-from tests.fakes.provider_servers import (
+from testing.fakes import (
     FakeProvider,
     Flavour,
     Outcome,

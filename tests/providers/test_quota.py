@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from core.infra.redis_failover import FailoverRedis
 from core.providers.catalogue import ProviderEntry, Slot
 from core.providers.quota import BreakerTimings, Quota, next_reset_ms, slot_key
-from tests.app_stack import Services
+from testing.app_stack import Services
 
 START = 1_764_000_000_000  # a fixed instant, so minutes and days do not roll over mid-test
 

@@ -23,8 +23,8 @@ from core.providers.catalogue import ProviderEntry, Slot
 from core.providers.pool import Pool
 from core.providers.prompts import LlmEvaluation, evaluation_request
 from core.providers.quota import BreakerTimings, Quota, next_reset_ms, now_ms, slot_key
-from tests.app_stack import Services
-from tests.fakes.provider_servers import FakeProvider
+from testing.app_stack import Services
+from testing.fakes import FakeProvider
 
 QUESTION = question_bank().all_questions()[0]
 ANSWER = "First we measured, then we cut latency by 40% with a cache, because reads dominated."

@@ -24,8 +24,8 @@ from core.saving import cache, coalescing
 from core.saving.cache import ResultKey
 from core.saving.coalescing import Computed
 from core.settings import get_settings
-from tests.app_stack import Services
-from tests.fakes.provider_servers import FakeProvider
+from testing.app_stack import Services
+from testing.fakes import FakeProvider
 
 PASTED = (
     "In my last team our checkout API timed out under load during sales. I profiled the slow path, added "

@@ -8,7 +8,7 @@ import re
 from core.models import CRITERIA, CriterionScore, Evaluation, InterviewSetup
 from core.rubric.evaluator import evaluate_answer, rounded_mean
 from core.rubric.report import write_report
-from tests.test_evaluator import (
+from tests.rubric.test_evaluator import (
     DECENT_STAR,
     EXCELLENT_STAR,
     EXCELLENT_TECHNICAL,

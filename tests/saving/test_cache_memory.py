@@ -16,8 +16,8 @@ from core.saving import cache, coalescing
 from core.saving.cache import ResultKey
 from core.settings import get_settings
 from devhost.stack import Service, start_redis
-from tests.app_stack import Services
-from tests.interview_client import GOOD_ANSWER
+from testing.app_stack import Services
+from testing.interview_client import GOOD_ANSWER
 
 # Starts its own servers (redis-server, Azurite or the host): not in the fast tier.
 pytestmark = pytest.mark.service

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from devhost.stack import start_azurite, start_devhost
-from tests.app_stack import MASTER_KEY, ROOT, Services
-from tests.fakes.provider_servers import FakeProvider
+from testing.app_stack import MASTER_KEY, ROOT, Services
+from testing.fakes import FakeProvider
 
 
 @asynccontextmanager

@@ -15,7 +15,7 @@ from core.providers.catalogue import configured_slots
 from core.providers.quota import day_key, local_date, now_ms, slot_key
 from core.providers.rollover import roll_over
 from core.settings import get_settings
-from tests.app_stack import Services
+from testing.app_stack import Services
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import json
 import aiohttp
 from redis.asyncio import Redis
 
-from tests.app_stack import MASTER_KEY, ROOT, Stack
-from tests.interview_client import start_interview, unique_answer
+from testing.app_stack import MASTER_KEY, ROOT, Stack
+from testing.interview_client import start_interview, unique_answer
 
 
 async def test_a_whole_interview_ends_in_a_report(http: aiohttp.ClientSession) -> None:

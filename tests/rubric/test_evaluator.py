@@ -1,15 +1,13 @@
 """The local evaluator grades sensibly across a range of answers, quotes the answer verbatim, stays
-deterministic and fast, and matches key-point terms by the question bank's word-prefix rule."""
+deterministic and fast, and covers key points by the question bank's word-prefix rule."""
 
 from __future__ import annotations
-
-import re
 
 import pytest
 
 from core.models import CRITERIA, Evaluation, KeyPoint, Question
 from core.rubric.evaluator import evaluate_answer, rounded_mean, weakest_criterion
-from core.rubric.matching import Sentences, matches_term, quote
+from core.rubric.matching import Sentences
 
 PERFORMANCE = Question(
     id="backend-b-06",
@@ -262,16 +260,6 @@ def test_an_answer_with_nothing_to_quote_has_no_evidence():
     assert evaluation.overall == rounded_mean(evaluation.score_of(c) for c in CRITERIA)
 
 
-def test_quote_cuts_at_word_boundaries_around_the_anchor():
-    sentence = " ".join(f"word{number}" for number in range(100))
-    anchor = sentence.index("word60")
-    excerpt = quote(sentence, anchor)
-
-    assert excerpt in sentence and len(excerpt) <= 200
-    assert "word60" in excerpt
-    assert re.fullmatch(r"word\d+( word\d+)*", excerpt)
-
-
 def test_evaluation_is_deterministic():
     first = [evaluate_answer(question, answer) for question, answer, *_ in (p.values for p in GRADED)]
     second = [evaluate_answer(question, answer) for question, answer, *_ in (p.values for p in GRADED)]
@@ -287,29 +275,6 @@ def test_an_answer_at_the_8_kb_limit_is_evaluated(paragraph: str):
 
     assert evaluation.evidence and all(quote in answer and len(quote) <= 200 for quote in evaluation.evidence)
     assert evaluation.clarity.score <= 3
-
-
-@pytest.mark.parametrize(
-    ("text", "term", "expected"),
-    [
-        ("Idempotency keys", "idempot", True),
-        ("we used an IDEMPOTENT put", "idempot", True),
-        ("a rapid rollout", "api", False),
-        ("the API returns", "api", True),
-        ("log the Request-ID header", "request id", True),
-        ("log the request  ids", "request id", True),
-        ("log the requestid", "request id", False),
-        ("send Retry-After: 5", "retry-after", True),
-        ("send retry after five seconds", "retry-after", True),
-        ("a b tree index", "b-tree", True),
-        ("it returns 409.", "409", True),
-        ("it returns 4091", "409", True),
-        ("error 1409", "409", False),
-        ("the queries were slow", "query", False),
-    ],
-)
-def test_term_matches_as_a_word_prefix(text: str, term: str, expected: bool):
-    assert matches_term(text, term) is expected
 
 
 def test_key_point_coverage_follows_the_word_prefix_rule():

@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.interview_client import Candidate, start_interview, unique_answer
+from testing.interview_client import Candidate, start_interview, unique_answer
 
 
 async def _error(response: aiohttp.ClientResponse) -> dict[str, Any]:

@@ -11,10 +11,10 @@ import aiohttp
 import pytest
 
 from core.models import CRITERIA
-from tests.app_stack import MASTER_KEY, Services
-from tests.fakes.provider_servers import FakeProvider
-from tests.interview_client import start_interview, unique_answer
-from tests.provider_host import groq_and_gemini, host_with_providers
+from testing.app_stack import MASTER_KEY, Services
+from testing.fakes import FakeProvider
+from testing.interview_client import start_interview, unique_answer
+from testing.provider_host import groq_and_gemini, host_with_providers
 
 EVALUATION = {c: {"score": 4, "reason": "Solid."} for c in CRITERIA} | {
     "evidence": ["we cut latency"],

@@ -52,7 +52,8 @@ class Candidate:
     async def state(self) -> dict[str, Any]:
         async with self.http.get(f"/api/interviews/{self.id}", headers=self.auth) as response:
             assert response.status == 200
-            return await response.json()
+            state: dict[str, Any] = await response.json()
+            return state
 
     async def report(self, wait: float = 0) -> tuple[int, dict[str, Any]]:
         async with self.http.get(

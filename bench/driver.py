@@ -1,0 +1,179 @@
+"""Drives `make simulate`'s interviews through the app's HTTP API, `concurrency` at a time (optionally
+started at `rate` interviews a second), and reads the app's own counters from GET /api/ops/summary before
+and after.
+
+Per turn: POST .../turns; a 200 is an answered turn (latency = the POST); a 202 is queued and long-polled
+with GET .../turns/{n}?wait=10 until 200 (latency = POST to feedback). After the last turn GET
+.../report?wait=15 until 200. An interview fails if any step does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import aiohttp
+
+from bench.workload import Plan, answer_text
+
+REQUEST_TIMEOUT = 40.0
+TURN_DEADLINE = 90.0
+REPORT_DEADLINE = 120.0
+
+
+class StepFailed(Exception):
+    pass
+
+
+@dataclass
+class Stats:
+    started: int = 0
+    completed: int = 0
+    abandoned: int = 0
+    failed: int = 0
+    steps: int = 0
+    failed_steps: int = 0
+    answered_ms: list[float] = field(default_factory=list)
+    queued_ms: list[float] = field(default_factory=list)
+    report_ms: list[float] = field(default_factory=list)
+    sources: Counter[str] = field(default_factory=Counter)
+    answers: Counter[str] = field(default_factory=Counter)
+    roles: Counter[str] = field(default_factory=Counter)
+    failures: Counter[str] = field(default_factory=Counter)
+
+
+class Driver:
+    def __init__(self, http: aiohttp.ClientSession, stats: Stats) -> None:
+        self.http = http
+        self.stats = stats
+
+    async def step(
+        self, method: str, path: str, expect: tuple[int, ...], what: str, **kwargs: Any
+    ) -> tuple[int, Any]:
+        self.stats.steps += 1
+        timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+        try:
+            async with self.http.request(method, path, timeout=timeout, **kwargs) as response:
+                status, body = response.status, await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            self._fail(f"{what}: {type(error).__name__} {error}")
+        if status not in expect:
+            code = body.get("error", {}).get("code", "") if isinstance(body, dict) else ""
+            self._fail(f"{what}: HTTP {status} {code}".strip())
+        return status, body
+
+    def _fail(self, reason: str) -> NoReturn:
+        self.stats.failed_steps += 1
+        self.stats.failures[reason] += 1
+        raise StepFailed(reason)
+
+    async def interview(self, plan: Plan) -> None:
+        stats = self.stats
+        stats.started += 1
+        stats.roles["custom" if plan.setup["role"] == "custom" else plan.setup["role"]] += 1
+        try:
+            await self._interview(plan)
+        except StepFailed:
+            stats.failed += 1
+            return
+        if plan.abandon_after is not None:
+            stats.abandoned += 1
+        else:
+            stats.completed += 1
+
+    async def _interview(self, plan: Plan) -> None:
+        _, created = await self.step("POST", "/api/interviews", (201,), "create", json=plan.setup)
+        base, auth = f"/api/interviews/{created['id']}", {"Authorization": f"Bearer {created['token']}"}
+        question = created["question"]["text"]
+        total = created["question"]["of"]
+        for turn in range(1, len(plan.answers) + 1):
+            text, how = answer_text(plan, turn, question)
+            self.stats.answers[how] += 1
+            started = time.perf_counter()
+            status, body = await self.step(
+                "POST",
+                f"{base}/turns",
+                (200, 202),
+                "answer",
+                json={"turn": turn, "answer": text},
+                headers=auth,
+            )
+            if status == 200:
+                self.stats.answered_ms.append((time.perf_counter() - started) * 1000)
+            else:
+                while status == 202:
+                    if time.perf_counter() - started > TURN_DEADLINE:
+                        self._fail(f"turn still pending after {TURN_DEADLINE:.0f} s")
+                    status, body = await self.step(
+                        "GET", f"{base}/turns/{turn}?wait=10", (200, 202), "poll turn", headers=auth
+                    )
+                self.stats.queued_ms.append((time.perf_counter() - started) * 1000)
+            self.stats.sources[body.get("source", "?")] += 1
+            if turn < total:
+                if not body.get("next_question"):
+                    self._fail("turn result without next_question")
+                question = body["next_question"]["text"]
+        if plan.abandon_after is not None:
+            return
+        started = time.perf_counter()
+        status = 202
+        while status == 202:
+            if time.perf_counter() - started > REPORT_DEADLINE:
+                self._fail(f"report still pending after {REPORT_DEADLINE:.0f} s")
+            status, _ = await self.step("GET", f"{base}/report?wait=15", (200, 202), "report", headers=auth)
+        self.stats.report_ms.append((time.perf_counter() - started) * 1000)
+
+
+async def summary(http: aiohttp.ClientSession, ops_key: str) -> dict[str, Any]:
+    """GET /api/ops/summary, with the admin key the stack was started with."""
+    async with http.get("/api/ops/summary", headers={"x-functions-key": ops_key}) as response:
+        if response.status != 200:
+            raise RuntimeError(f"GET /api/ops/summary answered {response.status}: {await response.text()}")
+        found: dict[str, Any] = await response.json()
+        return found
+
+
+async def settled(http: aiohttp.ClientSession, ops_key: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The summary once the jobs queue is empty and the counters stopped moving (or after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    last: dict[str, Any] = {}
+    while True:
+        current = await summary(http, ops_key)
+        drained = current.get("queues", {}).get("jobs", 0) == 0
+        quiet = drained and current.get("counters") == last.get("counters")
+        if quiet or time.monotonic() > deadline:
+            return current
+        last = current
+        await asyncio.sleep(1.0)
+
+
+async def drive(
+    base_url: str, ops_key: str, plans: list[Plan], concurrency: int, rate: float | None
+) -> tuple[Stats, dict[str, int], dict[str, int], float]:
+    """Every plan's interview; the stats, the app's counters before and after, and the seconds it took."""
+    stats = Stats()
+    connector = aiohttp.TCPConnector(limit=concurrency * 2)
+    async with aiohttp.ClientSession(base_url=base_url, connector=connector) as http:
+        before: dict[str, int] = (await summary(http, ops_key)).get("counters", {})
+        driver, gate = Driver(http, stats), asyncio.Semaphore(concurrency)
+        tasks: list[asyncio.Task[None]] = []
+        started = time.perf_counter()
+
+        async def one(plan: Plan) -> None:
+            try:
+                await driver.interview(plan)
+            finally:
+                gate.release()
+
+        for number, plan in enumerate(plans):
+            if rate:
+                await asyncio.sleep(max(0.0, started + number / rate - time.perf_counter()))
+            await gate.acquire()
+            tasks.append(asyncio.create_task(one(plan)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+        after: dict[str, int] = (await settled(http, ops_key)).get("counters", {})
+    return stats, before, after, elapsed

@@ -1,0 +1,186 @@
+"""The figures of a `make simulate` run: what the app's counters moved by while the interviews ran, set
+against the naive cost (every answer, report and question set a remote call) and the free quotas of the
+catalogue, and printed as one table (`render`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from bench.driver import Stats
+from bench.fleet import CATALOGUE, Fleet, real_entries
+from core.infra.counters import LOCAL_PROVIDER, calls_by_provider, counts_of, remote_calls
+
+NAIVE_CALLS_PER_INTERVIEW = 26
+TARGET_SAVING = 0.90
+
+
+def percentiles(samples: list[float]) -> dict[str, float | int | None]:
+    ordered = sorted(samples)
+
+    def pick(q: float) -> float | None:
+        return round(ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)], 1) if ordered else None
+
+    return {"n": len(ordered), "p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99)}
+
+
+def free_quota() -> tuple[int, list[str]]:
+    """Daily requests the catalogue's enabled remote entries allow: rpd x keys, summed."""
+    total, parts = 0, []
+    for entry in real_entries(CATALOGUE):
+        keys = len(entry.get("key_settings", [])) or 1
+        total += entry["rpd"] * keys
+        parts.append(f"{entry['name']} {entry['rpd']}x{keys}")
+    return total, parts
+
+
+def _share(value: float, whole: float) -> float | None:
+    return round(value / whole, 3) if whole else None
+
+
+def figures(
+    options: dict[str, Any], stats: Stats, before: dict[str, int], after: dict[str, int], elapsed: float,
+    fleet: Fleet,
+) -> dict[str, Any]:  # fmt: skip
+    """Every figure of the run, from the driver's stats and the app's counters before and after it."""
+    spent = {name: after.get(name, 0) - before.get(name, 0) for name in set(after) | set(before)}
+    counts = counts_of(spent)
+    calls = {name: value for name, value in sorted(calls_by_provider(spent).items()) if value}
+    remote = remote_calls(spent)
+    started, completed = stats.started, stats.completed
+    naive = NAIVE_CALLS_PER_INTERVIEW * started
+    quota, quota_parts = free_quota()
+    per_completed = _share(remote, completed)
+    return {
+        "options": options,
+        "interviews": {
+            "started": started,
+            "completed": completed,
+            "abandoned": stats.abandoned,
+            "failed": stats.failed,
+        },
+        "mix": {"roles": dict(stats.roles.most_common()), "answers": dict(stats.answers.most_common())},
+        "http": {
+            "steps": stats.steps,
+            "failed_steps": stats.failed_steps,
+            "error_rate": _share(stats.failed_steps, stats.steps),
+            "failures": dict(stats.failures.most_common(10)),
+        },
+        "remote_calls": {
+            "total": remote,
+            "per_started_interview": _share(remote, started),
+            "per_completed_interview": per_completed,
+            "by_provider": {name: value for name, value in calls.items() if name != LOCAL_PROVIDER},
+            "requests_received_by_fakes": {name: n for name, n in fleet.requests().items() if n},
+            "fake_outcomes": {name: o for name, o in fleet.outcomes().items() if o},
+            "naive": naive,
+            "saving": _share(naive - remote, naive),
+            "target_saving": TARGET_SAVING,
+            "target_met": bool(naive) and remote <= naive * (1 - TARGET_SAVING),
+        },
+        "layers": {
+            "templates": counts["template_answers"],
+            "cache_hits": counts["cache_hits"],
+            "near_duplicate_hits": counts["near_duplicate_hits"],
+            "coalesced": counts["dedup_merges"],
+            "batched": counts["batched_jobs"],
+            "local_evaluator": calls.get(LOCAL_PROVIDER, 0),
+            "remote": remote,
+        },
+        "questions_generated": counts["questions_generated"],
+        "reports_written": counts["reports_written"],
+        "turn_sources": dict(stats.sources.most_common()),
+        "cache_hit_rate": _share(counts["cache_hits"], counts["cache_lookups"]),
+        "cache_lookups": counts["cache_lookups"],
+        "latency_ms": {
+            "answered": percentiles(stats.answered_ms),
+            "queued": percentiles(stats.queued_ms),
+            "report": percentiles(stats.report_ms),
+        },
+        "per_interview": {
+            "redis_commands": _share(counts["redis_commands"], started),
+            "redis_backup_commands": _share(counts["redis_backup_commands"], started),
+            "queue_messages": _share(counts["queue_messages"], started),
+            "function_executions": _share(counts["function_executions"], started),
+        },
+        "wall_seconds": round(elapsed, 1),
+        "interviews_per_second": _share(started, elapsed),
+        "capacity": {
+            "free_requests_per_day": quota,
+            "summed": quota_parts,
+            "interviews_per_day": int(quota / per_completed) if per_completed else None,
+        },
+        "counters": {name: value for name, value in sorted(spent.items()) if value},
+    }
+
+
+def _fmt(value: float | None, spec: str = ".2f") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def render(f: dict[str, Any]) -> str:
+    """The figures as a two-column table."""
+    rows: list[tuple[str, str]] = []
+
+    def add(label: str, value: object = "") -> None:
+        rows.append((label, str(value)))
+
+    o, i, h, r = f["options"], f["interviews"], f["http"], f["remote_calls"]
+    add("options", ", ".join(f"{k}={v}" for k, v in o.items()))
+    add("interviews started", i["started"])
+    add("  completed / abandoned / failed", f"{i['completed']} / {i['abandoned']} / {i['failed']}")
+    add("  roles", ", ".join(f"{k} {v}" for k, v in f["mix"]["roles"].items()))
+    add("  answers", ", ".join(f"{k} {v}" for k, v in f["mix"]["answers"].items()))
+    add(
+        "error rate (failed HTTP steps / all)",
+        f"{_fmt(h['error_rate'], '.2%')} ({h['failed_steps']} of {h['steps']})",
+    )
+    for reason, count in h["failures"].items():
+        add(f"  {reason}", count)
+    add("remote provider calls", r["total"])
+    add(
+        "  per started / per completed interview",
+        f"{_fmt(r['per_started_interview'])} / {_fmt(r['per_completed_interview'])}",
+    )
+    add("  by provider (app counters)", ", ".join(f"{k} {v}" for k, v in r["by_provider"].items()) or "none")
+    add(
+        "  requests the fakes received",
+        ", ".join(f"{k} {v}" for k, v in r["requests_received_by_fakes"].items()) or "none",
+    )
+    add("naive calls (26 x started)", r["naive"])
+    met = "met" if r["target_met"] else "NOT met"
+    add("saving vs naive", f"{_fmt(r['saving'], '.1%')} (target {TARGET_SAVING:.0%}: {met})")
+    add("saving per layer (jobs answered by)", "")
+    for name, value in f["layers"].items():
+        add(f"  {name}", value)
+    add("  questions generated / reports written", f"{f['questions_generated']} / {f['reports_written']}")
+    add("  turn feedback by source (client)", ", ".join(f"{k} {v}" for k, v in f["turn_sources"].items()))
+    add("cache hit rate", f"{_fmt(f['cache_hit_rate'], '.1%')} of {f['cache_lookups']} lookups")
+    for kind, p in f["latency_ms"].items():
+        add(f"latency {kind} turns" if kind != "report" else "latency report", (
+            f"n={p['n']}  p50 {_fmt(p['p50'], '.0f')} ms  p95 {_fmt(p['p95'], '.0f')} ms  p99 {_fmt(p['p99'], '.0f')} ms"
+        ))  # fmt: skip
+    p = f["per_interview"]
+    add(
+        "per interview: Redis commands",
+        f"{_fmt(p['redis_commands'], '.1f')} (backup {_fmt(p['redis_backup_commands'], '.1f')})",
+    )
+    add("per interview: queue messages", _fmt(p["queue_messages"], ".2f"))
+    add("per interview: function executions", _fmt(p["function_executions"], ".2f"))
+    add("wall time", f"{f['wall_seconds']} s, {_fmt(f['interviews_per_second'])} interviews/s")
+    if "redis_memory" in f:
+        used, started = f["redis_memory"]["used_bytes"], f["interviews"]["started"]
+        each = used / started if started else 0
+        fits = f"; 250 MB holds about {int(250 * 2**20 / each):,} interviews' worth" if each > 0 else ""
+        add("Redis memory added", f"{used / 2**20:.1f} MB, {each / 1024:.1f} KB per interview{fits}")
+    c = f["capacity"]
+    capacity = (
+        "unbounded by remote quotas (no remote calls)"
+        if c["interviews_per_day"] is None
+        else f"{c['interviews_per_day']:,}"
+    )
+    add("capacity: interviews/day on free quotas", capacity)
+    add(f"  = {c['free_requests_per_day']:,} requests/day / remote calls per completed interview", "")
+    add(f"  summed (rpd x keys, enabled, not local): {', '.join(c['summed'])}", "")
+    width = max(len(label) for label, value in rows if value)
+    return "\n".join(f"{label:<{width}}  {value}" if value else label for label, value in rows)
