@@ -10,7 +10,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
 
 from core.infra.connections import connections
@@ -186,8 +185,3 @@ async def test_different_answers_in_flight_are_not_coalesced(scope: str, slow_pr
     results = await asyncio.gather(_ask_once(slot, PASTED, scope), other_instance)
     assert len(slow_provider.received) == 2
     assert [found for _, found in results] == ["computed", "computed"]
-
-
-async def test_session_is_closed_between_instances() -> None:
-    async with aiohttp.ClientSession():
-        pass
