@@ -10,12 +10,14 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import pytest
 
+from core.infra import signals
+from core.infra.connections import connections
 from devhost.stack import start_azurite, start_devhost, start_redis
 from testing.app_stack import FUNCTION_KEY, MASTER_KEY, ROOT, Services, Stack
 
 
 @pytest.fixture(scope="session")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+async def services(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Services]:
     workdir = tmp_path_factory.mktemp("services")
     redis = None if os.environ.get("REDIS_URL") else start_redis(workdir / "redis")
     try:
@@ -24,6 +26,9 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
             # The test process reads and writes the same Redis and storage through core's own clients.
             os.environ.update({"REDIS_URL": found.redis_url, "AzureWebJobsStorage": found.storage})
             yield found
+            # Closed before the servers stop, so the ready-signal listener does not keep reconnecting.
+            await signals.stop_listening()
+            await connections().close()
     finally:
         if redis is not None:
             redis.stop()

@@ -64,6 +64,13 @@ class _Listener:
                 self._subscribed.clear()
                 await asyncio.sleep(0.5)
 
+    async def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, timeout=2.0)
+        self._task = None
+
     def _wake(self, name: str) -> None:
         for event in self._waiters.get(name, ()):
             event.set()
@@ -81,6 +88,14 @@ class _Listener:
 
 
 _listeners: dict[asyncio.AbstractEventLoop, _Listener] = {}
+
+
+async def stop_listening() -> None:
+    """End this event loop's listener, before its Redis goes away (a worker shutting down, a test
+    session ending): otherwise it keeps reconnecting to a server that is gone."""
+    listener = _listeners.pop(asyncio.get_running_loop(), None)
+    if listener is not None:
+        await listener.stop()
 
 
 async def wait_for(subject: str, seconds: float, check: Callable[[], Awaitable[T | None]]) -> T | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.settings import DATA_DIR
 
@@ -19,10 +19,42 @@ AdapterName = Literal["openai", "gemini", "cloudflare", "local"]
 log = logging.getLogger(__name__)
 
 
+# Who a provider counts a limit for: every key alone, or all keys of one organisation, Cloud project or
+# account together (then more keys add no quota, and the counters are shared).
+LimitOwner = Literal["key", "organisation", "project", "account"]
+BudgetUnit = Literal["requests", "tokens", "neurons"]
+BudgetPeriod = Literal["day", "month"]
+# How a provider is asked for JSON: OpenAI's json_object mode, Gemini's responseMimeType, Cloudflare's
+# JSON mode (response_format with a schema), or only by the prompt.
+JsonMode = Literal["json_object", "gemini", "cloudflare", "prompt"]
+
+
+class Budget(BaseModel):
+    """A daily or monthly allowance beside the rate limits: requests, tokens or Cloudflare neurons."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit: BudgetUnit
+    per: BudgetPeriod
+    amount: int = Field(ge=1)
+
+
+class NeuronRates(BaseModel):
+    """Cloudflare Workers AI prices a call in neurons by its tokens, per model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input_per_million: float = Field(gt=0)
+    output_per_million: float = Field(gt=0)
+
+
 class ProviderEntry(BaseModel):
+    """One model of one provider, with its free-tier limits as the provider states them."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=r"^[a-z0-9-]+$")
+    provider: str = Field(default="", description="The vendor; entries of one vendor share its keys.")
     adapter: AdapterName
     base_url: str = ""
     model: str = ""
@@ -30,11 +62,26 @@ class ProviderEntry(BaseModel):
     account_setting: str | None = Field(
         default=None, description="Cloudflare: the setting with the account id."
     )
-    rpm: int = Field(ge=1, description="Requests per minute, per key.")
-    rpd: int = Field(ge=1, description="Requests per day, per key.")
+    limit_owner: LimitOwner = Field(
+        default="key", description="What the limits are counted per: keys of one owner share them."
+    )
+    quota_id: str | None = Field(
+        default=None,
+        description="Entries that spend one shared limit (OpenRouter's :free models) name the same id.",
+    )
+    rpm: int = Field(ge=1, description="Requests per minute.")
+    rpd: int | None = Field(default=None, ge=1, description="Requests per day, if limited.")
+    tpm: int | None = Field(default=None, ge=1, description="Tokens per minute (input and output).")
+    tpd: int | None = Field(default=None, ge=1, description="Tokens per day.")
+    budgets: list[Budget] = Field(default_factory=list)
+    neurons: NeuronRates | None = None
+    context_tokens: int = Field(default=8192, ge=1024, description="The model's context window.")
+    json_mode: JsonMode = "json_object"
     reset_timezone: str = "UTC"
     timeout_seconds: float = 12.0
     enabled: bool = True
+    source: str = Field(default="", description="Where the limits come from.")
+    checked_on: str = Field(default="", description="When the limits were last checked (YYYY-MM-DD).")
     notes: str = ""
 
     @field_validator("reset_timezone")
@@ -43,9 +90,22 @@ class ProviderEntry(BaseModel):
         ZoneInfo(value)
         return value
 
+    @model_validator(mode="after")
+    def _limits_known_to_be_enabled(self) -> ProviderEntry:
+        # A free tier with no stated daily or monthly bound is a guess: it stays off until one is known.
+        if self.enabled and self.adapter != "local" and not (self.rpd or self.tpd or self.budgets):
+            raise ValueError(f"{self.name}: enabled with no daily or monthly limit; set one or disable it")
+        if any(budget.unit == "neurons" for budget in self.budgets) and self.neurons is None:
+            raise ValueError(f"{self.name}: a neuron budget needs the model's neuron rates")
+        return self
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.reset_timezone)
+
+    @property
+    def vendor(self) -> str:
+        return self.provider or self.name
 
 
 @dataclass(frozen=True)
@@ -61,10 +121,24 @@ class Slot:
     def id(self) -> str:
         return f"{self.entry.name}#{self.key_index}"
 
+    @property
+    def owner_id(self) -> str:
+        """The id the limits are counted under: the key's own, or the owner's that every key shares."""
+        shared = self.entry.quota_id or self.entry.name
+        return f"{shared}#{self.key_index}" if self.entry.limit_owner == "key" else shared
+
 
 def _override(entry: dict[str, Any], name: str) -> dict[str, Any]:
     prefix = f"PROVIDER_{name.upper().replace('-', '_')}_"
-    fields = {"ENABLED": "enabled", "BASE_URL": "base_url", "MODEL": "model", "RPM": "rpm", "RPD": "rpd"}
+    fields = {
+        "ENABLED": "enabled",
+        "BASE_URL": "base_url",
+        "MODEL": "model",
+        "RPM": "rpm",
+        "RPD": "rpd",
+        "TPM": "tpm",
+        "TPD": "tpd",
+    }
     for suffix, field in fields.items():
         value = os.environ.get(prefix + suffix)
         if value is not None:

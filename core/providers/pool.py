@@ -16,7 +16,7 @@ from core.providers.adapters import ADAPTERS, Adapter
 from core.providers.adapters.chat import ChatRequest, FailureKind, ProviderFailure
 from core.providers.catalogue import Slot
 from core.providers.prompts import json_object
-from core.providers.quota import Quota
+from core.providers.quota import CallSize, Quota
 
 Reply = TypeVar("Reply", bound=BaseModel)
 
@@ -27,6 +27,9 @@ PROVIDER_WIDE: frozenset[FailureKind] = frozenset(
     {"server", "timeout", "connection", "bad_reply", "bad_request"}
 )
 MIN_CALL_SECONDS = 0.5
+# The prompt and completion tokens a call spent, as its reply reports them (None: not known).
+Spent = tuple[int | None, int | None]
+UNKNOWN: Spent = (None, None)
 
 
 class Pool:
@@ -47,14 +50,17 @@ class Pool:
     async def ask(self, request: ChatRequest, schema: type[Reply]) -> tuple[Reply, Slot] | None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._deadline_seconds
+        size = CallSize.of(request)
         skipped: set[str] = set()
         while (remaining := deadline - loop.time()) > MIN_CALL_SECONDS:
-            slot = await self._quota.reserve([s for s in self._slots if s.id not in skipped])
-            if slot is None:
+            reservation = await self._quota.reserve([s for s in self._slots if s.id not in skipped], size)
+            if reservation is None:
                 return None
+            slot = reservation.slot
             started = loop.time()
-            outcome, retry_after = await self._call(slot, request, schema, remaining)
+            outcome, retry_after, spent = await self._call(slot, request, schema, remaining)
             latency_ms = int((loop.time() - started) * 1000)
+            await self._quota.reconcile(reservation, *spent)
             await self._quota.record_outcome(
                 slot, "ok" if isinstance(outcome, BaseModel) else outcome, latency_ms, retry_after
             )
@@ -72,14 +78,20 @@ class Pool:
 
     async def _call(
         self, slot: Slot, request: ChatRequest, schema: type[Reply], remaining: float
-    ) -> tuple[Reply | FailureKind, float | None]:
+    ) -> tuple[Reply | FailureKind, float | None, Spent]:
+        """The validated reply or why there is none, the provider's retry hint, and the tokens spent."""
         adapter = self._adapters[slot.entry.adapter]
         try:
             reply = await asyncio.wait_for(adapter(self._session, slot, request), timeout=remaining)
-            return schema.model_validate(json_object(reply.text)), None
         except ProviderFailure as failure:
-            return failure.kind, failure.retry_after
-        except (ValueError, ValidationError):
-            return "bad_reply", None
+            # An error reply means the provider refused the call before doing its work; a timeout or a
+            # dropped connection may have been charged, so its estimate stands.
+            spent: Spent = (0, 0) if failure.status is not None else UNKNOWN
+            return failure.kind, failure.retry_after, spent
         except TimeoutError:
-            return "timeout", None
+            return "timeout", None, UNKNOWN
+        spent = (reply.prompt_tokens, reply.completion_tokens)
+        try:
+            return schema.model_validate(json_object(reply.text)), None, spent
+        except (ValueError, ValidationError):
+            return "bad_reply", None, spent

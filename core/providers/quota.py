@@ -1,59 +1,102 @@
 """Quotas, cool-downs and circuit breakers of the provider pool, shared by every instance through Redis.
 
-Each decision is one Lua script, so two instances can never both take the last request of a quota.
-Daily counters are keyed by the provider's own local date: a new day starts with a fresh key even if
-the reset timer never ran, so no provider stays locked out by a missed run.
+Each decision is one Lua script, so two instances can never both take the last request or token of a
+quota. Limits are counted per owner (a key alone, or an organisation, project or account that all its
+keys share), never multiplied by the keys that share them. A call reserves its requests and its
+estimated tokens (the prompt's, plus the max_tokens it asks for, which some providers count on
+arrival) before it is sent, and is reconciled with the usage the reply reports after it.
 
-Keys, per slot (one provider key) and per provider:
-  quota:{slot}:day:{local date}   requests reserved that day
-  quota:{slot}:min:{epoch minute} requests reserved that minute
-  slot:{slot}                     hash: cool_until, exhausted_until (ms since the epoch)
-  breaker:{provider}              hash: failures, opens, open_until, probe_until
-  stats:{slot}:{local date}       hash: calls, errors, latency_ms (moving average)
+Daily counters are keyed by the provider's own local date and monthly ones by its local month: a new
+day starts with a fresh key even if the reset timer never ran, so no provider stays locked out by a
+missed run, and a spent budget means "exhausted until reset" without any mark to clear.
+
+Keys, per owner (what a limit is counted for), per slot (one provider key) and per provider:
+  quota:{owner}:day:{local date}          requests reserved that day
+  quota:{owner}:min:{epoch minute}        requests reserved that minute
+  quota:{owner}:tday:{local date}         tokens reserved or used that day
+  quota:{owner}:tmin                      sorted set: reservations of the last minute, "id:tokens" by ms
+  quota:{owner}:budget:{unit}:{period}    a daily or monthly budget's use (requests, tokens, neurons)
+  slot:{slot}                             hash: cool_until, exhausted_until (ms since the epoch)
+  breaker:{provider}                      hash: failures, opens, open_until, probe_until
+  stats:{slot}:{local date}               hash: calls, errors, latency_ms, prompt_tokens, completion_tokens
 """
 
 from __future__ import annotations
 
+import math
 import random
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core.infra.redis_failover import FailoverRedis
-from core.providers.adapters.chat import FailureKind
-from core.providers.catalogue import Slot
+from core.providers.adapters.chat import ChatRequest, FailureKind
+from core.providers.catalogue import Budget, ProviderEntry, Slot
 
 DAY_TTL_SECONDS = 3 * 24 * 3600
+MONTH_TTL_SECONDS = 35 * 24 * 3600
 BREAKER_THRESHOLD = 5
 BREAKER_BASE_OPEN_MS = 30_000
 BREAKER_MAX_OPEN_MS = 15 * 60_000
 DEFAULT_COOL_MS = 60_000
 # A half-open breaker lets one probe through; if that probe never reports, another may go after this.
 PROBE_MS = 30_000
+# Characters per token when a prompt is estimated before it is sent: English runs about 4 per token in
+# the tokenizers of the catalogue's models; 3.5 errs on the side of reserving too much.
+CHARS_PER_TOKEN = 3.5
+# Tokens of chat framing (roles, separators) on top of the text.
+FRAMING_TOKENS = 16
+MAX_BUDGETS = 2
+KEYS_PER_CANDIDATE = 6 + MAX_BUDGETS
+ARGS_PER_CANDIDATE = 5 + 3 * MAX_BUDGETS
 
-# KEYS: 4 per candidate (day, minute, slot state, breaker). ARGV: now_ms, random in [0,1), then rpd and
-# rpm per candidate, then day ttl, breaker threshold, probe ms. Returns the 1-based candidate or 0.
+# KEYS: 8 per candidate (day requests, minute requests, day tokens, minute tokens, 2 budgets, slot
+# state, breaker). ARGV: now_ms, random in [0,1), reservation id, then per candidate: rpd, rpm, tpd,
+# tpm, tokens, and per budget: limit, cost, ttl seconds (0 where there is no such limit); then day ttl,
+# breaker threshold, probe ms. Returns the 1-based candidate or 0. The weight of a candidate is the
+# number of calls of this size it has left today by its tightest limit.
 RESERVE = """
 local now = tonumber(ARGV[1])
-local n = #KEYS / 4
-local day_ttl = tonumber(ARGV[3 + 2 * n])
-local threshold = tonumber(ARGV[4 + 2 * n])
-local probe_ms = tonumber(ARGV[5 + 2 * n])
+local id = ARGV[3]
+local per_key, per_arg, budgets = 8, 11, 2
+local n = #KEYS / per_key
+local tail = 3 + per_arg * n
+local day_ttl, threshold, probe_ms = tonumber(ARGV[tail + 1]), tonumber(ARGV[tail + 2]), tonumber(ARGV[tail + 3])
 local weights, probes, total = {}, {}, 0
+local function minute_tokens(key)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - 60000)
+  local sum = 0
+  for _, member in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+    sum = sum + tonumber(string.match(member, ':(%d+)$'))
+  end
+  return sum
+end
 for i = 1, n do
-  local day_key, minute_key, slot_key, breaker_key = KEYS[4*i-3], KEYS[4*i-2], KEYS[4*i-1], KEYS[4*i]
-  local rpd, rpm = tonumber(ARGV[1 + 2*i]), tonumber(ARGV[2 + 2*i])
-  local used_day = tonumber(redis.call('GET', day_key) or '0')
-  local used_minute = tonumber(redis.call('GET', minute_key) or '0')
-  local slot = redis.call('HMGET', slot_key, 'cool_until', 'exhausted_until')
-  local breaker = redis.call('HMGET', breaker_key, 'failures', 'open_until', 'probe_until')
-  local weight = 0
+  local k, a = per_key * (i - 1), 3 + per_arg * (i - 1)
+  local rpd, rpm, tpd, tpm, tokens = tonumber(ARGV[a+1]), tonumber(ARGV[a+2]), tonumber(ARGV[a+3]), tonumber(ARGV[a+4]), tonumber(ARGV[a+5])
+  local slot = redis.call('HMGET', KEYS[k+7], 'cool_until', 'exhausted_until')
+  local breaker = redis.call('HMGET', KEYS[k+8], 'failures', 'open_until', 'probe_until')
   local resting = tonumber(slot[1] or '0') > now or tonumber(slot[2] or '0') > now
   local open = tonumber(breaker[2] or '0') > now
   local half_open = (not open) and tonumber(breaker[1] or '0') >= threshold
   if half_open and tonumber(breaker[3] or '0') > now then open = true end
-  if not resting and not open and used_day < rpd and used_minute < rpm then weight = rpd - used_day end
+  -- calls left today by the tightest limit; a huge number where a limit does not exist
+  local left = 1e15
+  local used_minute = tonumber(redis.call('GET', KEYS[k+2]) or '0')
+  if used_minute >= rpm then left = 0 end
+  if rpd > 0 then left = math.min(left, rpd - tonumber(redis.call('GET', KEYS[k+1]) or '0')) end
+  if tpd > 0 then left = math.min(left, math.floor((tpd - tonumber(redis.call('GET', KEYS[k+3]) or '0')) / tokens)) end
+  if tpm > 0 and minute_tokens(KEYS[k+4]) + tokens > tpm then left = 0 end
+  for b = 1, budgets do
+    local limit, cost = tonumber(ARGV[a+5+3*(b-1)+1]), tonumber(ARGV[a+5+3*(b-1)+2])
+    if limit > 0 then
+      left = math.min(left, math.floor((limit - tonumber(redis.call('GET', KEYS[k+4+b]) or '0')) / math.max(cost, 1)))
+    end
+  end
+  local weight = 0
+  if not resting and not open and left > 0 then weight = left end
   weights[i], probes[i], total = weight, half_open, total + weight
 end
 if total == 0 then return 0 end
@@ -63,12 +106,49 @@ for i = 1, n do
   if point < weights[i] then chosen = i break end
   point = point - weights[i]
 end
-redis.call('INCR', KEYS[4*chosen-3])
-redis.call('EXPIRE', KEYS[4*chosen-3], day_ttl)
-redis.call('INCR', KEYS[4*chosen-2])
-redis.call('EXPIRE', KEYS[4*chosen-2], 120)
-if probes[chosen] then redis.call('HSET', KEYS[4*chosen], 'probe_until', now + probe_ms) end
+local k, a = per_key * (chosen - 1), 3 + per_arg * (chosen - 1)
+local tokens = tonumber(ARGV[a+5])
+redis.call('INCR', KEYS[k+1])
+redis.call('EXPIRE', KEYS[k+1], day_ttl)
+redis.call('INCR', KEYS[k+2])
+redis.call('EXPIRE', KEYS[k+2], 120)
+redis.call('INCRBY', KEYS[k+3], tokens)
+redis.call('EXPIRE', KEYS[k+3], day_ttl)
+redis.call('ZADD', KEYS[k+4], now, id .. ':' .. tokens)
+redis.call('EXPIRE', KEYS[k+4], 120)
+for b = 1, budgets do
+  local limit, cost, ttl = tonumber(ARGV[a+5+3*(b-1)+1]), tonumber(ARGV[a+5+3*(b-1)+2]), tonumber(ARGV[a+5+3*(b-1)+3])
+  if limit > 0 then
+    redis.call('INCRBY', KEYS[k+4+b], cost)
+    redis.call('EXPIRE', KEYS[k+4+b], ttl)
+  end
+end
+if probes[chosen] then redis.call('HSET', KEYS[k+8], 'probe_until', now + probe_ms) end
 return chosen
+"""
+
+# KEYS: day tokens, minute tokens, 2 budgets, the slot's stats. ARGV: reservation id, reserved tokens,
+# used tokens, per budget its limit (0: none) and the difference to apply, then the reply's prompt and
+# completion tokens (for the stats) and the stats' ttl. Replaces a reservation's estimate with
+# what the reply reports (or with nothing, for a call the provider refused before doing any work).
+RECONCILE = """
+local id, reserved, used = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('INCRBY', KEYS[1], used - reserved)
+local member = id .. ':' .. reserved
+local at = redis.call('ZSCORE', KEYS[2], member)
+if at then
+  redis.call('ZREM', KEYS[2], member)
+  if used > 0 then redis.call('ZADD', KEYS[2], at, id .. ':' .. used) end
+end
+for b = 1, 2 do
+  if tonumber(ARGV[2 + 2*b]) > 0 then redis.call('INCRBY', KEYS[2 + b], tonumber(ARGV[3 + 2*b])) end
+end
+if tonumber(ARGV[8]) + tonumber(ARGV[9]) > 0 then
+  redis.call('HINCRBY', KEYS[5], 'prompt_tokens', ARGV[8])
+  redis.call('HINCRBY', KEYS[5], 'completion_tokens', ARGV[9])
+  redis.call('EXPIRE', KEYS[5], ARGV[10])
+end
+return 1
 """
 
 # KEYS: slot state, breaker, stats. ARGV: now_ms, outcome, until_ms (cool-down or exhaustion end),
@@ -131,8 +211,63 @@ def next_reset_ms(slot: Slot, at_ms: int) -> int:
     return int(midnight.timestamp() * 1000)
 
 
+def local_month(slot: Slot, at_ms: int) -> str:
+    return local_date(slot, at_ms)[:7]
+
+
 def day_key(slot: Slot, day: str) -> str:
-    return f"quota:{slot.id}:day:{day}"
+    """Requests reserved on `day` by the slot's owner (every key of a shared owner counts here)."""
+    return f"quota:{slot.owner_id}:day:{day}"
+
+
+def tokens_day_key(slot: Slot, day: str) -> str:
+    return f"quota:{slot.owner_id}:tday:{day}"
+
+
+def budget_key(slot: Slot, budget: Budget, at_ms: int) -> str:
+    period = local_date(slot, at_ms) if budget.per == "day" else local_month(slot, at_ms)
+    return f"quota:{slot.owner_id}:budget:{budget.unit}:{period}"
+
+
+@dataclass(frozen=True)
+class CallSize:
+    """What one call is expected to spend: prompt tokens estimated from its text, and the output it
+    may produce (its max_tokens), which some providers count on arrival."""
+
+    prompt_tokens: int
+    max_output_tokens: int
+
+    @classmethod
+    def of(cls, request: ChatRequest) -> CallSize:
+        chars = len(request.system) + len(request.user)
+        return cls(math.ceil(chars / CHARS_PER_TOKEN) + FRAMING_TOKENS, request.max_tokens)
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.max_output_tokens
+
+
+def budget_cost(entry: ProviderEntry, budget: Budget, prompt_tokens: int, output_tokens: int) -> int:
+    """What a call of this many tokens spends of a budget, in the budget's unit."""
+    if budget.unit == "requests":
+        return 1
+    if budget.unit == "tokens":
+        return prompt_tokens + output_tokens
+    assert entry.neurons is not None  # the catalogue refuses a neuron budget without rates
+    rates = entry.neurons
+    return math.ceil(
+        prompt_tokens * rates.input_per_million / 1e6 + output_tokens * rates.output_per_million / 1e6
+    )
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Quota taken for one call on `slot`, to be reconciled with the reply's usage."""
+
+    slot: Slot
+    size: CallSize
+    at_ms: int
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
 
 def slot_key(slot: Slot) -> str:
@@ -168,27 +303,63 @@ class Quota:
         self._breaker = breaker
         self._redis = redis
 
-    async def reserve(self, candidates: list[Slot]) -> Slot | None:
-        """Take one request of quota from a candidate, chosen at random weighted by what it has left."""
+    async def reserve(self, candidates: list[Slot], size: CallSize) -> Reservation | None:
+        """Take one request and `size` of every limit from a candidate, chosen at random weighted by how
+        many calls of this size it has left today; None when no candidate has room."""
         if not candidates:
             return None
         at = self._clock()
+        reservation_id = uuid.uuid4().hex[:16]
         keys: list[str] = []
-        limits: list[int] = []
+        args: list[object] = []
         for slot in candidates:
-            keys += [day_key(slot, local_date(slot, at)), f"quota:{slot.id}:min:{at // 60_000}"]
-            keys += [slot_key(slot), breaker_key(slot.entry.name)]
-            limits += [slot.entry.rpd, slot.entry.rpm]
-        args = [
-            at,
-            self._rng.random(),
-            *limits,
-            DAY_TTL_SECONDS,
-            self._breaker.threshold,
-            self._breaker.probe_ms,
-        ]
-        chosen = int(await self._redis.script(RESERVE, keys, args))
-        return candidates[chosen - 1] if chosen else None
+            entry, today = slot.entry, local_date(slot, at)
+            keys += [
+                day_key(slot, today),
+                f"quota:{slot.owner_id}:min:{at // 60_000}",
+                tokens_day_key(slot, today),
+                f"quota:{slot.owner_id}:tmin",
+            ]
+            budgets = entry.budgets[:MAX_BUDGETS]
+            keys += [budget_key(slot, budget, at) for budget in budgets]
+            keys += [f"quota:{slot.owner_id}:budget:none"] * (MAX_BUDGETS - len(budgets))
+            keys += [slot_key(slot), breaker_key(entry.name)]
+            args += [entry.rpd or 0, entry.rpm, entry.tpd or 0, entry.tpm or 0, size.tokens]
+            for budget in budgets:
+                cost = budget_cost(entry, budget, size.prompt_tokens, size.max_output_tokens)
+                ttl = DAY_TTL_SECONDS if budget.per == "day" else MONTH_TTL_SECONDS
+                args += [budget.amount, cost, ttl]
+            args += [0, 0, 0] * (MAX_BUDGETS - len(budgets))
+        tail = [DAY_TTL_SECONDS, self._breaker.threshold, self._breaker.probe_ms]
+        script_args = [at, self._rng.random(), reservation_id, *args, *tail]
+        chosen = int(await self._redis.script(RESERVE, keys, script_args))
+        if not chosen:
+            return None
+        return Reservation(candidates[chosen - 1], size, at, reservation_id)
+
+    async def reconcile(
+        self, reservation: Reservation, prompt_tokens: int | None, completion_tokens: int | None
+    ) -> None:
+        """Replace the reservation's estimate with the tokens the reply reports. A reply without usage
+        keeps the estimate; pass 0 and 0 for a call refused before any work (nothing was spent)."""
+        size, slot = reservation.size, reservation.slot
+        if prompt_tokens is None or completion_tokens is None:
+            return
+        used = prompt_tokens + completion_tokens
+        keys = [tokens_day_key(slot, local_date(slot, reservation.at_ms)), f"quota:{slot.owner_id}:tmin"]
+        budgets = slot.entry.budgets[:MAX_BUDGETS]
+        keys += [budget_key(slot, budget, reservation.at_ms) for budget in budgets]
+        keys += [f"quota:{slot.owner_id}:budget:none"] * (MAX_BUDGETS - len(budgets))
+        keys.append(stats_key(slot, local_date(slot, reservation.at_ms)))
+        args: list[object] = [reservation.id, size.tokens, used]
+        for budget in budgets:
+            reserved = budget_cost(slot.entry, budget, size.prompt_tokens, size.max_output_tokens)
+            spent = budget_cost(slot.entry, budget, prompt_tokens, completion_tokens) if used else 0
+            # A request budget is spent by the request itself, whatever its tokens.
+            args += [budget.amount, 0 if budget.unit == "requests" else spent - reserved]
+        args += [0, 0] * (MAX_BUDGETS - len(budgets))
+        args += [prompt_tokens, completion_tokens, DAY_TTL_SECONDS]
+        await self._redis.script(RECONCILE, keys, args)
 
     async def record_outcome(
         self, slot: Slot, outcome: FailureKind | str, latency_ms: int, retry_after: float | None = None

@@ -14,7 +14,7 @@ from redis.asyncio.client import Pipeline
 
 from core.infra.connections import connections
 from core.providers.catalogue import Slot, configured_slots
-from core.providers.quota import Quota, day_key, local_date, now_ms, stats_key
+from core.providers.quota import Quota, day_key, local_date, now_ms, stats_key, tokens_day_key
 from core.settings import get_settings
 
 MARKER_SECONDS = 3 * 24 * 3600
@@ -27,6 +27,7 @@ def _claim(marker: str, client: Redis) -> Awaitable[Any]:
 
 def _read_day(slot: Slot, day: str, pipe: Pipeline) -> None:
     pipe.get(day_key(slot, day))
+    pipe.get(tokens_day_key(slot, day))
     pipe.hgetall(stats_key(slot, day))
 
 
@@ -45,13 +46,16 @@ async def roll_over() -> dict[str, int]:
         marker = f"rolled:{slot.id}:{finished}"
         if not await redis.run(partial(_claim, marker)):
             continue
-        used_raw, stats_raw = await redis.pipeline(partial(_read_day, slot, finished))
+        used_raw, tokens_raw, stats_raw = await redis.pipeline(partial(_read_day, slot, finished))
         used = int(used_raw or 0)
         stats = {k.decode(): int(v) for k, v in stats_raw.items()}
         row = {
             "PartitionKey": finished,
             "RowKey": f"provider-{slot.id.replace('#', '-')}",
+            # Requests and tokens are the owner's: keys that share an owner show the same totals.
+            "owner": slot.owner_id,
             "used": used,
+            "tokens": int(tokens_raw or 0),
             **stats,
         }
         await table.upsert_entity(row, mode=UpdateMode.REPLACE)

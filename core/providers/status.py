@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from redis.asyncio.client import Pipeline
 
 from core.infra.connections import connections
@@ -18,6 +18,7 @@ from core.providers.quota import (
     now_ms,
     slot_key,
     stats_key,
+    tokens_day_key,
 )
 
 SlotState = Literal["ok", "cooling", "exhausted", "open", "half-open", "disabled", "no key"]
@@ -30,10 +31,14 @@ class SlotStatus(BaseModel):
     state: SlotState
     until: str | None = None
     local_date: str | None = None
+    owner: str = Field(description="What the limits are counted under; keys of one owner share them.")
     used_today: int = 0
-    limit_per_day: int
-    remaining_today: int
+    limit_per_day: int | None = Field(description="Requests a day, where the provider limits them.")
+    remaining_today: int | None
     limit_per_minute: int
+    tokens_today: int = 0
+    tokens_per_day: int | None = None
+    tokens_per_minute: int | None = None
     latency_ms: int | None = None
     calls_today: int = 0
     errors_today: int = 0
@@ -67,6 +72,7 @@ async def slot_statuses() -> list[SlotStatus]:
         for slot in slots:
             today = local_date(slot, at)
             pipe.get(day_key(slot, today))
+            pipe.get(tokens_day_key(slot, today))
             pipe.hmget(slot_key(slot), "cool_until", "exhausted_until")
             pipe.hmget(breaker_key(slot.entry.name), "failures", "open_until")
             pipe.hmget(stats_key(slot, today), "calls", "errors", "latency_ms")
@@ -74,7 +80,8 @@ async def slot_statuses() -> list[SlotStatus]:
     replies = await connections().redis().pipeline(read_all)
     statuses = []
     for index, slot in enumerate(slots):
-        used, marks, breaker, (calls, errors, latency) = replies[4 * index : 4 * index + 4]
+        used, tokens, marks, breaker, (calls, errors, latency) = replies[5 * index : 5 * index + 5]
+        rpd = slot.entry.rpd
         state, until = _state(marks, breaker, at)
         calls_today, errors_today = int(calls or 0), int(errors or 0)
         statuses.append(
@@ -85,10 +92,14 @@ async def slot_statuses() -> list[SlotStatus]:
                 state=state,
                 until=until,
                 local_date=local_date(slot, at),
+                owner=slot.owner_id,
                 used_today=int(used or 0),
-                limit_per_day=slot.entry.rpd,
-                remaining_today=max(0, slot.entry.rpd - int(used or 0)),
+                limit_per_day=rpd,
+                remaining_today=max(0, rpd - int(used or 0)) if rpd else None,
                 limit_per_minute=slot.entry.rpm,
+                tokens_today=int(tokens or 0),
+                tokens_per_day=slot.entry.tpd,
+                tokens_per_minute=slot.entry.tpm,
                 latency_ms=int(latency) if latency else None,
                 calls_today=calls_today,
                 errors_today=errors_today,
@@ -109,9 +120,12 @@ async def slot_statuses() -> list[SlotStatus]:
                     key=None,
                     model=entry.model or entry.adapter,
                     state=unused,
+                    owner=entry.quota_id or entry.name,
                     limit_per_day=limit,
                     remaining_today=limit,
                     limit_per_minute=entry.rpm,
+                    tokens_per_day=entry.tpd,
+                    tokens_per_minute=entry.tpm,
                     notes=entry.notes,
                 )
             )

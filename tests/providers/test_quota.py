@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import random
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
 from core.infra.redis_failover import FailoverRedis
-from core.providers.catalogue import ProviderEntry, Slot
-from core.providers.quota import BreakerTimings, Quota, next_reset_ms, slot_key
+from core.providers.catalogue import Budget, NeuronRates, ProviderEntry, Slot
+from core.providers.quota import (
+    BreakerTimings,
+    CallSize,
+    Quota,
+    budget_cost,
+    budget_key,
+    next_reset_ms,
+    slot_key,
+    stats_key,
+    tokens_day_key,
+)
 from testing.app_stack import Services
 
 START = 1_764_000_000_000  # a fixed instant, so minutes and days do not roll over mid-test
@@ -27,10 +39,20 @@ class Clock:
 
 
 def make_slot(
-    rpd: int = 100, rpm: int = 100, zone: str = "UTC", key_index: int = 0, name: str | None = None
+    rpd: int | None = 100,
+    rpm: int = 100,
+    zone: str = "UTC",
+    key_index: int = 0,
+    name: str | None = None,
+    **limits: Any,
 ) -> Slot:
     entry = ProviderEntry(
-        name=name or f"t{uuid.uuid4().hex[:10]}", adapter="openai", rpm=rpm, rpd=rpd, reset_timezone=zone
+        name=name or f"t{uuid.uuid4().hex[:10]}",
+        adapter="openai",
+        rpm=rpm,
+        rpd=rpd,
+        reset_timezone=zone,
+        **limits,
     )
     return Slot(entry=entry, key_index=key_index, api_key="k", account_id=None)
 
@@ -45,11 +67,20 @@ def quota(redis: Redis, clock: Clock, seed: int = 1, **breaker: int) -> Quota:
     return Quota(FailoverRedis(redis), random.Random(seed), BreakerTimings(**breaker), clock)
 
 
+SMALL = CallSize(prompt_tokens=300, max_output_tokens=100)
+
+
+async def take(pool_quota: Quota, slots: list[Slot], size: CallSize = SMALL) -> Slot | None:
+    """The slot a call of `size` was reserved on, or None."""
+    reservation = await pool_quota.reserve(slots, size)
+    return reservation.slot if reservation else None
+
+
 async def test_a_daily_quota_is_never_overrun(redis: Redis) -> None:
     clock = Clock()
     slot = make_slot(rpd=3)
     pool_quota = quota(redis, clock)
-    taken = [await pool_quota.reserve([slot]) for _ in range(5)]
+    taken = [await take(pool_quota, [slot]) for _ in range(5)]
     assert taken == [slot, slot, slot, None, None]
 
 
@@ -57,9 +88,9 @@ async def test_the_per_minute_limit_holds_until_the_next_minute(redis: Redis) ->
     clock = Clock()
     slot = make_slot(rpd=100, rpm=2)
     pool_quota = quota(redis, clock)
-    assert [await pool_quota.reserve([slot]) for _ in range(3)] == [slot, slot, None]
+    assert [await take(pool_quota, [slot]) for _ in range(3)] == [slot, slot, None]
     clock.now += 60_000
-    assert await pool_quota.reserve([slot]) == slot
+    assert await take(pool_quota, [slot]) == slot
 
 
 async def test_two_instances_never_overspend_one_shared_quota(services: Services) -> None:
@@ -67,7 +98,7 @@ async def test_two_instances_never_overspend_one_shared_quota(services: Services
     slots = [make_slot(rpd=25), make_slot(rpd=15)]
     async with Redis.from_url(services.redis_url) as first, Redis.from_url(services.redis_url) as second:
         instances = [quota(first, clock, seed=1), quota(second, clock, seed=2)]
-        taken = await asyncio.gather(*(instances[i % 2].reserve(slots) for i in range(120)))
+        taken = await asyncio.gather(*(take(instances[i % 2], slots) for i in range(120)))
     assert sum(slot is slots[0] for slot in taken) == 25
     assert sum(slot is slots[1] for slot in taken) == 15
     assert taken.count(None) == 80
@@ -77,7 +108,7 @@ async def test_choice_is_weighted_by_remaining_quota(redis: Redis) -> None:
     clock = Clock()
     big, small = make_slot(rpd=10_000, rpm=10_000), make_slot(rpd=1_000, rpm=10_000)
     pool_quota = quota(redis, clock, seed=7)
-    taken = [await pool_quota.reserve([big, small]) for _ in range(600)]
+    taken = [await take(pool_quota, [big, small]) for _ in range(600)]
     share = taken.count(big) / len(taken)
     assert 0.85 < share < 0.96  # 10,000 / 11,000 = 0.91
 
@@ -92,12 +123,12 @@ async def test_a_minute_limit_cools_the_key_down_and_a_later_shorter_one_does_no
     assert await pool_quota.record_outcome(slot, "minute_limit", 10, retry_after=120) == "cooling"
     assert await pool_quota.record_outcome(slot, "minute_limit", 10, retry_after=5) == "cooling"
     assert int(await redis.hget(slot_key(slot), "cool_until")) == START + 120_000
-    assert await pool_quota.reserve([slot]) is None
-    assert await pool_quota.reserve([slot, other_key]) is other_key  # the provider's other key is fine
+    assert await take(pool_quota, [slot]) is None
+    assert await take(pool_quota, [slot, other_key]) is other_key  # the provider's other key is fine
     clock.now += 119_000
-    assert await pool_quota.reserve([slot]) is None
+    assert await take(pool_quota, [slot]) is None
     clock.now += 2_000
-    assert await pool_quota.reserve([slot]) is slot
+    assert await take(pool_quota, [slot]) is slot
 
 
 async def test_a_daily_limit_exhausts_the_key_until_the_providers_own_midnight(redis: Redis) -> None:
@@ -108,9 +139,9 @@ async def test_a_daily_limit_exhausts_the_key_until_the_providers_own_midnight(r
     reset = int(await redis.hget(slot_key(pacific), "exhausted_until"))
     assert reset == next_reset_ms(pacific, START)
     clock.now = reset - 1
-    assert await pool_quota.reserve([pacific]) is None
+    assert await take(pool_quota, [pacific]) is None
     clock.now = reset
-    assert await pool_quota.reserve([pacific]) is pacific
+    assert await take(pool_quota, [pacific]) is pacific
     assert await pool_quota.clear_passed([pacific]) == 1
 
 
@@ -120,16 +151,145 @@ async def test_the_breaker_opens_half_opens_for_one_probe_and_closes_on_success(
     pool_quota = quota(redis, clock, threshold=3, base_open_ms=1_000, max_open_ms=8_000, probe_ms=5_000)
     outcomes = [await pool_quota.record_outcome(slot, "server", 10) for _ in range(3)]
     assert outcomes == ["failed", "failed", "open"]
-    assert await pool_quota.reserve([slot]) is None
+    assert await take(pool_quota, [slot]) is None
     clock.now += 1_000
-    assert await pool_quota.reserve([slot]) is slot  # the half-open probe
-    assert await pool_quota.reserve([slot]) is None  # only one probe at a time
+    assert await take(pool_quota, [slot]) is slot  # the half-open probe
+    assert await take(pool_quota, [slot]) is None  # only one probe at a time
     assert (
         await pool_quota.record_outcome(slot, "timeout", 10) == "open"
     )  # the probe failed: open again, longer
     clock.now += 1_999
-    assert await pool_quota.reserve([slot]) is None
+    assert await take(pool_quota, [slot]) is None
     clock.now += 1
-    assert await pool_quota.reserve([slot]) is slot
+    assert await take(pool_quota, [slot]) is slot
     assert await pool_quota.record_outcome(slot, "ok", 10) == "ok"
-    assert [await pool_quota.reserve([slot]) for _ in range(3)] == [slot, slot, slot]  # closed
+    assert [await take(pool_quota, [slot]) for _ in range(3)] == [slot, slot, slot]  # closed
+
+
+# --- tokens and budgets -------------------------------------------------------------------------
+
+
+async def test_a_call_reserves_its_estimate_and_is_reconciled_with_the_reported_usage(redis: Redis) -> None:
+    clock = Clock()
+    slot = make_slot(rpd=None, tpd=1_000)
+    pool_quota = quota(redis, clock)
+    first = await pool_quota.reserve([slot], SMALL)  # 400 tokens reserved
+    second = await pool_quota.reserve([slot], SMALL)  # 800
+    assert first and second
+    assert await take(pool_quota, [slot]) is None  # a third 400 would pass 1,000
+    await pool_quota.reconcile(first, 150, 50)  # it used 200, not 400
+    assert int(await redis.get(tokens_day_key(slot, "2025-11-24"))) == 600
+    assert await take(pool_quota, [slot]) is slot  # 1,000 exactly
+    stats = await redis.hgetall(stats_key(slot, "2025-11-24"))
+    assert (int(stats[b"prompt_tokens"]), int(stats[b"completion_tokens"])) == (150, 50)
+
+
+async def test_a_refused_call_gives_its_tokens_back_and_an_unreported_one_keeps_its_estimate(
+    redis: Redis,
+) -> None:
+    clock = Clock()
+    slot = make_slot(rpd=None, tpd=10_000)
+    pool_quota = quota(redis, clock)
+    refused, silent = await pool_quota.reserve([slot], SMALL), await pool_quota.reserve([slot], SMALL)
+    assert refused and silent
+    await pool_quota.reconcile(refused, 0, 0)
+    await pool_quota.reconcile(silent, None, None)
+    assert int(await redis.get(tokens_day_key(slot, "2025-11-24"))) == 400
+
+
+async def test_tokens_per_minute_slide_with_the_clock(redis: Redis) -> None:
+    clock = Clock()
+    slot = make_slot(rpd=None, tpd=1_000_000, tpm=1_000)
+    pool_quota = quota(redis, clock)
+    assert [await take(pool_quota, [slot]) for _ in range(3)] == [slot, slot, None]
+    clock.now += 30_000
+    assert await take(pool_quota, [slot]) is None  # the first two are still inside the last minute
+    clock.now += 30_001
+    assert await take(pool_quota, [slot]) is slot
+    # A reconciled reservation frees its share of the minute at once.
+    reservation = await pool_quota.reserve([slot], SMALL)
+    assert reservation and await take(pool_quota, [slot]) is None
+    await pool_quota.reconcile(reservation, 50, 10)
+    assert await take(pool_quota, [slot]) is slot
+
+
+async def test_two_keys_of_one_organisation_share_one_counter(redis: Redis) -> None:
+    clock = Clock()
+    name = f"org{uuid.uuid4().hex[:8]}"
+    first = make_slot(name=name, key_index=0, rpd=3, limit_owner="organisation")
+    second = make_slot(name=name, key_index=1, rpd=3, limit_owner="organisation")
+    assert first.owner_id == second.owner_id == name
+    pool_quota = quota(redis, clock)
+    taken = [await take(pool_quota, [first, second]) for _ in range(5)]
+    assert sum(slot is not None for slot in taken) == 3  # not 6: more keys add no quota
+    separate = [make_slot(name=name + "k", key_index=i, rpd=3) for i in range(2)]
+    assert sum([await take(pool_quota, separate) is not None for _ in range(8)]) == 6
+
+
+async def test_a_monthly_budget_spent_exhausts_the_owner_until_the_next_month(redis: Redis) -> None:
+    clock = Clock()  # 2025-11-24
+    budget = Budget(unit="tokens", per="month", amount=1_000)
+    slot = make_slot(rpd=None, budgets=[budget])
+    pool_quota = quota(redis, clock)
+    assert [await take(pool_quota, [slot]) for _ in range(3)] == [slot, slot, None]
+    clock.now += 3 * 24 * 3600 * 1000  # 2025-11-27: a new day, the same month
+    assert await take(pool_quota, [slot]) is None
+    clock.now += 4 * 24 * 3600 * 1000  # 2025-12-01
+    assert await take(pool_quota, [slot]) is slot
+
+
+async def test_cloudflare_neurons_are_priced_from_its_per_token_rates(redis: Redis) -> None:
+    clock = Clock()
+    rates = NeuronRates(input_per_million=4_119, output_per_million=34_868)
+    slot = make_slot(rpd=None, budgets=[Budget(unit="neurons", per="day", amount=100)], neurons=rates)
+    # 300 input and 100 output tokens: 1.24 + 3.49 = 4.73, so 5 neurons reserved per call.
+    size = CallSize(prompt_tokens=300, max_output_tokens=100)
+    assert budget_cost(slot.entry, slot.entry.budgets[0], 300, 100) == 5
+    pool_quota = quota(redis, clock)
+    taken = [await pool_quota.reserve([slot], size) for _ in range(25)]
+    assert sum(r is not None for r in taken) == 20
+    # Reconciled with what the reply used: 300 in, 10 out = 1.58, so 2 neurons, and 3 come back.
+    first = taken[0]
+    assert first is not None
+    await pool_quota.reconcile(first, 300, 10)
+    assert int(await redis.get(budget_key(slot, slot.entry.budgets[0], START))) == 97
+
+
+def _reserve_in_another_process(redis_url: str, entry_json: str, calls: int, seed: int) -> int:
+    """One pool instance in its own process: how many of `calls` reservations it got."""
+
+    async def run() -> int:
+        entry = ProviderEntry.model_validate_json(entry_json)
+        slots = [Slot(entry=entry, key_index=i, api_key="k", account_id=None) for i in range(2)]
+        async with Redis.from_url(redis_url) as client:
+            pool_quota = Quota(FailoverRedis(client), random.Random(seed), BreakerTimings(), lambda: START)
+            got = 0
+            for _ in range(calls):
+                got += await pool_quota.reserve(slots, SMALL) is not None
+            return got
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {"tpm": 4_000, "tpd": 1_000_000},  # 10 calls of 400 in one minute
+        {"tpd": 4_000},
+        {"budgets": [{"unit": "tokens", "per": "month", "amount": 4_000}]},
+    ],
+    ids=["tpm", "tpd", "monthly"],
+)
+def test_two_pools_in_two_processes_never_overspend_a_shared_token_limit(
+    services: Services, limits: dict[str, Any]
+) -> None:
+    entry = ProviderEntry(
+        name=f"p{uuid.uuid4().hex[:10]}", adapter="openai", rpm=1_000, limit_owner="organisation", **limits
+    )
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as processes:
+        got = processes.starmap(
+            _reserve_in_another_process,
+            [(services.redis_url, entry.model_dump_json(), 30, seed) for seed in (1, 2)],
+        )
+    assert sum(got) == 10  # 4,000 tokens / 400 a call, whichever process and key took them

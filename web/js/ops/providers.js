@@ -5,8 +5,13 @@ import { cell, numberCell, table } from "./table.js";
 
 const container = document.getElementById("providers");
 
+// Today's use against the daily limit the provider states: requests where it limits them, else tokens.
 function quotaCell(provider) {
-  const fraction = provider.limit_per_day ? provider.used_today / provider.limit_per_day : 0;
+  const byRequests = provider.limit_per_day !== null;
+  const used = byRequests ? provider.used_today : provider.tokens_today;
+  const limit = byRequests ? provider.limit_per_day : provider.tokens_per_day;
+  const unit = byRequests ? "" : " tokens";
+  const fraction = limit ? used / limit : 0;
   const level = fraction >= 1 ? "quota full" : fraction >= 0.8 ? "quota high" : "quota";
   return el(
     "td",
@@ -15,8 +20,11 @@ function quotaCell(provider) {
     el(
       "span",
       { class: "small" },
-      `${formatNumber(provider.used_today)} of ${formatNumber(provider.limit_per_day)}`,
-      el("span", { class: "muted" }, ` · ${formatNumber(provider.remaining_today)} left`),
+      limit ? `${formatNumber(used)} of ${formatNumber(limit)}${unit}` : `${formatNumber(used)}${unit}`,
+      limit && el("span", { class: "muted" }, ` · ${formatNumber(Math.max(0, limit - used))} left`),
+      provider.tokens_today > 0 &&
+        byRequests &&
+        el("div", { class: "muted" }, `${formatNumber(provider.tokens_today)} tokens`),
     ),
   );
 }

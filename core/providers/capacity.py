@@ -1,0 +1,108 @@
+"""Free capacity computed from the catalogue, not summed: how many calls a day each limit owner allows.
+
+For each owner (a key alone, or the organisation, project or account its keys share), the calls a day
+are the minimum over its limits of what each allows for a call of a given size:
+  rpd;  rpm x 1,440;  tpd / tokens per call;  tpm x 1,440 / tokens per call;
+  a daily budget / cost per call;  a monthly budget / 30 / cost per call.
+Owners that share one limit (one quota_id) count once; more keys of a shared owner add nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from core.providers.catalogue import ProviderEntry, Slot
+from core.providers.quota import budget_cost
+
+MINUTES_PER_DAY = 1_440
+DAYS_PER_MONTH = 30
+
+
+@dataclass(frozen=True)
+class CallTokens:
+    """The tokens one call of a kind of job spends, prompt and completion."""
+
+    prompt: int
+    completion: int
+
+    @property
+    def total(self) -> int:
+        return self.prompt + self.completion
+
+
+@dataclass(frozen=True)
+class OwnerCapacity:
+    owner: str
+    entries: tuple[str, ...]
+    keys: int
+    calls_per_day: int
+    binding: str  # the limit that allows the fewest calls
+    by_limit: dict[str, int]  # calls a day each limit alone would allow
+
+
+def calls_by_limit(entry: ProviderEntry, call: CallTokens) -> dict[str, int]:
+    """What each of the entry's limits alone allows, in calls a day of this size."""
+    allowed = {"rpm": entry.rpm * MINUTES_PER_DAY}
+    if entry.rpd:
+        allowed["rpd"] = entry.rpd
+    if entry.tpd:
+        allowed["tpd"] = entry.tpd // call.total
+    if entry.tpm:
+        allowed["tpm"] = entry.tpm * MINUTES_PER_DAY // call.total
+    for budget in entry.budgets:
+        cost = max(1, budget_cost(entry, budget, call.prompt, call.completion))
+        per_day = budget.amount if budget.per == "day" else budget.amount // DAYS_PER_MONTH
+        allowed[f"{budget.unit}/{budget.per}"] = per_day // cost
+    return allowed
+
+
+def owner_capacity(entry: ProviderEntry, call: CallTokens, keys: int, owner: str) -> OwnerCapacity:
+    allowed = calls_by_limit(entry, call)
+    binding = min(allowed, key=lambda limit: allowed[limit])
+    return OwnerCapacity(owner, (entry.name,), keys, allowed[binding], binding, allowed)
+
+
+def capacity(entries: Iterable[tuple[ProviderEntry, int]], call: CallTokens) -> list[OwnerCapacity]:
+    """Per owner, for entries with how many keys each has: entries and keys that share an owner count
+    once; a key-owned limit counts once per key."""
+    owners: dict[str, OwnerCapacity] = {}
+    for entry, keys in entries:
+        if not entry.enabled or entry.adapter == "local" or keys == 0:
+            continue
+        shared = entry.quota_id or entry.name
+        if entry.limit_owner == "key":
+            for index in range(keys):
+                found = owner_capacity(entry, call, 1, f"{shared}#{index}")
+                owners[found.owner] = found
+            continue
+        found = owner_capacity(entry, call, keys, shared)
+        if shared in owners:  # another model spending the same shared limit
+            first = owners[shared]
+            found = OwnerCapacity(
+                shared,
+                (*first.entries, entry.name),
+                max(first.keys, keys),
+                min(first.calls_per_day, found.calls_per_day),
+                first.binding if first.calls_per_day <= found.calls_per_day else found.binding,
+                first.by_limit if first.calls_per_day <= found.calls_per_day else found.by_limit,
+            )
+        owners[shared] = found
+    return sorted(owners.values(), key=lambda owner: -owner.calls_per_day)
+
+
+def catalogue_keys(entries: Iterable[ProviderEntry]) -> list[tuple[ProviderEntry, int]]:
+    """Every entry with one key per key setting it names: the catalogue as shipped, all keys set."""
+    return [(entry, len(entry.key_settings)) for entry in entries]
+
+
+def configured_keys(slots: Iterable[Slot]) -> list[tuple[ProviderEntry, int]]:
+    """The entries of the configured slots, with the keys actually set."""
+    counted: dict[str, tuple[ProviderEntry, int]] = {}
+    for slot in slots:
+        entry, keys = counted.get(slot.entry.name, (slot.entry, 0))
+        counted[slot.entry.name] = (entry, keys + 1)
+    return list(counted.values())
+
+
+def total_calls(owners: Iterable[OwnerCapacity]) -> int:
+    return sum(owner.calls_per_day for owner in owners)
