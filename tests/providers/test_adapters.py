@@ -17,7 +17,7 @@ from multidict import CIMultiDict
 from core.providers.adapters import ADAPTERS, cloudflare, gemini, openai_compatible
 from core.providers.adapters.chat import ChatRequest, FailureKind, ProviderFailure
 from core.providers.adapters.http_call import failure_from_error_reply, parse_duration, parse_retry_after
-from core.providers.catalogue import AdapterName, ProviderEntry, Slot
+from core.providers.catalogue import AdapterName, JsonMode, ProviderEntry, Slot
 from testing.fakes import (
     FakeProvider,
     Flavour,
@@ -50,9 +50,16 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def slot_for(
-    adapter: AdapterName, base_url: str, *, api_key: str = KEY, timeout: float = 2.0, model: str | None = None
+    adapter: AdapterName,
+    base_url: str,
+    *,
+    api_key: str = KEY,
+    timeout: float = 2.0,
+    model: str | None = None,
+    json_mode: JsonMode = "json_object",
 ) -> Slot:
     entry = ProviderEntry(
+        json_mode=json_mode,
         name=f"fake-{adapter}",
         adapter=adapter,
         base_url=base_url,
@@ -157,6 +164,25 @@ async def test_cloudflare_sends_to_the_accounts_model_and_reads_the_envelope(
     assert reply.text == REPLY
     assert reply.prompt_tokens == estimated_tokens(json.dumps(received.body))
     assert reply.completion_tokens == estimated_tokens(REPLY)
+
+
+async def test_json_is_asked_for_in_each_providers_own_json_mode(session: aiohttp.ClientSession) -> None:
+    async with FakeProvider("openai", reply=REPLY, api_key=KEY) as fake:
+        await openai_compatible.complete(
+            session, slot_for("openai", fake.base_url, json_mode="prompt"), REQUEST
+        )
+    assert "response_format" not in fake.received[0].body  # an endpoint without JSON mode: the prompt asks
+    async with FakeProvider("cloudflare", reply=REPLY, api_key=KEY) as fake:
+        await cloudflare.complete(
+            session, slot_for("cloudflare", fake.base_url, json_mode="cloudflare"), REQUEST
+        )
+    assert fake.received[0].body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": REQUEST.json_schema,
+    }
+    async with FakeProvider("gemini", reply=REPLY, api_key=KEY) as fake:
+        await gemini.complete(session, slot_for("gemini", fake.base_url, json_mode="gemini"), REQUEST)
+    assert fake.received[0].body["generationConfig"]["responseMimeType"] == "application/json"
 
 
 async def test_cloudflare_json_mode_replies_come_back_as_json_text(session: aiohttp.ClientSession) -> None:

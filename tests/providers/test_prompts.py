@@ -137,3 +137,13 @@ def test_generated_questions_get_stable_ids_and_lose_points_with_no_terms() -> N
     assert [q.id for q in questions] == ["gen-abc-01"]
     assert questions[0].levels == ["senior"]
     assert [(p.text, p.terms) for p in questions[0].key_points] == [("Skew", ["skew", "salting"])]
+
+
+def test_prompts_carry_the_replys_shape_not_its_json_schema() -> None:
+    """The shape costs a quarter of the tokens of a pasted JSON Schema; JSON mode does the rest."""
+    question = question_bank().all_questions()[0]
+    request = evaluation_request(question, "We added a cache.")
+    assert "$defs" not in request.system and '"properties"' not in request.system
+    for criterion in CRITERIA:
+        assert f'"{criterion}":' in request.system
+    assert request.max_tokens <= 500

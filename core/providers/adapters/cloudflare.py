@@ -10,11 +10,11 @@ import aiohttp
 
 from core.providers.adapters.chat import ChatReply, ChatRequest
 from core.providers.adapters.http_call import post_chat
-from core.providers.catalogue import Slot
+from core.providers.catalogue import JsonMode, Slot
 
 
-def request_body(request: ChatRequest) -> dict[str, Any]:
-    return {
+def request_body(request: ChatRequest, json_mode: JsonMode = "cloudflare") -> dict[str, Any]:
+    body: dict[str, Any] = {
         "messages": [
             {"role": "system", "content": request.system},
             {"role": "user", "content": request.user},
@@ -22,6 +22,10 @@ def request_body(request: ChatRequest) -> dict[str, Any]:
         "max_tokens": request.max_tokens,
         "temperature": request.temperature,
     }
+    # Workers AI's JSON mode: the reply is held to the schema, and comes back as an object.
+    if json_mode == "cloudflare":
+        body["response_format"] = {"type": "json_schema", "json_schema": request.json_schema}
+    return body
 
 
 def read_reply(body: Any) -> ChatReply:
@@ -42,4 +46,6 @@ async def complete(session: aiohttp.ClientSession, slot: Slot, request: ChatRequ
     headers = {"Authorization": f"Bearer {slot.api_key}"}
     # Model ids keep their slashes in the path: /ai/run/@cf/meta/llama-3.1-8b-instruct
     path = f"/accounts/{slot.account_id}/ai/run/{slot.entry.model}"
-    return await post_chat(session, slot, path, headers, request_body(request), read_reply)
+    return await post_chat(
+        session, slot, path, headers, request_body(request, slot.entry.json_mode), read_reply
+    )

@@ -9,11 +9,11 @@ import aiohttp
 
 from core.providers.adapters.chat import ChatReply, ChatRequest
 from core.providers.adapters.http_call import post_chat
-from core.providers.catalogue import Slot
+from core.providers.catalogue import JsonMode, Slot
 
 
-def request_body(model: str, request: ChatRequest) -> dict[str, Any]:
-    return {
+def request_body(model: str, request: ChatRequest, json_mode: JsonMode = "json_object") -> dict[str, Any]:
+    body: dict[str, Any] = {
         "model": model,
         "messages": [
             {"role": "system", "content": request.system},
@@ -21,8 +21,11 @@ def request_body(model: str, request: ChatRequest) -> dict[str, Any]:
         ],
         "max_tokens": request.max_tokens,
         "temperature": request.temperature,
-        "response_format": {"type": "json_object"},
     }
+    # JSON mode where the endpoint has it; elsewhere the prompt's own "Reply with JSON only" must do.
+    if json_mode == "json_object":
+        body["response_format"] = {"type": "json_object"}
+    return body
 
 
 def read_reply(body: Any) -> ChatReply:
@@ -36,5 +39,5 @@ def read_reply(body: Any) -> ChatReply:
 
 async def complete(session: aiohttp.ClientSession, slot: Slot, request: ChatRequest) -> ChatReply:
     headers = {"Authorization": f"Bearer {slot.api_key}"}
-    payload = request_body(slot.entry.model, request)
+    payload = request_body(slot.entry.model, request, slot.entry.json_mode)
     return await post_chat(session, slot, "/chat/completions", headers, payload, read_reply)
