@@ -14,6 +14,7 @@ from core.infra import usage
 from core.infra.connections import connections
 from core.infra.counters import LOCAL_PROVIDER
 from core.models import Evaluation, InterviewSetup, Level, Question, Report
+from core.providers.batching import EvaluationBatcher, batcher_for
 from core.providers.catalogue import configured_slots
 from core.providers.pool import Pool
 from core.providers.prompts import (
@@ -72,12 +73,17 @@ class PooledAnswerer:
 
     model_class = REMOTE_CLASS
 
-    def __init__(self, pool: Pool, local: LocalAnswerer) -> None:
+    def __init__(self, pool: Pool, local: LocalAnswerer, batcher: EvaluationBatcher | None = None) -> None:
         self._pool = pool
         self._local = local
+        self._batcher = batcher
 
     async def evaluate(self, question: Question, answer: str) -> Evaluation:
-        asked = await self._pool.ask(evaluation_request(question, answer), LlmEvaluation)
+        asked = (
+            await self._batcher.evaluate(question, answer)
+            if self._batcher is not None
+            else await self._pool.ask(evaluation_request(question, answer), LlmEvaluation)
+        )
         if asked is None:
             return await self._local.evaluate(question, answer)
         reply, slot = asked
@@ -110,4 +116,4 @@ def answerer_for_jobs() -> Answerer:
     if not slots:
         return LocalAnswerer()
     pool = Pool(slots, Quota(connections().redis(), random.Random()), connections().http())
-    return PooledAnswerer(pool, LocalAnswerer())
+    return PooledAnswerer(pool, LocalAnswerer(), batcher_for(pool, slots))

@@ -47,6 +47,11 @@ class Pool:
         self._deadline_seconds = deadline_seconds
         self._adapters = adapters or ADAPTERS
 
+    @property
+    def closed(self) -> bool:
+        """Its HTTP session was closed (clients are closed at shutdown): a new pool is needed."""
+        return self._session.closed
+
     async def ask(self, request: ChatRequest, schema: type[Reply]) -> tuple[Reply, Slot] | None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._deadline_seconds

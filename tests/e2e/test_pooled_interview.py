@@ -14,6 +14,7 @@ from core.models import CRITERIA
 from testing.app_stack import MASTER_KEY, Services
 from testing.fakes import FakeProvider
 from testing.interview_client import start_interview, unique_answer
+from testing.model_replies import with_batches
 from testing.provider_host import groq_and_gemini, host_with_providers
 
 EVALUATION = {c: {"score": 4, "reason": "Solid."} for c in CRITERIA} | {
@@ -30,9 +31,13 @@ REVIEW = {
 }
 
 
-def reply_for(body: dict[str, Any]) -> str:
-    """The report's prompt asks for the LlmReview schema; anything else is one answer's evaluation."""
+def _single(body: dict[str, Any]) -> str:
+    """The report's prompt asks for the LlmReview shape; anything else is one answer's evaluation."""
     return json.dumps(REVIEW if "LlmReview" in json.dumps(body) else EVALUATION)
+
+
+# Answers evaluated at the same time on the host are batched into one call.
+reply_for = with_batches(_single, lambda answer: EVALUATION)
 
 
 @pytest.fixture(scope="module")

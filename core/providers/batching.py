@@ -1,0 +1,134 @@
+"""Batched evaluations: answers that wait for a model at the same time on one instance share one call.
+
+On Azure a queue trigger hands each message to its own invocation; invocations running together on one
+instance share its event loop, so they meet here: the first answer opens a short window, the ones that
+arrive before it closes (or until the batch is full) go into the same call. A batch's reply is read item
+by item: an item that is missing or breaks the schema is retried alone, never the whole batch."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.infra import usage
+from core.models import Question
+from core.providers.catalogue import Slot
+from core.providers.pool import Pool
+from core.providers.prompts import (
+    EVALUATION_MAX_TOKENS,
+    BatchItem,
+    LlmEvaluation,
+    LlmEvaluationBatch,
+    batch_evaluation_request,
+    batch_items,
+    evaluation_request,
+)
+
+MAX_BATCH = 8
+# Long enough for invocations dequeued together to meet, short against a turn's 2 s budget.
+BATCH_WINDOW_SECONDS = 0.25
+# A typical answer's share of a batch's prompt: its question, key points and about 150 words.
+TYPICAL_ITEM_PROMPT_TOKENS = 450
+BATCH_SYSTEM_TOKENS = 400
+
+Evaluated = tuple[LlmEvaluation, Slot] | None
+
+
+def batch_size(slots: Sequence[Slot]) -> int:
+    """How many answers one call may carry: what fits every configured model's context window and
+    tokens-per-minute with a typical answer, so any provider the pool picks can take the batch."""
+    per_item = TYPICAL_ITEM_PROMPT_TOKENS + EVALUATION_MAX_TOKENS
+    room = min(
+        (min(slot.entry.context_tokens, slot.entry.tpm or slot.entry.context_tokens) for slot in slots),
+        default=0,
+    )
+    return max(1, min(MAX_BATCH, (room - BATCH_SYSTEM_TOKENS) // per_item))
+
+
+@dataclass
+class _Waiting:
+    item: BatchItem
+    result: asyncio.Future[Evaluated]
+
+
+class EvaluationBatcher:
+    """Collects the evaluations of one event loop into batches for one pool."""
+
+    def __init__(self, pool: Pool, max_items: int, window_seconds: float = BATCH_WINDOW_SECONDS) -> None:
+        self._pool = pool
+        self._max_items = max_items
+        self._window = window_seconds
+        self._waiting: list[_Waiting] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._next_id = 0
+
+    @property
+    def pool(self) -> Pool:
+        return self._pool
+
+    async def evaluate(self, question: Question, answer: str) -> Evaluated:
+        """A model's evaluation of this answer and the slot that gave it, or None (none in time)."""
+        loop = asyncio.get_running_loop()
+        self._next_id += 1
+        waiting = _Waiting(BatchItem(f"A{self._next_id}", question, answer), loop.create_future())
+        self._waiting.append(waiting)
+        if len(self._waiting) >= self._max_items:
+            self._send()
+        elif self._timer is None:
+            self._timer = loop.call_later(self._window, self._send)
+        return await waiting.result
+
+    def _send(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._waiting = self._waiting, []
+        if batch:
+            task = asyncio.get_running_loop().create_task(self._run(batch))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def _run(self, batch: list[_Waiting]) -> None:
+        try:
+            found = await self._ask(batch) if len(batch) > 1 else {}
+            await asyncio.gather(*(self._settle(waiting, found.get(waiting.item.id)) for waiting in batch))
+        except BaseException as error:  # every waiter hears of it: none may wait forever
+            for waiting in batch:
+                if not waiting.result.done():
+                    waiting.result.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+
+    async def _ask(self, batch: list[_Waiting]) -> dict[str, tuple[LlmEvaluation, Slot]]:
+        items = [waiting.item for waiting in batch]
+        asked = await self._pool.ask(
+            batch_evaluation_request(items, secrets.token_hex(6)), LlmEvaluationBatch
+        )
+        if asked is None:
+            return {}
+        reply, slot = asked
+        found = batch_items(reply, {item.id for item in items})
+        usage.note(batched_jobs=len(found))
+        return {item_id: (evaluation, slot) for item_id, evaluation in found.items()}
+
+    async def _settle(self, waiting: _Waiting, found: tuple[LlmEvaluation, Slot] | None) -> None:
+        if found is None:  # alone: never batched, or missing or broken in the batch's reply
+            item = waiting.item
+            found = await self._pool.ask(evaluation_request(item.question, item.answer), LlmEvaluation)
+        if not waiting.result.done():
+            waiting.result.set_result(found)
+
+
+_batchers: dict[tuple[asyncio.AbstractEventLoop, int], EvaluationBatcher] = {}
+
+
+def batcher_for(pool: Pool, slots: Sequence[Slot]) -> EvaluationBatcher:
+    """The batcher of this event loop for these slots, created with the first pool that asks."""
+    key = (asyncio.get_running_loop(), hash(tuple(slot.id for slot in slots)))
+    found = _batchers.get(key)
+    if found is None or found.pool.closed:
+        found = _batchers[key] = EvaluationBatcher(pool, batch_size(slots))
+    return found
