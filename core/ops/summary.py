@@ -9,6 +9,8 @@ from core.infra import usage
 from core.infra.connections import connections
 from core.infra.counters import LOCAL_PROVIDER, calls_by_provider, counts_of, remote_calls
 from core.infra.job_queue import JOBS_QUEUE, POISON_QUEUE
+from core.providers.capacity import capacity_view, configured_keys
+from core.providers.catalogue import configured_slots
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -68,4 +70,6 @@ async def summary(day: date) -> dict[str, Any]:
             for hour_counts in [counts_of(hour_counters)]
         ],
         "queues": {"jobs": await _queue_depth(JOBS_QUEUE), "poison": await _queue_depth(POISON_QUEUE)},
+        # What the configured keys allow a day by the catalogue's limits (not what is left today).
+        "capacity": capacity_view(configured_keys(configured_slots())).model_dump(),
     }

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pydantic import BaseModel, Field
+
 from core.providers.catalogue import ProviderEntry, Slot
 from core.providers.quota import budget_cost
 
@@ -106,3 +108,62 @@ def configured_keys(slots: Iterable[Slot]) -> list[tuple[ProviderEntry, int]]:
 
 def total_calls(owners: Iterable[OwnerCapacity]) -> int:
     return sum(owner.calls_per_day for owner in owners)
+
+
+# Tokens per call of each kind of job, measured by `make bench-tokens` on 2026-11-30 (prompt tokens at
+# 4 characters a token; completion tokens the size of a typical valid reply).
+MEASURED_ON = "2026-11-30"
+EVALUATION_CALL = CallTokens(prompt=512, completion=204)
+BATCH_OF_8_CALL = CallTokens(prompt=8 * 308, completion=8 * 207)
+REPORT_CALL = CallTokens(prompt=1873, completion=169)  # an interview of 6 answers, reviewed in one call
+QUESTIONS_CALL = CallTokens(prompt=137, completion=1400)
+
+
+class OwnerRow(BaseModel):
+    owner: str
+    entries: list[str]
+    keys: int
+    binding: str
+    report_calls_per_day: int
+    evaluation_calls_per_day: int = Field(description="Batched calls of 8 answers each.")
+
+
+class CapacityView(BaseModel):
+    """The day's free capacity by owner, for the ops page and the README's claims."""
+
+    catalogue_checked_on: str
+    tokens_measured_on: str
+    tokens_per_call: dict[str, int]
+    owners: list[OwnerRow]
+    reports_per_day: int = Field(description="Interviews whose report a model can write in a day.")
+    answers_per_day: int = Field(description="Answers a model can score in a day, in batches of 8.")
+
+
+def capacity_view(entries: list[tuple[ProviderEntry, int]]) -> CapacityView:
+    reports = {row.owner: row for row in capacity(entries, REPORT_CALL)}
+    batches = {row.owner: row for row in capacity(entries, BATCH_OF_8_CALL)}
+    owners = [
+        OwnerRow(
+            owner=owner,
+            entries=list(row.entries),
+            keys=row.keys,
+            binding=row.binding,
+            report_calls_per_day=row.calls_per_day,
+            evaluation_calls_per_day=batches[owner].calls_per_day,
+        )
+        for owner, row in reports.items()
+    ]
+    checked = sorted({entry.checked_on for entry, _ in entries if entry.checked_on and entry.enabled})
+    return CapacityView(
+        catalogue_checked_on=checked[-1] if checked else "unknown",
+        tokens_measured_on=MEASURED_ON,
+        tokens_per_call={
+            "evaluation": EVALUATION_CALL.total,
+            "evaluation batch of 8": BATCH_OF_8_CALL.total,
+            "report": REPORT_CALL.total,
+            "questions": QUESTIONS_CALL.total,
+        },
+        owners=owners,
+        reports_per_day=total_calls(reports.values()),
+        answers_per_day=8 * total_calls(batches.values()),
+    )

@@ -89,3 +89,13 @@ async def test_remote_providers_score_and_report_then_an_outage_falls_to_local(
             await second.answer_and_wait(turn, unique_answer(f"outage-{second.id}-{turn}"))
         status, report = await second.report(wait=15)
         assert status == 200 and report["scored_locally"] == [1, 2, 3] and report["written_by"] == "local"
+
+
+async def test_the_ops_summary_shows_the_configured_keys_capacity_per_owner(pooled_host: str) -> None:
+    async with aiohttp.ClientSession(base_url=pooled_host) as http:
+        async with http.get("/api/ops/summary", headers={"x-functions-key": MASTER_KEY}) as response:
+            assert response.status == 200
+            capacity = (await response.json())["capacity"]
+    assert capacity["catalogue_checked_on"]
+    assert capacity["owners"] and all(owner["binding"] for owner in capacity["owners"])
+    assert capacity["reports_per_day"] == sum(owner["report_calls_per_day"] for owner in capacity["owners"])

@@ -3,6 +3,7 @@
 // the tab is visible and pauses while it is hidden. Each panel draws itself (the modules beside this one).
 import { show } from "../dom.js";
 import { hasAdminKey, opsCall, setAdminKey } from "./admin-key.js";
+import { renderCapacity, renderCapacityUnavailable } from "./capacity.js";
 import { redrawCharts, renderCharts, renderChartsUnavailable } from "./hourly-charts.js";
 import { renderLatency, renderLatencyUnavailable } from "./latency.js";
 import { renderPoison, renderPoisonUnavailable, replayPoison } from "./poison.js";
@@ -38,6 +39,7 @@ function renderSummary(summary) {
   renderCharts(summary);
   renderSaving(summary);
   renderLatency(summary.latency_ms);
+  renderCapacity(summary.capacity);
 }
 
 function renderSummaryUnavailable(error) {
@@ -49,6 +51,7 @@ function renderSummaryUnavailable(error) {
   renderChartsUnavailable();
   renderSavingUnavailable();
   renderLatencyUnavailable();
+  renderCapacityUnavailable();
 }
 
 // --- signing in and out ----------------------------------------------------------------------------------
