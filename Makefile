@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_READY := $(VENV)/.installed
 NODE_READY := node_modules/.installed
 
-.PHONY: setup chromium run test test-fast bench bench-pool simulate lint poison-list poison-replay clean
+.PHONY: setup chromium run test test-fast bench bench-pool bench-tokens simulate lint poison-list poison-replay clean
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
@@ -45,6 +45,10 @@ bench: setup
 # A few thousand jobs through the provider pool against ten fake providers with injected failures.
 bench-pool: setup
 	$(PY) -m bench.pool_run $(BENCH_ARGS)
+
+# Prompt, reserved and used tokens per call of each kind of job, as the app builds its prompts.
+bench-tokens: setup
+	$(PY) -m bench.tokens $(BENCH_ARGS)
 
 # A day of interviews (realistic mix) through the HTTP API against ten fake providers with the catalogue's
 # quotas; options: make simulate SIMULATE_ARGS="--interviews 1000 --concurrency 24 --remote-jobs questions,report".
