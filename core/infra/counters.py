@@ -22,6 +22,9 @@ class Counts(TypedDict, total=False):
     near_duplicate_hits: int
     dedup_merges: int
     batched_jobs: int
+    # Batched evaluations: calls that carried several answers, and the answers they scored.
+    evaluation_batches: int
+    evaluation_batch_answers: int
     # What the worker did.
     questions_generated: int
     reports_written: int

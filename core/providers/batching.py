@@ -111,7 +111,7 @@ class EvaluationBatcher:
             return {}
         reply, slot = asked
         found = batch_items(reply, {item.id for item in items})
-        usage.note(batched_jobs=len(found))
+        usage.note(batched_jobs=len(found), evaluation_batches=1, evaluation_batch_answers=len(found))
         return {item_id: (evaluation, slot) for item_id, evaluation in found.items()}
 
     async def _settle(self, waiting: _Waiting, found: tuple[LlmEvaluation, Slot] | None) -> None:
