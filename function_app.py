@@ -1,9 +1,10 @@
-"""The Functions app: it only registers the blueprints of handlers/."""
+"""The Functions app: it registers the blueprints of handlers/ (and turns telemetry on where configured)."""
 
 import azure.functions as func
 
-from handlers import interview_api, ops, queue_dispatch, timers
+from handlers import interview_api, ops, queue_dispatch, telemetry, timers
 
+telemetry.configure()
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 for blueprint in (interview_api.bp, queue_dispatch.bp, timers.bp, ops.bp):
     app.register_functions(blueprint)

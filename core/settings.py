@@ -13,7 +13,14 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
 class Settings(BaseModel):
-    storage_connection: str = Field(description="AzureWebJobsStorage: queues and the durable tables.")
+    storage_connection: str = Field(
+        description="AzureWebJobsStorage: a connection string (Azurite, keys); empty with identity."
+    )
+    storage_queue_uri: str = Field(description="AzureWebJobsStorage__queueServiceUri, with identity.")
+    storage_table_uri: str = Field(description="AzureWebJobsStorage__tableServiceUri, with identity.")
+    storage_client_id: str = Field(
+        description="AzureWebJobsStorage__clientId: the user-assigned identity; empty: the default one."
+    )
     # Checked where Redis is first used, so tools that only touch storage (the poison CLI) run without it.
     redis_url: str = Field(description="REDIS_URL: cache, coordination and counters; never the record.")
     redis_backup_url: str = Field(description="REDIS_BACKUP_URL: used only while the primary is down.")
@@ -43,6 +50,15 @@ def _env(name: str, default: str | None = None) -> str:
     return value
 
 
+def _storage_connection() -> str:
+    """The connection string, unless the Functions host's identity-based settings are given instead."""
+    if _env("AzureWebJobsStorage__queueServiceUri", ""):
+        if not _env("AzureWebJobsStorage__tableServiceUri", ""):
+            raise RuntimeError("AzureWebJobsStorage__tableServiceUri is required with __queueServiceUri")
+        return ""
+    return _env("AzureWebJobsStorage")
+
+
 REMOTE_JOB_KINDS = ("evaluate", "questions", "report")
 
 
@@ -56,7 +72,10 @@ def _remote_jobs(raw: str) -> frozenset[str]:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings(
-        storage_connection=_env("AzureWebJobsStorage"),
+        storage_connection=_storage_connection(),
+        storage_queue_uri=_env("AzureWebJobsStorage__queueServiceUri", ""),
+        storage_table_uri=_env("AzureWebJobsStorage__tableServiceUri", ""),
+        storage_client_id=_env("AzureWebJobsStorage__clientId", ""),
         redis_url=_env("REDIS_URL", ""),
         public_api_base=_env("PUBLIC_API_BASE", "/api").rstrip("/"),
         interviews_table=_env("INTERVIEWS_TABLE", "interviews"),

@@ -24,7 +24,9 @@ async def record_daily_usage(timer: func.TimerRequest) -> None:
 
 
 # Hourly: providers reset at their own midnights (Gemini: Pacific, most others: UTC), DST included.
-@bp.timer_trigger(arg_name="timer", schedule="0 1 * * * *", run_on_startup=True)
+# Not on start-up: Azure starts instances often (scale-out, cold starts), and a missed run costs nothing
+# but a late record, since the counters are keyed by each provider's own date.
+@bp.timer_trigger(arg_name="timer", schedule="0 1 * * * *", run_on_startup=False)
 async def roll_over_provider_quotas(timer: func.TimerRequest) -> None:
     usage.note(function_executions=1)
     recorded = await roll_over()

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import aiohttp
+from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import ResourceExistsError
 from azure.data.tables.aio import TableClient
+from azure.identity.aio import DefaultAzureCredential, ManagedIdentityCredential
 from azure.storage.queue import BinaryBase64DecodePolicy, BinaryBase64EncodePolicy
 from azure.storage.queue.aio import QueueClient
 from redis.asyncio import Redis
 
 from core.infra.redis_failover import FailoverRedis
 from core.settings import get_settings
+
+# Every storage call fails fast and retries little: a hung endpoint must not hold a turn for the SDK's
+# default of minutes (connection 20 s, read 60 s, 3-10 retries with back-off).
+STORAGE_OPTIONS: dict[str, Any] = {"connection_timeout": 3, "read_timeout": 10, "retry_total": 2}
 
 
 class Connections:
@@ -24,6 +31,7 @@ class Connections:
         self._http: aiohttp.ClientSession | None = None
         self._queues: dict[tuple[str, bool], QueueClient] = {}
         self._tables: dict[str, TableClient] = {}
+        self._identity: ManagedIdentityCredential | DefaultAzureCredential | None = None
         self._lock = asyncio.Lock()
 
     def redis(self) -> FailoverRedis:
@@ -69,26 +77,64 @@ class Connections:
                 self._tables[name] = client
         return client
 
+    def _credential(self) -> AsyncTokenCredential:
+        """The managed identity storage is reached with when no connection string is set."""
+        if self._identity is None:
+            client_id = get_settings().storage_client_id
+            self._identity = (
+                ManagedIdentityCredential(client_id=client_id) if client_id else DefaultAzureCredential()
+            )
+        return self._identity
+
     async def _open_queue(self, name: str, raw: bool) -> QueueClient:
-        settings = get_settings()
-        # The Functions host base64-decodes queue messages unless host.json says "none"; the SDK
-        # encodes nothing unless told to, so both sides are set from the same setting.
-        base64 = settings.queue_message_encoding == "base64" and not raw
-        client = QueueClient.from_connection_string(
-            settings.storage_connection,
-            name,
-            message_encode_policy=BinaryBase64EncodePolicy() if base64 else None,
-            message_decode_policy=BinaryBase64DecodePolicy() if base64 else None,
-        )
+        client = self.queue_client(name, raw=raw)
         with contextlib.suppress(ResourceExistsError):
             await client.create_queue()
         return client
 
+    def queue_client(self, name: str, *, raw: bool = False) -> QueueClient:
+        """A new client for one queue: by connection string (Azurite, keys), else by managed identity."""
+        settings = get_settings()
+        # The Functions host base64-decodes queue messages unless host.json says "none"; the SDK
+        # encodes nothing unless told to, so both sides are set from the same setting.
+        base64 = settings.queue_message_encoding == "base64" and not raw
+        encode = BinaryBase64EncodePolicy() if base64 else None
+        decode = BinaryBase64DecodePolicy() if base64 else None
+        return (
+            QueueClient.from_connection_string(
+                settings.storage_connection,
+                name,
+                message_encode_policy=encode,
+                message_decode_policy=decode,
+                **STORAGE_OPTIONS,
+            )
+            if settings.storage_connection
+            else QueueClient(
+                settings.storage_queue_uri,
+                name,
+                credential=self._credential(),
+                message_encode_policy=encode,
+                message_decode_policy=decode,
+                **STORAGE_OPTIONS,
+            )
+        )
+
     async def _open_table(self, name: str) -> TableClient:
-        client = TableClient.from_connection_string(get_settings().storage_connection, name)
+        client = self.table_client(name)
         with contextlib.suppress(ResourceExistsError):
             await client.create_table()
         return client
+
+    def table_client(self, name: str) -> TableClient:
+        """A new client for one table: by connection string (Azurite, keys), else by managed identity."""
+        settings = get_settings()
+        return (
+            TableClient.from_connection_string(settings.storage_connection, name, **STORAGE_OPTIONS)
+            if settings.storage_connection
+            else TableClient(
+                settings.storage_table_uri, name, credential=self._credential(), **STORAGE_OPTIONS
+            )
+        )
 
     async def close(self) -> None:
         for queue in self._queues.values():
@@ -99,6 +145,9 @@ class Connections:
             await self._redis.aclose()
         if self._http is not None:
             await self._http.close()
+        if self._identity is not None:
+            await self._identity.close()
+        self._identity = None
         self._http = None
         self._queues.clear()
         self._tables.clear()

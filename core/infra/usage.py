@@ -14,6 +14,7 @@ from typing import Literal, Unpack
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
+from opentelemetry import metrics
 
 from core.infra.connections import connections
 from core.infra.counters import Counts, provider_calls
@@ -74,6 +75,11 @@ def note_provider_call(provider: str) -> None:
     _noted[provider_calls(provider)] += 1
 
 
+# The same counts as metrics in Application Insights (a no-op where telemetry is not configured).
+_meter = metrics.get_meter(__name__)
+_saving = _meter.create_counter("interviews.counters", description="The day's counters, by name.")
+
+
 async def count(
     *more: Counts, latency: tuple[LatencyKind, float] | None = None, **increments: Unpack[Counts]
 ) -> None:
@@ -92,6 +98,8 @@ async def count(
         kind, milliseconds = latency
         keys.append(_latency_key(now.date(), kind))
         bucket = str(max(0, math.ceil(math.log(max(milliseconds, 1.0), _BUCKET_GROWTH))))
+    for name, amount in totals.items():
+        _saving.add(amount, {"counter": name})
     pairs = [item for name, amount in totals.items() for item in (name, amount)]
     await or_default("counting", redis.script(COUNT, keys, [RETENTION_SECONDS, bucket, *pairs]), None)
 

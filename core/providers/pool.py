@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 import aiohttp
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, StatusCode
 from pydantic import BaseModel, ValidationError
 
 from core.infra import usage
@@ -30,6 +32,26 @@ MIN_CALL_SECONDS = 0.5
 # The prompt and completion tokens a call spent, as its reply reports them (None: not known).
 Spent = tuple[int | None, int | None]
 UNKNOWN: Spent = (None, None)
+
+
+# Provider calls are dependencies in Application Insights (a no-op where telemetry is not configured).
+_tracer = trace.get_tracer(__name__)
+
+
+def _describe(span: Span, slot: Slot, outcome: BaseModel | FailureKind, spent: Spent) -> None:
+    span.set_attributes(
+        {
+            "gen_ai.system": slot.entry.vendor,
+            "gen_ai.request.model": slot.entry.model,
+            "provider.slot": slot.id,
+            "provider.owner": slot.owner_id,
+            "provider.outcome": "ok" if isinstance(outcome, BaseModel) else outcome,
+        }
+    )
+    if spent[0] is not None and spent[1] is not None:
+        span.set_attributes({"gen_ai.usage.input_tokens": spent[0], "gen_ai.usage.output_tokens": spent[1]})
+    if not isinstance(outcome, BaseModel):
+        span.set_status(StatusCode.ERROR, outcome)
 
 
 class Pool:
@@ -63,7 +85,9 @@ class Pool:
                 return None
             slot = reservation.slot
             started = loop.time()
-            outcome, retry_after, spent = await self._call(slot, request, schema, remaining)
+            with _tracer.start_as_current_span(f"chat {slot.entry.name}", kind=SpanKind.CLIENT) as span:
+                outcome, retry_after, spent = await self._call(slot, request, schema, remaining)
+                _describe(span, slot, outcome, spent)
             latency_ms = int((loop.time() - started) * 1000)
             await self._quota.reconcile(reservation, *spent)
             await self._quota.record_outcome(
