@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_READY := $(VENV)/.installed
 NODE_READY := node_modules/.installed
 
-.PHONY: setup chromium run test test-fast bench bench-pool bench-tokens simulate lint poison-list poison-replay clean
+.PHONY: setup chromium run test test-fast bench bench-pool bench-tokens bench-feedback simulate lint poison-list poison-replay clean
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
@@ -49,6 +49,11 @@ bench-pool: setup
 # Prompt, reserved and used tokens per call of each kind of job, as the app builds its prompts.
 bench-tokens: setup
 	$(PY) -m bench.tokens $(BENCH_ARGS)
+
+# The built-in evaluator against the graded answers in data/graded/: rank correlation, ordered pairs,
+# gaming answers, plain-language strong answers, time per answer.
+bench-feedback: setup
+	$(PY) -m bench.feedback $(BENCH_ARGS)
 
 # A day of interviews (realistic mix) through the HTTP API against ten fake providers with the catalogue's
 # quotas; options: make simulate SIMULATE_ARGS="--interviews 1000 --concurrency 24 --remote-jobs questions,report".
