@@ -40,6 +40,9 @@ class Settings(BaseModel):
         description="REMOTE_JOBS: the kinds of job sent to remote LLMs; the local evaluator does the rest."
     )
     max_wait_seconds: int = Field(description="Longest long-poll a client may ask for.")
+    usage_flush_seconds: float = Field(
+        description="USAGE_FLUSH_SECONDS: counts are written together this long after the first (0: at once)."
+    )
     retry_after_seconds: int
 
 
@@ -91,5 +94,6 @@ def get_settings() -> Settings:
         coalesce_wait_seconds=float(_env("COALESCE_WAIT_SECONDS", "15")),
         remote_jobs=_remote_jobs(_env("REMOTE_JOBS", "questions,report")),
         max_wait_seconds=int(_env("MAX_WAIT_SECONDS", "25")),
+        usage_flush_seconds=float(_env("USAGE_FLUSH_SECONDS", "2")),
         retry_after_seconds=int(_env("RETRY_AFTER_SECONDS", "1")),
     )

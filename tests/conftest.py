@@ -15,6 +15,11 @@ from core.infra.connections import connections
 from devhost.stack import start_azurite, start_devhost, start_redis
 from testing.app_stack import FUNCTION_KEY, MASTER_KEY, ROOT, Services, Stack
 
+# The tests read counters right after what they count: every count is written at once here (and in the
+# hosts they start, which inherit the environment; settings are read on first use, after this line).
+# The batched writes have their own test, tests/infra/test_usage.py.
+os.environ.setdefault("USAGE_FLUSH_SECONDS", "0")
+
 
 @pytest.fixture(scope="session")
 async def services(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Services]:

@@ -6,6 +6,7 @@ usage table, which is what the ops view falls back to for older days."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import Counter
 from collections.abc import Mapping
@@ -43,41 +44,72 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-# KEYS: the day's and the hour's counters, then the latency histogram (or none). ARGV: retention seconds,
-# the latency bucket ("" for none), then name, amount pairs. One script: one command on metered Redis.
+# KEYS: the day's and the hour's counters, then the answered and queued latency histograms. ARGV:
+# retention seconds, the number of counter pairs, the pairs (name, amount), then latency triples (the
+# histogram's key index, 3 or 4, the bucket, the samples). One script: one command on metered Redis.
 COUNT = """
-local retention = ARGV[1]
-for i = 3, #ARGV, 2 do
+local retention, pairs = ARGV[1], tonumber(ARGV[2])
+for i = 3, 2 + 2 * pairs, 2 do
   redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
   redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1])
 end
-if KEYS[3] then
-  redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
-  redis.call('EXPIRE', KEYS[3], retention)
+for i = 3 + 2 * pairs, #ARGV, 3 do
+  local histogram = KEYS[tonumber(ARGV[i])]
+  redis.call('HINCRBY', histogram, ARGV[i + 1], ARGV[i + 2])
+  redis.call('EXPIRE', histogram, retention)
 end
 redis.call('EXPIRE', KEYS[1], retention)
 redis.call('EXPIRE', KEYS[2], retention)
 return 1
 """
+_HISTOGRAM_KEY_INDEX: dict[LatencyKind, int] = {"answered": 3, "queued": 4}
 
-# Costs noted between counts (function executions, queue messages, Redis commands): written with the
-# next count instead of costing a Redis command of their own.
-_noted: Counter[str] = Counter()
-
-
-def note(**increments: Unpack[Counts]) -> None:
-    """Add to today's counters with the next `count` of this process, at no cost of its own."""
-    _noted.update(increments)
-
-
-def note_provider_call(provider: str) -> None:
-    """One call to `provider`, counted with the next `count` of this process."""
-    _noted[provider_calls(provider)] += 1
-
+# Counts and latency samples of this process not yet written. They are written together, one command
+# per flush, FLUSH_SECONDS after the first of them (USAGE_FLUSH_SECONDS; 0 writes every count at once):
+# per-turn counting would cost a metered command per turn. An instance that stops within that window
+# loses what it had not written: counters are ops figures, never the record.
+_pending: Counter[str] = Counter()
+_latencies: Counter[tuple[LatencyKind, int]] = Counter()
+_scheduled: dict[asyncio.AbstractEventLoop, asyncio.TimerHandle] = {}
+_flushing: set[asyncio.Task[None]] = set()
 
 # The same counts as metrics in Application Insights (a no-op where telemetry is not configured).
 _meter = metrics.get_meter(__name__)
 _saving = _meter.create_counter("interviews.counters", description="The day's counters, by name.")
+
+
+def note(**increments: Unpack[Counts]) -> None:
+    """Add to today's counters; written with this process's next flush."""
+    _add(Counter(dict(increments)))
+
+
+def note_provider_call(provider: str) -> None:
+    """One call to `provider`, written with this process's next flush."""
+    _add(Counter({provider_calls(provider): 1}))
+
+
+def _add(increments: Counter[str]) -> None:
+    _pending.update(increments)
+    for name, amount in increments.items():
+        _saving.add(amount, {"counter": name})
+    _schedule_flush()
+
+
+def _schedule_flush() -> None:
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # no loop (a synchronous caller): the next count on a loop writes it
+        return
+    if loop in _scheduled:
+        return
+
+    def start() -> None:
+        _scheduled.pop(loop, None)
+        task = loop.create_task(flush())
+        _flushing.add(task)
+        task.add_done_callback(_flushing.discard)
+
+    _scheduled[loop] = loop.call_later(get_settings().usage_flush_seconds, start)
 
 
 async def count(
@@ -85,23 +117,36 @@ async def count(
 ) -> None:
     """Add to today's counters (and this hour's) the increments and every set of counts in `more`
     (added, so the same counter may come from several), and optionally one latency sample in ms."""
-    now = datetime.now(UTC)
-    redis = connections().redis()
-    # Redis commands so far, this process; this count's own command is in the next one.
-    totals: Counter[str] = Counter(dict(increments)) + _noted + Counter(redis.take_counts())
+    totals: Counter[str] = Counter(dict(increments))
     for counts in more:
         totals.update(dict(counts))
-    _noted.clear()
-    keys = [_key(now.date()), _hour_key(now.date(), now.hour)]
-    bucket = ""
     if latency is not None:
         kind, milliseconds = latency
-        keys.append(_latency_key(now.date(), kind))
-        bucket = str(max(0, math.ceil(math.log(max(milliseconds, 1.0), _BUCKET_GROWTH))))
-    for name, amount in totals.items():
-        _saving.add(amount, {"counter": name})
+        _latencies[(kind, max(0, math.ceil(math.log(max(milliseconds, 1.0), _BUCKET_GROWTH))))] += 1
+    _add(totals)
+    if get_settings().usage_flush_seconds <= 0:
+        await flush()
+
+
+async def flush() -> None:
+    """Write this process's pending counts and latency samples in one command."""
+    redis = connections().redis()
+    # Redis commands so far, this process; this flush's own command is in the next one.
+    totals = _pending + Counter(redis.take_counts())
+    samples = +_latencies
+    _pending.clear()
+    _latencies.clear()
+    if not totals and not samples:
+        return
+    now = datetime.now(UTC)
+    keys = [_key(now.date()), _hour_key(now.date(), now.hour)]
+    keys += [_latency_key(now.date(), kind) for kind in _HISTOGRAM_KEY_INDEX]
     pairs = [item for name, amount in totals.items() for item in (name, amount)]
-    await or_default("counting", redis.script(COUNT, keys, [RETENTION_SECONDS, bucket, *pairs]), None)
+    triples = [
+        item for (kind, bucket), n in samples.items() for item in (_HISTOGRAM_KEY_INDEX[kind], bucket, n)
+    ]
+    args = [RETENTION_SECONDS, len(totals), *pairs, *triples]
+    await or_default("counting", redis.script(COUNT, keys, args), None)
 
 
 def _as_ints(raw: Mapping[bytes | str, bytes | str]) -> dict[str, int]:

@@ -89,10 +89,8 @@ class Pool:
                 outcome, retry_after, spent = await self._call(slot, request, schema, remaining)
                 _describe(span, slot, outcome, spent)
             latency_ms = int((loop.time() - started) * 1000)
-            await self._quota.reconcile(reservation, *spent)
-            await self._quota.record_outcome(
-                slot, "ok" if isinstance(outcome, BaseModel) else outcome, latency_ms, retry_after
-            )
+            verdict = "ok" if isinstance(outcome, BaseModel) else outcome
+            await self._quota.finish(reservation, verdict, latency_ms, retry_after, *spent)
             # Written with the job's own count: the quota script above was this call's round trip.
             usage.note_provider_call(slot.entry.name)
             if isinstance(outcome, BaseModel):

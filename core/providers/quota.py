@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -184,6 +185,22 @@ return 'failed'
 """
 
 # KEYS: slot states. ARGV: now_ms. Clears marks whose time has passed; a newer, future one stays.
+
+
+def _shifted(script: str, keys: dict[int, int], argv_offset: int) -> str:
+    """`script` with its KEYS renumbered and its ARGV moved up, to run after another in one script."""
+    script = re.sub(r"KEYS\[(\d+)\]", lambda m: f"KEYS[{keys[int(m.group(1))]}]", script)
+    return re.sub(r"ARGV\[(\d+)\]", lambda m: f"ARGV[{int(m.group(1)) + argv_offset}]", script)
+
+
+# One call's end in one command: RECONCILE (KEYS 1-5, ARGV 1-10), then RECORD_OUTCOME with its slot
+# state, breaker and stats at KEYS 6, 7 and 5, and its ARGV from 11. Returns the outcome's state.
+FINISH = (
+    RECONCILE.strip().removesuffix("return 1").rstrip()
+    + "\n"
+    + _shifted(RECORD_OUTCOME, {1: 6, 2: 7, 3: 5}, 10)
+)
+
 CLEAR_PASSED = """
 local cleared = 0
 for i = 1, #KEYS do
@@ -342,9 +359,15 @@ class Quota:
     ) -> None:
         """Replace the reservation's estimate with the tokens the reply reports. A reply without usage
         keeps the estimate; pass 0 and 0 for a call refused before any work (nothing was spent)."""
-        size, slot = reservation.size, reservation.slot
         if prompt_tokens is None or completion_tokens is None:
             return
+        keys, args = self._reconcile_call(reservation, prompt_tokens, completion_tokens)
+        await self._redis.script(RECONCILE, keys, args)
+
+    def _reconcile_call(
+        self, reservation: Reservation, prompt_tokens: int, completion_tokens: int
+    ) -> tuple[list[str], list[object]]:
+        size, slot = reservation.size, reservation.slot
         used = prompt_tokens + completion_tokens
         keys = [tokens_day_key(slot, local_date(slot, reservation.at_ms)), f"quota:{slot.owner_id}:tmin"]
         budgets = slot.entry.budgets[:MAX_BUDGETS]
@@ -359,13 +382,39 @@ class Quota:
             args += [budget.amount, 0 if budget.unit == "requests" else spent - reserved]
         args += [0, 0] * (MAX_BUDGETS - len(budgets))
         args += [prompt_tokens, completion_tokens, DAY_TTL_SECONDS]
-        await self._redis.script(RECONCILE, keys, args)
+        return keys, args
+
+    async def finish(
+        self,
+        reservation: Reservation,
+        outcome: FailureKind | str,
+        latency_ms: int,
+        retry_after: float | None,
+        prompt_tokens: int | None,
+        completion_tokens: int | None,
+    ) -> str:
+        """`reconcile` and `record_outcome` in one command: how a call ended, and what it spent."""
+        if prompt_tokens is None or completion_tokens is None:
+            # No usage to reconcile: the estimate stands, and only the outcome is recorded.
+            return await self.record_outcome(reservation.slot, outcome, latency_ms, retry_after)
+        reconcile_keys, reconcile_args = self._reconcile_call(reservation, prompt_tokens, completion_tokens)
+        outcome_keys, outcome_args = self._outcome_call(reservation.slot, outcome, latency_ms, retry_after)
+        keys = [*reconcile_keys, outcome_keys[0], outcome_keys[1]]
+        result = await self._redis.script(FINISH, keys, [*reconcile_args, *outcome_args])
+        return result.decode() if isinstance(result, bytes) else str(result)
 
     async def record_outcome(
         self, slot: Slot, outcome: FailureKind | str, latency_ms: int, retry_after: float | None = None
     ) -> str:
         """Record how a call on `slot` ended: its latency, and a cool-down, exhaustion or breaker count.
         Returns the slot's state after it: ok, cooling, exhausted, failed or open."""
+        keys, args = self._outcome_call(slot, outcome, latency_ms, retry_after)
+        result = await self._redis.script(RECORD_OUTCOME, keys, args)
+        return result.decode() if isinstance(result, bytes) else str(result)
+
+    def _outcome_call(
+        self, slot: Slot, outcome: FailureKind | str, latency_ms: int, retry_after: float | None
+    ) -> tuple[list[str], list[object]]:
         at = self._clock()
         if outcome in ("day_limit", "auth"):
             until = next_reset_ms(slot, at)
@@ -373,9 +422,8 @@ class Quota:
             until = at + int(retry_after * 1000) if retry_after else at + DEFAULT_COOL_MS
         keys = [slot_key(slot), breaker_key(slot.entry.name), stats_key(slot, local_date(slot, at))]
         breaker = self._breaker
-        args = [at, outcome, until, latency_ms, breaker.threshold, breaker.base_open_ms, breaker.max_open_ms]
-        result = await self._redis.script(RECORD_OUTCOME, keys, [*args, DAY_TTL_SECONDS])
-        return result.decode() if isinstance(result, bytes) else str(result)
+        args: list[object] = [at, outcome, until, latency_ms, breaker.threshold, breaker.base_open_ms]
+        return keys, [*args, breaker.max_open_ms, DAY_TTL_SECONDS]
 
     async def clear_passed(self, slots: list[Slot]) -> int:
         """Drop cool-down and exhaustion marks that have run out; returns how many."""

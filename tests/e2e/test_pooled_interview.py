@@ -92,10 +92,12 @@ async def test_remote_providers_score_and_report_then_an_outage_falls_to_local(
 
 
 async def test_the_ops_summary_shows_the_configured_keys_capacity_per_owner(pooled_host: str) -> None:
-    async with aiohttp.ClientSession(base_url=pooled_host) as http:
-        async with http.get("/api/ops/summary", headers={"x-functions-key": MASTER_KEY}) as response:
-            assert response.status == 200
-            capacity = (await response.json())["capacity"]
+    async with (
+        aiohttp.ClientSession(base_url=pooled_host) as http,
+        http.get("/api/ops/summary", headers={"x-functions-key": MASTER_KEY}) as response,
+    ):
+        assert response.status == 200
+        capacity = (await response.json())["capacity"]
     assert capacity["catalogue_checked_on"]
     assert capacity["owners"] and all(owner["binding"] for owner in capacity["owners"])
     assert capacity["reports_per_day"] == sum(owner["report_calls_per_day"] for owner in capacity["owners"])

@@ -293,3 +293,22 @@ def test_two_pools_in_two_processes_never_overspend_a_shared_token_limit(
             [(services.redis_url, entry.model_dump_json(), 30, seed) for seed in (1, 2)],
         )
     assert sum(got) == 10  # 4,000 tokens / 400 a call, whichever process and key took them
+
+
+async def test_a_calls_end_is_reconciled_and_recorded_in_one_command(redis: Redis) -> None:
+    clock = Clock()
+    slot = make_slot(rpd=None, tpd=10_000)
+    failover = FailoverRedis(redis)
+    pool_quota = Quota(failover, random.Random(1), BreakerTimings(), clock)
+    reservation = await pool_quota.reserve([slot], SMALL)
+    assert reservation is not None
+    failover.take_counts()
+    assert await pool_quota.finish(reservation, "ok", 120, None, 150, 50) == "ok"
+    assert failover.take_counts() == {"redis_commands": 1}
+    assert int(await redis.get(tokens_day_key(slot, "2025-11-24"))) == 200
+    stats = await redis.hgetall(stats_key(slot, "2025-11-24"))
+    assert int(stats[b"calls"]) == 1 and int(stats[b"prompt_tokens"]) == 150
+    failed = await pool_quota.reserve([slot], SMALL)
+    assert failed is not None
+    assert await pool_quota.finish(failed, "minute_limit", 10, 30, 0, 0) == "cooling"
+    assert int(await redis.get(tokens_day_key(slot, "2025-11-24"))) == 200  # the refused call gave back
