@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 BankRole = Literal[
     "backend",
@@ -29,6 +38,19 @@ CRITERIA: tuple[Criterion, ...] = ("relevance", "structure", "specificity", "imp
 FeedbackSource = Literal["template", "local", "cache", "provider"]
 
 MAX_ANSWER_BYTES = 8 * 1024
+# C0 control characters but tab and newline, and lone surrogates (which JSON can carry but UTF-8
+# cannot encode, so such text could be accepted and then never stored).
+_NOT_ALLOWED = re.compile(r"[\x00-\x08\x0b-\x1f]|[\ud800-\udfff]")
+
+
+def _allowed_text(value: str) -> str:
+    if found := _NOT_ALLOWED.search(value):
+        raise ValueError(f"character {found.group()!r} at {found.start()} is not allowed in text")
+    return value
+
+
+# Text a client sends: any character a person can type, none that breaks storage or a log line.
+ClientText = Annotated[str, AfterValidator(_allowed_text)]
 
 
 class StrictModel(BaseModel):
@@ -41,6 +63,11 @@ class StrictModel(BaseModel):
 class KeyPoint(StrictModel):
     text: str
     terms: list[str] = Field(min_length=1)
+    paraphrases: list[str] = Field(
+        default_factory=list,
+        description="The same idea in other words, for the local evaluator: plain phrases whose words must "
+        "occur close together in one sentence, in any order (see core/rubric/meaning.py).",
+    )
 
 
 class Question(StrictModel):
@@ -87,6 +114,11 @@ class Evaluation(StrictModel):
     covered_points: list[str]
     missed_points: list[str]
     scored_by: str = Field(description="The provider that scored the answer, e.g. 'local'.")
+    flags: list[str] = Field(
+        default_factory=list,
+        description="What the scorer noticed about the answer itself, e.g. 'addresses_grader', 'term_list', "
+        "'off_topic'.",
+    )
 
     def score_of(self, criterion: Criterion) -> int:
         score: CriterionScore = getattr(self, criterion)
@@ -122,7 +154,7 @@ class Report(StrictModel):
 
 class InterviewSetup(StrictModel):
     role: Role
-    custom_role: str | None = Field(
+    custom_role: ClientText | None = Field(
         default=None,
         min_length=3,
         max_length=80,
@@ -130,8 +162,8 @@ class InterviewSetup(StrictModel):
     )
     level: Level
     kind: InterviewKind
-    questions: int = Field(default=5, ge=3, le=15, description="How many questions the interview asks.")
-    candidate_name: str | None = Field(default=None, max_length=80)
+    questions: StrictInt = Field(default=5, ge=3, le=15, description="How many questions the interview asks.")
+    candidate_name: ClientText | None = Field(default=None, max_length=80)
 
     @field_validator("candidate_name")
     @classmethod
@@ -153,8 +185,8 @@ class InterviewSetup(StrictModel):
 
 
 class AnswerIn(StrictModel):
-    turn: int = Field(ge=1, description="The number of the question being answered, from 1.")
-    answer: str = Field(min_length=1)
+    turn: StrictInt = Field(ge=1, le=100, description="The number of the question being answered, from 1.")
+    answer: ClientText = Field(min_length=1)
 
     @field_validator("answer")
     @classmethod

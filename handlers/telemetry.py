@@ -12,9 +12,12 @@ log = logging.getLogger(__name__)
 
 
 def configure() -> bool:
-    """Export traces, metrics and logs to Application Insights when its connection string is set."""
+    """Export traces, metrics and logs to Application Insights when its connection string is set,
+    unless the Python worker does it (PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY, set on Azure)."""
     if not os.environ.get("APPLICATIONINSIGHTS_CONNECTION_STRING"):
         return False
+    if os.environ.get("PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY", "").lower() == "true":
+        return False  # configured once, by the worker
     # Imported only when used: the distro is large, and the local host and tests do without it.
     from azure.monitor.opentelemetry import configure_azure_monitor
 

@@ -22,6 +22,30 @@ INTERVIEW_ROW = "interview"
 REPORT_ROW = "report"
 
 
+# Table storage holds a string property of up to 64 KiB: 32,768 UTF-16 code units.
+MAX_PROPERTY_UNITS = 32_000
+
+
+class TooLarge(Exception):
+    """The record would not fit in one table property: refused before anything is stored."""
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def storable(turn: TurnRecord) -> TurnRecord:
+    """The turn as it can be stored: its feedback's quoted evidence goes if that is what makes it too
+    large (the scores and the advice stay); a turn too large even so raises TooLarge."""
+    if _units(turn.model_dump_json()) <= MAX_PROPERTY_UNITS:
+        return turn
+    if turn.feedback is not None and turn.feedback.evidence:
+        return storable(
+            turn.model_copy(update={"feedback": turn.feedback.model_copy(update={"evidence": []})})
+        )
+    raise TooLarge(f"turn {turn.turn} is over {MAX_PROPERTY_UNITS} characters once stored")
+
+
 class StaleWrite(Exception):
     """Someone else changed the interview first; reload and decide again."""
 
@@ -101,7 +125,7 @@ async def add_turn(current: Versioned, updated: InterviewRecord, turn: TurnRecor
             _replace_if_unchanged(
                 _entity(updated.id, INTERVIEW_ROW, updated.model_dump_json()), current.etag
             ),
-            ("create", _entity(updated.id, turn_row(turn.turn), turn.model_dump_json())),
+            ("create", _entity(updated.id, turn_row(turn.turn), storable(turn).model_dump_json())),
         ]
     )
 
@@ -139,7 +163,7 @@ async def save_feedback(
                 _entity(updated.id, INTERVIEW_ROW, updated.model_dump_json()), current.etag
             ),
             _replace_if_unchanged(
-                _entity(updated.id, turn_row(turn.turn), turn.model_dump_json()), turn_etag
+                _entity(updated.id, turn_row(turn.turn), storable(turn).model_dump_json()), turn_etag
             ),
         ]
     )

@@ -180,6 +180,8 @@ async def answer(interview_id: str, token: str, body: AnswerIn) -> TurnResult | 
         )
         try:
             await store.add_turn(current, updated, turn)
+        except store.TooLarge as error:  # refused before anything was stored
+            raise ApiError(422, "answer_too_large", f"the answer is too large to store: {error}") from error
         except store.AlreadyExists as error:
             raise conflict("turn_already_answered", f"turn {body.turn} was answered already") from error
         except store.StaleWrite:

@@ -190,3 +190,68 @@ TECHNICAL_STRUCTURE_ADVICE = {
     "(“however…”, “unless…”).",
     "examples": "Anchor the explanation with one concrete example: a specific request, table or failure.",
 }
+
+# --- what the answer is: text to the grader, a list of terms ------------------------------
+# fmt: off
+
+# Who a sentence talks to when it talks to the grader rather than the interviewer: plainly, or in words
+# an answer may also use for something else (an ML evaluator, a hiring rubric).
+GRADER_ADDRESSEES = (
+    "grader", "graders", "grading", "as an ai", "the ai", "system prompt", "your instructions",
+    "previous instructions", "prior instructions", "whoever is grading", "whoever grades",
+    "whoever is scoring", "before you grade", "when you grade", "this answer", "this response",
+    "this candidate",
+)
+GRADER_MENTIONS = (
+    "evaluator", "evaluators", "evaluating this", "scorer", "scoring model", "ai model", "language model",
+    "llm", "an ai", "chatgpt", "gpt", "assistant", "the instructions", "the rubric", "this rubric",
+    "marker", "examiner", "reviewer",
+)
+# What such a sentence asks for: a score outright, or (only with a plain addressee) more softly.
+GRADER_DEMANDS = (
+    "ignore", "disregard", "override", "overrule", "bypass", "skip the analysis", "score this",
+    "grade this", "rate this", "mark this", "give this", "give it", "give me", "assign", "output", "award",
+    "full marks", "top marks", "full score", "maximum score", "max score", "perfect score",
+    "highest score", "top score", "5/5", "10/10", "5 out of 5", "five out of five", "score of 5",
+    "score is 5", "score 5", "score: 5", "overall 5", "overall=5", "overall: 5", "a 5", "a five",
+    "rating of 5", "pre-approved", "preapproved", "already approved", "do not list", "don't list",
+)
+GRADER_ASKS = (
+    "must", "should", "please", "deserves", "deserve", "excellent", "perfect", "pass", "approve",
+    "approved", "score", "grade", "rate",
+)
+# Sentences that need no addressee to be read as addressed to the grader.
+GRADER_OUTRIGHT = (
+    "ignore all previous instructions", "ignore previous instructions", "ignore prior instructions",
+    "ignore your instructions", "ignore the instructions", "ignore all instructions",
+    "ignore the above", "ignore everything above", "disregard previous instructions",
+    "disregard your instructions", "disregard the above", "ignore the rubric", "disregard the rubric",
+    "score this answer", "grade this answer", "rate this answer", "mark this answer", "score this response",
+    "grade this response", "rate this response", "give this answer", "give this response",
+    "this answer deserves", "this response deserves", "this answer should get", "this answer should score",
+    "this answer should receive", "should be scored", "should be graded", "should be rated",
+    "full marks", "top marks", "5/5", "10/10", "5 out of 5", "five out of five", "perfect score",
+    "maximum score", "please output", "output overall", "overall=5", "note to the grader",
+    "note to the ai", "note to the evaluator", "dear grader", "dear evaluator", "if you are an ai",
+    "if you're an ai", "if you are a language model", "if you are an llm", "as an ai model",
+    "as an ai language model", "new instructions", "system override", "pre-approved",
+)
+# fmt: on
+# A bracketed aside that opens like a system or grader tag ("[SYSTEM: ...", "<system>", "{{grader").
+GRADER_TAG_PATTERN = re.compile(
+    r"[\s|#*_{\[<-]*(?:system|sys|grader|grading|evaluator|evaluation|instructions?|inst|assistant|prompt"
+    r"|admin|developer|im_start|rubric|score|scoring|override|judge|note to)(?![^\W_])"
+)
+# A sentence that opens with a role tag ("System: ...", "### Instruction: ...", "Assistant: ...").
+ROLE_TAG_PATTERN = re.compile(
+    r"[\s|#*_\[<-]*(?:system|assistant|grader|evaluator|instructions?|developer|admin)\s*[:>\]|]"
+)
+# Words that make a fragment a clause: pronouns, auxiliaries and linking words.
+CLAUSE_WORDS = frozenset(
+    """i i'd i'll i'm i've we we'd we'll we're we've you you'd you'll you're he she they they're it it's
+    this that there is are was were be been am do does did don't didn't have has had will would can could
+    should may might must because so when if which who then than to my our their me us them""".split()
+)
+TERM_LIST_MIN_FRAGMENTS = 3
+TERM_LIST_MAX_FRAGMENT_WORDS = 4  # the most words a term-list fragment has on average
+TERM_LIST_MAX_CLAUSES = 0.15  # the share of fragments that may read as clauses (a lead-in)

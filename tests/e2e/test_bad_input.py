@@ -113,3 +113,66 @@ async def test_unanswered_turns_and_bad_numbers_are_not_found(http: aiohttp.Clie
     ) as response:
         assert response.status == 400
         assert (await _error(response))["code"] == "invalid_wait"
+
+
+async def _raw_turn(
+    candidate: Candidate, body: bytes, headers: dict[str, str] | None = None
+) -> aiohttp.ClientResponse:
+    return await candidate.http.post(
+        f"/api/interviews/{candidate.id}/turns",
+        data=body,
+        headers={**candidate.auth, "Content-Type": "application/json", **(headers or {})},
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b'{"turn": 1, "answer": "a control \\u0007 character inside the answer"}', 422, "invalid_body"),
+        (b'{"turn": 1, "answer": "a lone surrogate \\ud800 inside the answer"}', 422, "invalid_body"),
+        (b'{"turn": true, "answer": "a boolean where the turn number belongs"}', 422, "invalid_body"),
+        (b'{"turn": "1", "answer": "a string where the turn number belongs"}', 422, "invalid_body"),
+        (b'{"turn": 1000000000000000000000000000001, "answer": "a huge number"}', 400, "invalid_json"),
+        (b'{"turn": 1, "answer": "NaN is not JSON", "x": NaN}', 400, "invalid_json"),
+        (b'{"turn": 1, "answer": "deep", "x": ' + b"[" * 50 + b"]" * 50 + b"}", 400, "invalid_json"),
+        (
+            b'{"turn": 1, "answer": "deeper", "x": ' + b"[" * 100_00 + b"]" * 100_00 + b"}",
+            400,
+            "invalid_json",
+        ),
+        (b"\xff\xfe not even UTF-8", 400, "invalid_json"),
+    ],
+    ids=["control", "surrogate", "bool", "string", "huge", "nan", "deep", "deeper", "bytes"],
+)
+async def test_malformed_or_dangerous_bodies_are_4xx_and_change_nothing(
+    http: aiohttp.ClientSession, body: bytes, status: int, code: str
+) -> None:
+    candidate = await start_interview(http)
+    before = await candidate.state()
+    response = await _raw_turn(candidate, body)
+    assert response.status == status, await response.text()
+    assert (await _error(response))["code"] == code
+    assert await candidate.state() == before
+
+
+async def test_a_body_declared_too_large_is_refused_on_its_header(http: aiohttp.ClientSession) -> None:
+    candidate = await start_interview(http)
+    body = b'{"turn": 1, "answer": "' + b"a" * 70_000 + b'"}'
+    response = await _raw_turn(candidate, body)
+    assert response.status == 413
+    assert (await _error(response))["code"] == "body_too_large"
+
+
+async def test_non_ascii_digits_and_odd_waits_are_4xx(http: aiohttp.ClientSession) -> None:
+    candidate = await start_interview(http)
+    await candidate.answer(1, "I don't know")
+    for path in ("turns/\u0661", "turns/\u00b2", "turns/1" + "0" * 40):
+        async with http.get(f"/api/interviews/{candidate.id}/{path}", headers=candidate.auth) as response:
+            assert response.status == 404, path
+            await _error(response)
+    for wait in ("nan", "inf", "-inf", "1e400"):
+        async with http.get(
+            f"/api/interviews/{candidate.id}/turns/1?wait={wait}", headers=candidate.auth
+        ) as response:
+            assert response.status == 400, wait
+            assert (await _error(response))["code"] == "invalid_wait"
