@@ -31,6 +31,7 @@ class Counts(TypedDict, total=False):
     duplicate_deliveries: int
     # What the day spent besides provider calls.
     queue_messages: int
+    table_operations: int
     function_executions: int
     redis_commands: int
     redis_backup_commands: int

@@ -14,6 +14,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableEntity, TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
+from core.infra import usage
 from core.infra.connections import connections
 from core.models import InterviewRecord, Report, TurnRecord
 from core.settings import get_settings
@@ -90,10 +91,14 @@ def _etag(entity: TableEntity) -> str:
 
 
 async def _table() -> TableClient:
+    """The interviews table, for one storage operation: each is counted (a cost line on Azure)."""
+    usage.note(table_operations=1)
     return await connections().table(get_settings().interviews_table)
 
 
 async def _submit(operations: list[Operation]) -> None:
+    # A transaction is counted once per entity in it, the upper bound of how it is billed.
+    usage.note(table_operations=len(operations) - 1)
     try:
         await (await _table()).submit_transaction(operations)
     except TableTransactionError as error:

@@ -50,6 +50,7 @@ async def summary(day: date) -> dict[str, Any]:
             "redis_commands": counts["redis_commands"],
             "redis_backup_commands": counts["redis_backup_commands"],
             "queue_messages": counts["queue_messages"],
+            "table_operations": counts["table_operations"],
             "function_executions": counts["function_executions"],
         },
         # Per job that could be shared: looked up once when it arrives, a hit then or in the worker.

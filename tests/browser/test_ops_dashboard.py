@@ -76,12 +76,13 @@ async def test_the_dashboard_shows_the_day_and_replays_poison(
     # What the day spent, in all and per interview (there is at least one interview today).
     await expect(page.get_by_role("heading", name="Spent today")).to_be_visible()
     spent = page.locator("#spent tr[data-spent]")
-    await expect(spent).to_have_count(5)
+    await expect(spent).to_have_count(6)
     assert await spent.evaluate_all("rows => rows.map(row => row.dataset.spent)") == [
         "remote_calls",
         "redis_commands",
         "redis_backup_commands",
         "queue_messages",
+        "table_operations",
         "function_executions",
     ]
     executions = page.locator("#spent tr[data-spent=function_executions] td.number")

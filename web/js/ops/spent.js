@@ -8,6 +8,7 @@ const SPENT = [
   ["redis_commands", "Redis commands", "cache, signals and counters"],
   ["redis_backup_commands", "Backup Redis commands", "of those, sent to the backup Redis"],
   ["queue_messages", "Queue messages", "jobs put on the queues"],
+  ["table_operations", "Table operations", "reads and writes of the record (a storage cost line)"],
   ["function_executions", "Function executions", "HTTP calls, queue jobs and timers"],
 ];
 
