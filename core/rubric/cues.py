@@ -92,7 +92,10 @@ HEDGE_CUES = ("kind of", "sort of")
 HEDGE_DETERMINERS = frozenset({"what", "which", "this", "that", "these", "those", "same", "the", "any", "some"})
 # "like" is a filler next to a comma or after these, not in "I'd like to" or "a queue like SQS".
 FILLER_LIKE_LEADS = frozenset({"um", "uh", "so", "was", "were"})
-MULTIPLIER_CUES = ("halved", "doubled", "tripled", "quadrupled")
+MULTIPLIER_CUES = (
+    "halved", "doubled", "tripled", "quadrupled", "twice as", "three times", "by half", "in half", "a third",
+    "tenfold", "ten times",
+)
 # Tools and systems a candidate may write in lowercase; capitalised names are found by their shape.
 TOOL_NAMES = (
     "postgres", "postgresql", "mysql", "sqlite", "redis", "memcache", "memcached", "kafka", "rabbitmq",
@@ -129,21 +132,156 @@ CUES = PhraseFinder(
     },
     whole_words=True,
 )
-# These patterns run on the lowercased answer.
-ACTION_PATTERN = re.compile(
-    rf"{WORD_START}i(?:['’]d|['’]ll|\s+would|\s+will)?(?:\s+(?:{'|'.join(ACTION_LEADS)}))?\s+"
-    + phrases_regex(ACTION_VERBS, whole_words=True)
+# Words after "I" that say what the candidate thinks, is or may do, not what they did.
+NOT_ACTIONS = (
+    "think",
+    "guess",
+    "believe",
+    "feel",
+    "mean",
+    "know",
+    "hope",
+    "suppose",
+    "assume",
+    "was",
+    "wasn't",
+    "am",
+    "have",
+    "haven't",
+    "had",
+    "hadn't",
+    "do",
+    "don't",
+    "did",
+    "didn't",
+    "can",
+    "can't",
+    "cannot",
+    "could",
+    "couldn't",
+    "should",
+    "shouldn't",
+    "would",
+    "wouldn't",
+    "will",
+    "won't",
+    "just",
+    "really",
+    "also",
+    "never",
+    "not",
+    "always",
+    "usually",
+    "probably",
+    "might",
+    "may",
+    "must",
+    "want",
+    "wanted",
+    "like",
+    "liked",
+    "love",
+    "loved",
+    "wish",
+    "need",
+    "needed",
+    "remember",
+    "forgot",
+    "honestly",
+    "actually",
+    "basically",
+    "literally",
+    "kind",
+    "sort",
+    "guess",
+    "haven",
+    "don",
+    "didn",
+    "get",
+    "got",
+    "am",
+    "try",
+    "tend",
+    "find",
+    "found",
+    "felt",
+    "thought",
+    "knew",
+    "agree",
+    "and",
+    "or",
+    "but",
+    "so",
+    "to",
+    "in",
+    "on",
+    "at",
+    "as",
+    "the",
+    "a",
+    "an",
+    "of",
+    "if",
+    "would've",
+    "could've",
+    "should've",
 )
-# Every number, with the unit or currency that makes it a measured quantity rather than, say, a year.
+# These patterns run on the lowercased answer.
+# What "I" did, or would do in a technical answer ("I'd add a unique index"): "I" (or "I'd", "I will"),
+# at most one adverb, then any word that is not one of NOT_ACTIONS.
+ACTION_PATTERN = re.compile(
+    rf"{WORD_START}i(?:['’]d|['’]ll|\s++would|\s++will)?(?:\s++(?:{'|'.join(ACTION_LEADS)}|[a-z]+ly))?\s++"
+    rf"(?!{phrases_regex(NOT_ACTIONS, whole_words=True)})[a-z]+(?:['’][a-z]+)?"
+)
+# What a number counts: a number with one of these is a measured quantity rather than, say, a year.
+_UNITS = r"""(?:milliseconds?|secs?|seconds?|mins?|minutes?|hrs?|hours?|days?|weeks?|months?|quarters?
+  |sprints?|users?|customers?|clients?|accounts?|members?|requests?|calls?|queries|query|rps|qps|tickets?
+  |errors?|incidents?|bugs?|pages?|alerts?|deploys?|deployments?|releases?|engineers?|people|orders?
+  |transactions?|rows?|records?|dollars?|euros?|pounds?|cents?|usd|eur|gbp|gb|tb|mb|points?)"""
+# Every number, with the unit or currency that makes it a measured quantity. Possessive repeats: a number
+# followed by a long run of spaces is read once, not once per way of splitting the run.
 QUANTITY_PATTERN = re.compile(
-    r"""
-    (?P<currency>[$€£]\s?)?(?P<number>\d+(?:[.,]\d+)*)
-    (?P<unit>\s*(?:%|percent\b|per\s?cent\b|[x×](?![^\W_])|times\b
-      |(?:k|m|million|thousand)?\s*(?:ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?
-      |days?|weeks?|months?|users?|customers?|clients?|requests?|rps|qps|tickets?|errors?|incidents?|bugs?
-      |pages?|alerts?|deploys?|deployments?|releases?|engineers?|people|orders?|transactions?|dollars?
-      |usd|eur|gb|tb|mb)\b))?
+    rf"""
+    (?P<currency>[$€£]\s?)?(?P<number>\d++(?:[.,]\d++)*+)
+    (?P<unit>\s*+(?:%|percent\b|per\s?cent\b|[x×](?![^\W_])|times\b
+      |(?:(?:k|m|million|thousand|billion)\s*+)?(?:ms|s|h|{_UNITS})\b))?
     """,
+    re.X,
+)
+# A number in words with a unit ("thirty seconds", "two weeks"): a measured quantity too.
+NUMBER_WORDS = (
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "fifteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "ninety",
+    "hundred",
+    "thousand",
+    "million",
+    "half an",
+    "half a",
+    "a dozen",
+    "dozens of",
+    "hundreds of",
+    "thousands of",
+    "millions of",
+)
+WORD_QUANTITY_PATTERN = re.compile(
+    rf"{WORD_START}(?P<number>{phrases_regex(NUMBER_WORDS, whole_words=True)})[ \t-]++(?P<unit>{_UNITS})\b",
     re.X,
 )
 # Runs on the original text: a capitalised word, which is a name when it is not a sentence's first word.
@@ -151,8 +289,9 @@ CAPITALISED_PATTERN = re.compile(r"[A-Z][\w+#]*")
 NOT_NAMES = frozenset({"i", "ok", "okay"})
 # Characters that, before a space, show the next word is not the first of its sentence.
 INSIDE_SENTENCE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789,;)")
-LIST_LINE_PATTERN = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+", re.M)
-PARAGRAPH_BREAK_PATTERN = re.compile(r"\n\s*\n")
+# Horizontal space only: "\s" would let each of many blank lines rescan all the lines after it.
+LIST_LINE_PATTERN = re.compile(r"^[ \t]*+(?:[-*•]|\d++[.)])[ \t]+", re.M)
+PARAGRAPH_BREAK_PATTERN = re.compile(r"\n[ \t\r]*+\n")
 
 # --- thresholds and advice ----------------------------------------------------------------
 
@@ -163,7 +302,30 @@ FAR_TOO_LONG_WORDS = 700
 LONG_SENTENCE_WORDS = 40
 VERY_LONG_SENTENCE_WORDS = 70
 STRONG_CLARITY = 4
-OFF_TOPIC_CAP = 2  # for specificity and impact when no key point is covered
+OFF_TOPIC_CAP = 2  # for structure, specificity, impact and clarity when the answer misses the question
+# The overall score's caps: relevance gates it, and gaming the grader never pays.
+RELEVANCE_OVERALL_CAPS = {1: 1.5, 2: 2.5}
+OFF_TOPIC_OVERALL_CAP = 1.5  # an answer to a neighbouring question of the bank
+TERM_LIST_CAP = 1.0  # a list of terms without sentences, however complete
+TERM_LIST_RELEVANCE = 2
+TERM_LIST_CAP_PER_CRITERION = 1
+GRADER_CAP = 2.0  # an answer with text addressed to the grader, whatever the rest says
+ONE_SENTENCE_CAP = 3.0  # one line can be correct, not complete
+NO_PERSONAL_ACTION_CAP = 3.0  # a behavioral story with no first-person action ("we" only)
+NO_RESULT_CAP = 4.0  # a behavioral story without its outcome
+UNEXPLAINED_CAP = 3.0  # a technical answer that names its approach without a reason or consequence
+# An answer is taken for one to a neighbouring bank question of the same role when it covers at most this
+# share of the asked question's key points, a neighbour's by at least that share and this margin, and
+# (unless it covers none of its own) this many of the role's other questions better than its own.
+OFF_TOPIC_OWN_SHARE = 0.5
+OFF_TOPIC_SCREEN_SHARE = 0.6  # answers covering more of their own key points are never checked
+OFF_TOPIC_NEIGHBOUR_SHARE = 0.6
+OFF_TOPIC_MARGIN = 0.35
+OFF_TOPIC_OUTRANKED = 14
+# What the evaluation's flags call what it noticed.
+ADDRESSES_GRADER = "addresses_grader"
+TERM_LIST = "term_list"
+OFF_TOPIC = "off_topic"
 SPECIFICITY_BY_SIGNALS = (1, 2, 3, 4, 4, 5)  # indexed by the signal count, capped at the last
 TECHNICAL_IMPACT_BY_SIGNALS = (1, 3, 4, 5)
 # Ties for the weakest criterion go to the one whose fix helps most.
@@ -235,6 +397,7 @@ GRADER_OUTRIGHT = (
     "note to the ai", "note to the evaluator", "dear grader", "dear evaluator", "if you are an ai",
     "if you're an ai", "if you are a language model", "if you are an llm", "as an ai model",
     "as an ai language model", "new instructions", "system override", "pre-approved",
+    "respond only with", "reply only with", "respond with a score", "only output", "output only",
 )
 # fmt: on
 # A bracketed aside that opens like a system or grader tag ("[SYSTEM: ...", "<system>", "{{grader").
@@ -242,15 +405,79 @@ GRADER_TAG_PATTERN = re.compile(
     r"[\s|#*_{\[<-]*(?:system|sys|grader|grading|evaluator|evaluation|instructions?|inst|assistant|prompt"
     r"|admin|developer|im_start|rubric|score|scoring|override|judge|note to)(?![^\W_])"
 )
-# A sentence that opens with a role tag ("System: ...", "### Instruction: ...", "Assistant: ...").
-ROLE_TAG_PATTERN = re.compile(
-    r"[\s|#*_\[<-]*(?:system|assistant|grader|evaluator|instructions?|developer|admin)\s*[:>\]|]"
+# A sentence that opens with a role tag ("System: ...", "SYSTEM PROMPT UPDATE: ...", "Assistant: ...").
+_ROLE_TAG = (
+    r"(?:system|assistant|grader|evaluator|instructions?|developer|admin)"
+    r"(?:[ \t]++[a-z]++){0,2}[ \t]*+[:>\]|]"
 )
+ROLE_TAG_PATTERN = re.compile(r"[\s|#*_\[<-]*+" + _ROLE_TAG)
+# The same tag anywhere: what tells a sentence-by-sentence look is needed (no leading run to rescan).
+ROLE_TAG_ANYWHERE = re.compile(_ROLE_TAG)
 # Words that make a fragment a clause: pronouns, auxiliaries and linking words.
 CLAUSE_WORDS = frozenset(
-    """i i'd i'll i'm i've we we'd we'll we're we've you you'd you'll you're he she they they're it it's
-    this that there is are was were be been am do does did don't didn't have has had will would can could
-    should may might must because so when if which who then than to my our their me us them""".split()
+    [
+        "i",
+        "i'd",
+        "i'll",
+        "i'm",
+        "i've",
+        "we",
+        "we'd",
+        "we'll",
+        "we're",
+        "we've",
+        "you",
+        "you'd",
+        "you'll",
+        "you're",
+        "he",
+        "she",
+        "they",
+        "they're",
+        "it",
+        "it's",
+        "this",
+        "that",
+        "there",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "am",
+        "do",
+        "does",
+        "did",
+        "don't",
+        "didn't",
+        "have",
+        "has",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "may",
+        "might",
+        "must",
+        "because",
+        "so",
+        "when",
+        "if",
+        "which",
+        "who",
+        "then",
+        "than",
+        "to",
+        "my",
+        "our",
+        "their",
+        "me",
+        "us",
+        "them",
+    ]
 )
 TERM_LIST_MIN_FRAGMENTS = 3
 TERM_LIST_MAX_FRAGMENT_WORDS = 4  # the most words a term-list fragment has on average

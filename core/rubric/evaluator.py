@@ -13,31 +13,52 @@ from functools import lru_cache
 from core.models import CRITERIA, Criterion, CriterionScore, Evaluation, KeyPoint, Question
 from core.rubric.cues import (
     ACTION_PATTERN,
+    ADDRESSES_GRADER,
     CAPITALISED_PATTERN,
     CUES,
     FAR_TOO_LONG_WORDS,
     FAR_TOO_SHORT_WORDS,
     FILLER_LIKE_LEADS,
+    GRADER_CAP,
     HEDGE_DETERMINERS,
     IMPROVEMENT_PRIORITY,
     INSIDE_SENTENCE,
     LAYOUT_MARKER,
     LIST_LINE_PATTERN,
     LONG_SENTENCE_WORDS,
+    NO_PERSONAL_ACTION_CAP,
+    NO_RESULT_CAP,
     NOT_NAMES,
+    OFF_TOPIC,
     OFF_TOPIC_CAP,
+    OFF_TOPIC_MARGIN,
+    OFF_TOPIC_NEIGHBOUR_SHARE,
+    OFF_TOPIC_OUTRANKED,
+    OFF_TOPIC_OVERALL_CAP,
+    OFF_TOPIC_OWN_SHARE,
+    OFF_TOPIC_SCREEN_SHARE,
+    ONE_SENTENCE_CAP,
     PARAGRAPH_BREAK_PATTERN,
     QUANTITY_PATTERN,
     RAMBLING_WORDS,
+    RELEVANCE_OVERALL_CAPS,
     SPECIFICITY_BY_SIGNALS,
     STAR_ADVICE,
     STRONG_CLARITY,
     TECHNICAL_IMPACT_BY_SIGNALS,
     TECHNICAL_MARKERS,
     TECHNICAL_STRUCTURE_ADVICE,
+    TERM_LIST,
+    TERM_LIST_CAP,
+    TERM_LIST_CAP_PER_CRITERION,
+    TERM_LIST_RELEVANCE,
     TOO_SHORT_WORDS,
+    UNEXPLAINED_CAP,
     VERY_LONG_SENTENCE_WORDS,
+    WORD_QUANTITY_PATTERN,
 )
+from core.rubric.guard import Screened, is_term_list, screen
+from core.rubric.lexicon import key_point_finder, role_index, role_of
 from core.rubric.matching import (
     Hit,
     PhraseFinder,
@@ -50,6 +71,7 @@ from core.rubric.matching import (
     quote,
     quoted,
 )
+from core.rubric.meaning import Token, tokens
 
 SCORED_BY = "local"
 MAX_EVIDENCE = 3
@@ -72,6 +94,15 @@ class _Findings:
     names: list[str]
     fillers: Counter[str]
     layout: bool
+    screened: Screened
+    term_list: bool
+    neighbour: Question | None  # the bank question of the same role the answer addresses instead
+
+    @property
+    def flags(self) -> list[str]:
+        found = [ADDRESSES_GRADER] if self.screened.addresses_grader else []
+        found += [TERM_LIST] if self.term_list else []
+        return found + ([OFF_TOPIC] if self.neighbour else [])
 
     def first(self, cue: str) -> Hit | None:
         return next(iter(self.cues[cue]), None)
@@ -100,24 +131,29 @@ class _Findings:
 
 
 def evaluate_answer(question: Question, answer: str) -> Evaluation:
-    findings = _find(answer, question.key_points)
+    findings = _find(answer, question)
     behavioral = question.kind == "behavioral"
     impact = _result_impact(findings) if behavioral else _technical_impact(findings)
+    relevance = _relevance(findings)
     scores: dict[Criterion, CriterionScore] = {
-        "relevance": _relevance(findings),
-        "structure": _star_structure(findings) if behavioral else _technical_structure(findings),
-        "specificity": _off_topic_capped(findings, _specificity(findings)),
-        "impact": _off_topic_capped(findings, impact),
-        "clarity": _clarity(findings),
+        "relevance": relevance,
+        "structure": _gated(
+            findings, relevance, _star_structure(findings) if behavioral else _technical_structure(findings)
+        ),
+        "specificity": _gated(findings, relevance, _specificity(findings)),
+        "impact": _gated(findings, relevance, impact),
+        "clarity": _gated(findings, relevance, _clarity(findings)),
     }
+    points = {name: score.score for name, score in scores.items()}
     return Evaluation(
         **scores,
-        overall=rounded_mean(score.score for score in scores.values()),
+        overall=_overall(question, findings, points),
         evidence=_evidence(findings),
-        improvement=_improvement(question, findings, {name: score.score for name, score in scores.items()}),
+        improvement=_improvement(question, findings, points),
         covered_points=[point for point, _ in findings.covered],
         missed_points=findings.missed,
         scored_by=SCORED_BY,
+        flags=findings.flags,
     )
 
 
@@ -134,42 +170,58 @@ def weakest_criterion(evaluation: Evaluation) -> Criterion:
 
 def missing_star_parts(answer: str) -> list[str]:
     """The STAR parts (situation, task, action, result) a behavioral answer does not show."""
-    return [part for part, hit in _find(answer, []).star.items() if hit is None]
+    return [part for part, hit in _find(answer, None).star.items() if hit is None]
 
 
 # --- finding ------------------------------------------------------------------------------
 
 
-def _find(answer: str, key_points: list[KeyPoint]) -> _Findings:
-    sentences = Sentences(answer)
-    cues = CUES.find(answer)
-    covered, missed = _key_points(answer, key_points)
-    numbers, metrics = _quantities(answer)
+def _find(answer: str, question: Question | None) -> _Findings:
+    screened = screen(answer)
+    text = screened.text
+    sentences = Sentences(text)
+    cues = CUES.find(text)
+    words = tokens(text)
+    covered, missed = _key_points(text, words, question.key_points if question else [])
+    numbers, metrics = _quantities(text)
     sentence_words = [count_words(sentence.text) for sentence in sentences.items]
+    term_list = is_term_list(text)
     return _Findings(
-        text=answer,
+        text=text,
         sentences=sentences,
         word_count=sum(sentence_words),
         longest_sentence=max(sentence_words, default=0),
         cues=cues,
         covered=covered,
         missed=missed,
-        actions=find_all(ACTION_PATTERN, answer),
+        actions=find_all(ACTION_PATTERN, text),
         numbers=_distinct(numbers),
         metrics=sorted(metrics + cues["multiplier"], key=lambda hit: hit.start),
-        names=_distinct([hit.text for hit in cues["tool"]] + _capitalised_names(answer)),
-        fillers=_fillers(answer, cues),
-        layout=len(LIST_LINE_PATTERN.findall(answer)) > 1 or bool(PARAGRAPH_BREAK_PATTERN.search(answer)),
+        names=_distinct([hit.text for hit in cues["tool"]] + _capitalised_names(text)),
+        fillers=_fillers(text, cues),
+        layout=len(LIST_LINE_PATTERN.findall(text)) > 1 or bool(PARAGRAPH_BREAK_PATTERN.search(text)),
+        screened=screened,
+        term_list=term_list,
+        neighbour=None if term_list or question is None else _neighbour(question, text, words, len(covered)),
     )
 
 
-def _key_points(answer: str, key_points: list[KeyPoint]) -> tuple[list[tuple[str, Hit]], list[str]]:
-    """The covered key points with where each is first mentioned, and the missed ones."""
-    found = _key_point_finder(tuple(tuple(point.terms) for point in key_points)).find(answer)
-    covered = [
-        (point.text, found[str(index)][0]) for index, point in enumerate(key_points) if found[str(index)]
-    ]
-    missed = [point.text for index, point in enumerate(key_points) if not found[str(index)]]
+def _key_points(
+    text: str, words: list[Token], key_points: list[KeyPoint]
+) -> tuple[list[tuple[str, Hit]], list[str]]:
+    """The covered key points with where each is first shown, by its terms (the bank's word-prefix rule)
+    or by meaning (stems, paraphrases, concept groups), and the missed ones."""
+    if not key_points:
+        return [], []
+    by_terms = _key_point_finder(tuple(tuple(point.terms) for point in key_points)).find(text)
+    by_meaning = key_point_finder(key_points).find(text, words)
+    covered, missed = [], []
+    for index, point in enumerate(key_points):
+        hits = by_terms[str(index)] + by_meaning.get(str(index), [])
+        if hits:
+            covered.append((point.text, min(hits, key=lambda hit: hit.start)))
+        else:
+            missed.append(point.text)
     return covered, missed
 
 
@@ -178,16 +230,48 @@ def _key_point_finder(terms_per_point: tuple[tuple[str, ...], ...]) -> PhraseFin
     return PhraseFinder({str(index): terms for index, terms in enumerate(terms_per_point)})
 
 
+def _neighbour(question: Question, text: str, words: list[Token], covered: int) -> Question | None:
+    """The bank question of the same role that the answer addresses instead of the one asked, if any: the
+    answer covers at most half of the asked question's key points, many of the role's other questions
+    better, and one of them far better. A polished answer to a neighbouring question is still not an
+    answer."""
+    total = len(question.key_points)
+    role = role_of(question.id)
+    if role is None or not total or covered / total > OFF_TOPIC_SCREEN_SHARE:
+        return None
+    index = role_index(role)
+    found = index.finder.find(text, words)
+    counts: Counter[str] = Counter(label.rsplit("#", 1)[0] for label, hits in found.items() if hits)
+    # The asked question measured as its neighbours are (by the bank's copy of it, when it has one).
+    own = counts[question.id] / index.points(question.id) if question.id in index.questions else 0.0
+    own = min(own, covered / total)
+    shares = {other: count / index.points(other) for other, count in counts.items() if other != question.id}
+    if not shares or own > OFF_TOPIC_OWN_SHARE:
+        return None
+    best = max(sorted(shares), key=lambda other: shares[other])
+    outranked = sum(1 for share in shares.values() if share >= own)
+    if (
+        shares[best] >= OFF_TOPIC_NEIGHBOUR_SHARE
+        and shares[best] - own >= OFF_TOPIC_MARGIN
+        and (not covered or outranked >= OFF_TOPIC_OUTRANKED)
+    ):
+        return index.question(best)
+    return None
+
+
 def _quantities(answer: str) -> tuple[list[str], list[Hit]]:
-    """Every number in the answer, and the measured quantities among them."""
+    """Every number in the answer (in digits or in words), and the measured quantities among them."""
     numbers, metrics = [], []
-    for match in QUANTITY_PATTERN.finditer(lowered(answer)):
+    lower = lowered(answer)
+    for match in QUANTITY_PATTERN.finditer(lower):
         start, end = match.span()
         if start and answer[start - 1].isalpha():
             continue  # part of a name, such as the 99 of "p99"
         numbers.append(match.group("number"))
         if match.group("currency") or match.group("unit"):
             metrics.append(Hit(start, end, answer[start:end]))
+    # Spelled-out quantities ("thirty seconds") are concrete detail, but not a measured result.
+    numbers += [answer[match.start() : match.end()] for match in WORD_QUANTITY_PATTERN.finditer(lower)]
     return numbers, metrics
 
 
@@ -232,8 +316,22 @@ def _distinct(items: Iterable[str]) -> list[str]:
 def _relevance(findings: _Findings) -> CriterionScore:
     covered = [point for point, _ in findings.covered]
     total = len(covered) + len(findings.missed)
-    score = 1 + int(4 * len(covered) / total + 0.5)
-    if not findings.missed:
+    score = 1 + int(4 * len(covered) / total + 0.5) if total else 1
+    if findings.neighbour:
+        return CriterionScore(
+            score=1,
+            reason=f"Answers a different question (“{findings.neighbour.text}”), not the one asked: "
+            f"covers {len(covered)} of {total} of its key points.",
+        )
+    if findings.term_list:
+        named = f"names {quoted(covered)}" if covered else "names none of the key points"
+        return CriterionScore(
+            score=min(score, TERM_LIST_RELEVANCE),
+            reason=f"A list of terms, not an answer: it {named} without a sentence that explains any of them.",
+        )
+    if not total:
+        reason = "The question has no key points to check the answer against."
+    elif not findings.missed:
         reason = f"Covers all {total} key points: {quoted(covered)}."
     elif not covered:
         reason = f"Misses all {total} key points, such as {quoted(findings.missed[:2])}."
@@ -245,12 +343,39 @@ def _relevance(findings: _Findings) -> CriterionScore:
     return CriterionScore(score=score, reason=reason)
 
 
-def _off_topic_capped(findings: _Findings, score: CriterionScore) -> CriterionScore:
-    """Detail and results about something else are no evidence for the question asked."""
-    if findings.covered or score.score <= OFF_TOPIC_CAP:
+def _gated(findings: _Findings, relevance: CriterionScore, score: CriterionScore) -> CriterionScore:
+    """Relevance gates the rest: detail, shape and results about something else (or a bare list of terms)
+    are no evidence for the question asked."""
+    if findings.term_list:
+        cap, why = TERM_LIST_CAP_PER_CRITERION, "a list of terms shows none of it"
+    elif relevance.score <= 1:
+        cap, why = OFF_TOPIC_CAP, "none of it answers the question asked"
+    else:
         return score
-    reason = f"{score.reason.removesuffix('.')}; none of it touches the question's key points."
-    return CriterionScore(score=OFF_TOPIC_CAP, reason=reason)
+    if score.score <= cap:
+        return score
+    return CriterionScore(score=cap, reason=f"{score.reason.removesuffix('.')}; but {why}.")
+
+
+def _overall(question: Question, findings: _Findings, scores: Mapping[Criterion, int]) -> float:
+    """The mean of the five scores, capped where the answer falls short of what the mean would claim."""
+    caps = [RELEVANCE_OVERALL_CAPS.get(scores["relevance"], 5.0)]
+    if findings.term_list:
+        caps.append(TERM_LIST_CAP)
+    if findings.neighbour:
+        caps.append(OFF_TOPIC_OVERALL_CAP)
+    if findings.screened.addresses_grader:
+        caps.append(GRADER_CAP)
+    if len(findings.sentences.items) <= 1:
+        caps.append(ONE_SENTENCE_CAP)
+    if question.kind == "behavioral":
+        if not findings.actions:
+            caps.append(NO_PERSONAL_ACTION_CAP)
+        if not findings.first("result") and not findings.metrics:
+            caps.append(NO_RESULT_CAP)
+    elif not findings.cues["reasoning"] and not findings.consequence:
+        caps.append(UNEXPLAINED_CAP)
+    return min(rounded_mean(scores.values()), *caps)
 
 
 def _star_structure(findings: _Findings) -> CriterionScore:
@@ -446,6 +571,23 @@ def _lead_in(findings: _Findings, hit: Hit, max_words: int = 6) -> str:
 
 
 def _improvement(question: Question, findings: _Findings, scores: Mapping[Criterion, int]) -> str:
+    if findings.screened.addresses_grader:
+        # Never quoted back: what was said to the grader must not travel on into reports or prompts.
+        return (
+            "Talk to the interviewer, not the grader: instructions or demands for a score are ignored and "
+            f"cap the score, so spend those words on {quoted(findings.missed[:2]) or 'a concrete example'}."
+        )
+    if findings.term_list:
+        points = quoted([point for point, _ in findings.covered][:2]) or quoted(findings.missed[:2])
+        return (
+            f"Turn the list into sentences: take {points}, and say how you used each, why, "
+            "and what it changed."
+        )
+    if findings.neighbour:
+        return (
+            f"Answer the question asked, not “{findings.neighbour.text}”: "
+            f"build your answer around {quoted(findings.missed[:2])}."
+        )
     if min(scores.values()) == 5:
         if question.follow_ups:
             return f"This answer meets every criterion; prepare for the likely follow-up: “{question.follow_ups[0]}”"

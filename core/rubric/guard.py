@@ -14,6 +14,7 @@ from core.rubric.cues import (
     GRADER_MENTIONS,
     GRADER_OUTRIGHT,
     GRADER_TAG_PATTERN,
+    ROLE_TAG_ANYWHERE,
     ROLE_TAG_PATTERN,
     TERM_LIST_MAX_CLAUSES,
     TERM_LIST_MAX_FRAGMENT_WORDS,
@@ -34,7 +35,9 @@ _GRADER = PhraseFinder(
 # Bracketed asides and tags: no nesting, so each character is read by at most one attempt.
 _BRACKETED = re.compile(r"\[[^\[\]]*\]|<[^<>]*>|\{[^{}]*\}|\([^()]*\)")
 _TAG_BRACKETS = "[<{"
-_PAIRED_TAG = re.compile(r"<(system|assistant|grader|evaluator|instructions?|admin|developer|score|prompt)>[^<]*</\1>")
+_PAIRED_TAG = re.compile(
+    r"<(system|assistant|grader|evaluator|instructions?|admin|developer|score|prompt)>[^<]*</\1>"
+)
 _FRAGMENT_END = re.compile(r"[,;:\n•·|]|[.!?](?=\s|$)|\s[-–—]\s")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
@@ -56,15 +59,18 @@ def screen(answer: str) -> Screened:
     an outright instruction ("ignore your instructions"), or a demand for a score made to the grader."""
     lower = lowered(answer)
     spans = [match.span() for match in _PAIRED_TAG.finditer(lower)]
-    for match in _BRACKETED.finditer(lower):
-        inside = match.group()[1:-1]
-        tag = match.group()[0] in _TAG_BRACKETS and GRADER_TAG_PATTERN.match(inside)
-        if tag or _talks_to_grader(inside):
-            spans.append(match.span())
-    for sentence in Sentences(answer).items:
-        piece = lower[sentence.start : sentence.end]
-        if _talks_to_grader(piece) or ROLE_TAG_PATTERN.match(piece):
-            spans.append((sentence.start, sentence.end))
+    if any(bracket in lower for bracket in "[<{("):
+        for match in _BRACKETED.finditer(lower):
+            inside = match.group()[1:-1]
+            tag = match.group()[0] in _TAG_BRACKETS and GRADER_TAG_PATTERN.match(inside)
+            if tag or _talks_to_grader(inside):
+                spans.append(match.span())
+    found = _GRADER.find(lower)
+    if any(found.values()) or ROLE_TAG_ANYWHERE.search(lower):
+        for sentence in Sentences(answer).items:
+            piece = lower[sentence.start : sentence.end]
+            if _talks_to_grader(piece) or ROLE_TAG_PATTERN.match(piece):
+                spans.append((sentence.start, sentence.end))
     if not spans:
         return Screened(answer, [])
     chars = list(answer)
@@ -86,9 +92,7 @@ def _talks_to_grader(text: str) -> bool:
 def is_term_list(text: str) -> bool:
     """Whether `text` is a list of terms rather than sentences: at least a few fragments, all short, and
     (all but at most one) with no pronoun, auxiliary verb or linking word that would make it a clause."""
-    fragments = [
-        _WORD.findall(piece) for piece in _FRAGMENT_END.split(lowered(text)) if _WORD.search(piece)
-    ]
+    fragments = [_WORD.findall(piece) for piece in _FRAGMENT_END.split(lowered(text)) if _WORD.search(piece)]
     if len(fragments) < TERM_LIST_MIN_FRAGMENTS:
         return False
     words = sum(len(fragment) for fragment in fragments)

@@ -91,13 +91,9 @@ def _term_pattern(term: str) -> str:
     return term if term.endswith("*") else term + "*"
 
 
-def _points_key(question: Question) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
-    return tuple((p.text, tuple(p.terms), tuple(p.paraphrases)) for p in question.key_points)
-
-
-def key_point_finder(question: Question) -> MeaningFinder:
+def key_point_finder(key_points: list[KeyPoint]) -> MeaningFinder:
     """A finder labelled by key-point index ("0", "1", ...)."""
-    return _finder_for(_points_key(question))
+    return _finder_for(tuple((p.text, tuple(p.terms), tuple(p.paraphrases)) for p in key_points))
 
 
 @lru_cache(maxsize=1024)
@@ -118,7 +114,13 @@ class RoleIndex:
     """One finder over every key point of every question of a role, labelled "<question id>#<index>"."""
 
     finder: MeaningFinder
-    points: dict[str, int]  # question id → how many key points it has
+    questions: dict[str, Question]
+
+    def question(self, question_id: str) -> Question:
+        return self.questions[question_id]
+
+    def points(self, question_id: str) -> int:
+        return len(self.questions[question_id].key_points)
 
 
 @lru_cache(maxsize=1)
@@ -148,6 +150,4 @@ def role_index(role: str) -> RoleIndex:
         for question in questions
         for index, point in enumerate(question.key_points)
     }
-    return RoleIndex(
-        MeaningFinder(patterns), {question.id: len(question.key_points) for question in questions}
-    )
+    return RoleIndex(MeaningFinder(patterns), {question.id: question for question in questions})

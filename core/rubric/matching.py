@@ -24,7 +24,8 @@ _WORD_END = r"(?![^\W_])"
 Trie = dict[str, "Trie"]
 _END_KEY = ""  # marks, in a phrase trie, that a phrase ends at this node
 _SEPARATOR_KEY = " "  # a separator between two words of a phrase
-_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s|$)|\n")
+# Starts only where a run of end marks starts, and never gives back what it took: linear in the text.
+_SENTENCE_END = re.compile(r"(?<![.!?])[.!?]++[\"'”’)\]]*+(?=\s|$)|\n")
 # A full stop after these is not the end of a sentence.
 _ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.")
 _LETTER = re.compile(r"[^\W\d_]")

@@ -15,15 +15,15 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from core.rubric.matching import Hit, lowered
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-# Characters between two words that end a sentence (or a clause a pattern must not cross).
-_BOUNDARY = frozenset(".!?;\n")
+# A word, or a character that ends a sentence (or a clause a pattern must not cross).
+_WORD_OR_BOUNDARY = re.compile(r"([^\W_]+(?:['’][^\W_]+)*)|[.!?;\n]")
 _SENTENCE_GAP = 1000  # a pattern's words never span a boundary: positions jump this far across one
-_MIN_PREFIX = 3
-_MAX_PREFIX = 24
+_IDS_CACHE_SIZE = 20000  # stems remembered per finder
 STOP_WORDS = frozenset(
     [
         "a",
@@ -192,6 +192,32 @@ _IRREGULAR_SOURCE = {
     "left": "leave",
     "slept": "sleep",
     "won": "win",
+    "woke": "wake",
+    "woken": "wake",
+    "slid": "slide",
+    "shook": "shake",
+    "struck": "strike",
+    "threw": "throw",
+    "thrown": "throw",
+    "wore": "wear",
+    "worn": "wear",
+    "swore": "swear",
+    "bit": "bite",
+    "drew": "draw",
+    "drawn": "draw",
+    "flew": "fly",
+    "flown": "fly",
+    "forgave": "forgive",
+    "hung": "hang",
+    "lent": "lend",
+    "oversaw": "oversee",
+    "overseen": "oversee",
+    "rewrote": "rewrite",
+    "rewritten": "rewrite",
+    "rebuilt": "rebuild",
+    "redid": "redo",
+    "undid": "undo",
+    "withdrew": "withdraw",
     "taught": "teach",
     "sought": "seek",
     "fought": "fight",
@@ -272,8 +298,7 @@ def stem(word: str) -> str:
     return irregular if irregular is not None else _stem_rules(word)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     stem: str
     position: int  # the word's index, with a jump at each sentence boundary
     start: int
@@ -283,15 +308,18 @@ class Token:
 def tokens(text: str) -> list[Token]:
     """The words of `text` with their stems and offsets; positions jump across sentence boundaries."""
     found: list[Token] = []
-    position = previous_end = 0
-    lower = lowered(text)
-    for match in _TOKEN.finditer(lower):
-        start, end = match.span()
-        if found and not _BOUNDARY.isdisjoint(lower[previous_end:start]):
+    position = 0
+    boundary = False
+    for match in _WORD_OR_BOUNDARY.finditer(lowered(text)):
+        word = match.group(1)
+        if word is None:
+            boundary = bool(found)
+            continue
+        if boundary:
             position += _SENTENCE_GAP
-        found.append(Token(stem(match.group()), position, start, end))
+            boundary = False
+        found.append(Token(stem(word), position, match.start(), match.end()))
         position += 1
-        previous_end = end
     return found
 
 
@@ -303,15 +331,14 @@ class _Word:
 
 def pattern_words(pattern: str) -> tuple[_Word, ...]:
     """The stemmed content words of a pattern, in order; "*" after a word makes it a prefix."""
-    words = []
-    for match in re.finditer(r"([^\W_]+(?:['’][^\W_]+)*)(\*?)", lowered(pattern)):
-        word, star = match.group(1), bool(match.group(2))
-        if word in STOP_WORDS and not star:
-            continue
-        words.append(_Word(word if star else stem(word), star))
-    if not words:  # a pattern of stop words only keeps them
-        words = [_Word(stem(match.group()), False) for match in _TOKEN.finditer(lowered(pattern))]
-    return tuple(words)
+    every = [
+        (match.group(1), bool(match.group(2)))
+        for match in re.finditer(r"([^\W_]+(?:['’][^\W_]+)*)(\*?)", lowered(pattern))
+    ]
+    content = [(word, star) for word, star in every if star or word not in STOP_WORDS]
+    # A phrase with one content word keeps its stop words: "on me" is not "me", "as a result" not "result".
+    kept = content if len(content) > 1 or len(every) == 1 else every
+    return tuple(_Word(word if star else stem(word), star) for word, star in kept)
 
 
 def span_for(words: int) -> int:
@@ -343,6 +370,7 @@ class MeaningFinder:
                 for word_id in ids:
                     self._patterns_of_word[word_id].append(index)
         self._prefix_lengths = sorted({len(text) for text in self._prefix})
+        self._ids_cache: dict[str, tuple[int, ...]] = {}
         self.labels = list(patterns)
 
     def _word_id(self, word: _Word) -> int:
@@ -354,23 +382,29 @@ class MeaningFinder:
         return self._word_ids[word]
 
     def find(self, text: str, words: Sequence[Token] | None = None) -> dict[str, list[Hit]]:
-        """Per label, where its patterns match in `text` (one hit per matching pattern, in order of
-        position); `words` are `tokens(text)` when the caller has them already."""
+        """Per label with a match, where its patterns match in `text` (one hit per matching pattern, in
+        order of position); `words` are `tokens(text)` when the caller has them already."""
         words = tokens(text) if words is None else words
         occurrences: dict[int, list[int]] = {}
-        lengths = self._prefix_lengths
         for index, token in enumerate(words):
-            found = self._exact.get(token.stem, ())
-            for word_id in found:
+            for word_id in self._ids_of(token.stem):
                 occurrences.setdefault(word_id, []).append(index)
-            if lengths:
-                word = token.stem
-                for length in lengths:
-                    if length > len(word):
-                        break
-                    for word_id in self._prefix.get(word[:length], ()):
-                        occurrences.setdefault(word_id, []).append(index)
         return self._matches(text, words, occurrences)
+
+    def _ids_of(self, word: str) -> tuple[int, ...]:
+        """The ids of the pattern words that `word` (a stem) matches: itself, or a prefix of it."""
+        found = self._ids_cache.get(word)
+        if found is None:
+            ids = list(self._exact.get(word, ()))
+            for length in self._prefix_lengths:
+                if length > len(word):
+                    break
+                ids += self._prefix.get(word[:length], ())
+            found = tuple(ids)
+            if len(self._ids_cache) >= _IDS_CACHE_SIZE:
+                self._ids_cache.clear()
+            self._ids_cache[word] = found
+        return found
 
     def _matches(
         self, text: str, words: Sequence[Token], occurrences: dict[int, list[int]]
@@ -379,14 +413,14 @@ class MeaningFinder:
         for word_id in occurrences:
             for pattern in self._patterns_of_word[word_id]:
                 counts[pattern] = counts.get(pattern, 0) + 1
-        found: dict[str, list[Hit]] = {label: [] for label in self.labels}
+        found: dict[str, list[Hit]] = {}
         for pattern, count in sorted(counts.items()):
             label, ids, span = self._patterns[pattern]
             if count == len(ids):
                 where = _window(words, [occurrences[word_id] for word_id in ids], span)
                 if where is not None:
                     start, end = words[where[0]].start, words[where[1]].end
-                    found[label].append(Hit(start, end, text[start:end]))
+                    found.setdefault(label, []).append(Hit(start, end, text[start:end]))
         for hits in found.values():
             hits.sort(key=lambda hit: hit.start)
         return found
