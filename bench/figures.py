@@ -1,6 +1,13 @@
 """The figures of a `make simulate` run: what the app's counters moved by while the interviews ran, set
-against the naive cost (every answer, report and question set a remote call) and the free quotas of the
-catalogue, and printed as one table (`render`)."""
+against the naive cost (every answer, report and question set a remote call) and the free capacity of the
+catalogue, and printed as one table (`render`).
+
+Capacity is core/providers/capacity.py's, per limit owner (a key alone, or the organisation, project or
+account its keys share), over the catalogue as shipped with every key set (data/providers.json,
+`catalogue_keys`), for a call the size of each kind of job in this run. Those sizes are measured from the
+fakes: the prompt and completion tokens each fake counted for its answered calls, which is what it
+reported as usage (the pool's per-slot `stats:` hashes in Redis hold the same sums, but per slot, not per
+kind of job). The fakes count a prompt at 4 characters a token, of the JSON body they received."""
 
 from __future__ import annotations
 
@@ -8,8 +15,10 @@ import math
 from typing import Any
 
 from bench.driver import Stats
-from bench.fleet import CATALOGUE, Fleet, real_entries
+from bench.fleet import CATALOGUE, Fleet
 from core.infra.counters import LOCAL_PROVIDER, calls_by_provider, counts_of, remote_calls
+from core.providers.capacity import CallTokens, capacity, catalogue_keys, total_calls
+from core.providers.catalogue import ProviderEntry, load_catalogue
 
 NAIVE_CALLS_PER_INTERVIEW = 26
 TARGET_SAVING = 0.90
@@ -24,14 +33,42 @@ def percentiles(samples: list[float]) -> dict[str, float | int | None]:
     return {"n": len(ordered), "p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99)}
 
 
-def free_quota() -> tuple[int, list[str]]:
-    """Daily requests the catalogue's enabled remote entries allow: rpd x keys, summed."""
-    total, parts = 0, []
-    for entry in real_entries(CATALOGUE):
-        keys = len(entry.get("key_settings", [])) or 1
-        total += entry["rpd"] * keys
-        parts.append(f"{entry['name']} {entry['rpd']}x{keys}")
-    return total, parts
+def call_sizes(fleet: Fleet) -> dict[str, CallTokens]:
+    """Tokens per answered call of each kind of job in the run, and of all of them together ("mix")."""
+    measured = fleet.tokens_by_kind()
+    sizes = {
+        kind: CallTokens(round(prompt / calls), round(completion / calls))
+        for kind, (calls, prompt, completion) in sorted(measured.items())
+    }
+    calls = sum(n for n, _, _ in measured.values())
+    if calls:
+        prompt = sum(p for _, p, _ in measured.values())
+        completion = sum(c for _, _, c in measured.values())
+        sizes["mix"] = CallTokens(round(prompt / calls), round(completion / calls))
+    return sizes
+
+
+def capacity_table(entries: list[ProviderEntry], sizes: dict[str, CallTokens]) -> dict[str, Any]:
+    """Calls a day per limit owner for a call of each measured size, with the limit that binds."""
+    keyed = catalogue_keys(entries)
+    by_kind = {kind: {row.owner: row for row in capacity(keyed, size)} for kind, size in sizes.items()}
+    owners: dict[str, dict[str, Any]] = {}
+    for kind, rows in by_kind.items():
+        for owner, row in rows.items():
+            found = owners.setdefault(owner, {"entries": list(row.entries), "keys": row.keys, "calls": {}})
+            found["calls"][kind] = {"binding": row.binding, "calls_per_day": row.calls_per_day}
+    remote = [entry for entry in entries if entry.enabled and entry.adapter != "local"]
+    checked = sorted({entry.checked_on or "not stated" for entry in remote})
+    return {
+        "catalogue": str(CATALOGUE.relative_to(CATALOGUE.parent.parent)),
+        "checked_on": checked,
+        "tokens_per_call": {
+            kind: {"prompt": s.prompt, "completion": s.completion} for kind, s in sizes.items()
+        },
+        "tokens_measured": "the fakes' usage of this run's answered calls",
+        "owners": owners,
+        "total_calls_per_day": {kind: total_calls(rows.values()) for kind, rows in by_kind.items()},
+    }
 
 
 def _share(value: float, whole: float) -> float | None:
@@ -49,8 +86,9 @@ def figures(
     remote = remote_calls(spent)
     started, completed = stats.started, stats.completed
     naive = NAIVE_CALLS_PER_INTERVIEW * started
-    quota, quota_parts = free_quota()
     per_completed = _share(remote, completed)
+    free = capacity_table(load_catalogue(CATALOGUE), call_sizes(fleet))
+    mix_calls = free["total_calls_per_day"].get("mix")
     return {
         "options": options,
         "interviews": {
@@ -73,6 +111,8 @@ def figures(
             "by_provider": {name: value for name, value in calls.items() if name != LOCAL_PROVIDER},
             "requests_received_by_fakes": {name: n for name, n in fleet.requests().items() if n},
             "fake_outcomes": {name: o for name, o in fleet.outcomes().items() if o},
+            "limit_refusals_by_fakes": fleet.limit_refusals(),
+            "overruns_recounted": fleet.recounted_overruns(),
             "naive": naive,
             "saving": _share(naive - remote, naive),
             "target_saving": TARGET_SAVING,
@@ -105,11 +145,8 @@ def figures(
         },
         "wall_seconds": round(elapsed, 1),
         "interviews_per_second": _share(started, elapsed),
-        "capacity": {
-            "free_requests_per_day": quota,
-            "summed": quota_parts,
-            "interviews_per_day": int(quota / per_completed) if per_completed else None,
-        },
+        "capacity": free
+        | {"interviews_per_day": int(mix_calls / per_completed) if mix_calls and per_completed else None},
         "counters": {name: value for name, value in sorted(spent.items()) if value},
     }
 
@@ -147,6 +184,16 @@ def render(f: dict[str, Any]) -> str:
         "  requests the fakes received",
         ", ".join(f"{k} {v}" for k, v in r["requests_received_by_fakes"].items()) or "none",
     )
+    refused = r["limit_refusals_by_fakes"]
+    add(
+        "  refused by a fake's limit (overruns)",
+        "; ".join(f"{k} {by}" for k, by in refused.items()) if refused else 0,
+    )
+    recounted = r["overruns_recounted"]
+    add(
+        "  accepted past a limit (recounted)",
+        "; ".join(f"{k} {by}" for k, by in recounted.items()) if recounted else 0,
+    )
     add("naive calls (26 x started)", r["naive"])
     met = "met" if r["target_met"] else "NOT met"
     add("saving vs naive", f"{_fmt(r['saving'], '.1%')} (target {TARGET_SAVING:.0%}: {met})")
@@ -174,13 +221,54 @@ def render(f: dict[str, Any]) -> str:
         fits = f"; 250 MB holds about {int(250 * 2**20 / each):,} interviews' worth" if each > 0 else ""
         add("Redis memory added", f"{used / 2**20:.1f} MB, {each / 1024:.1f} KB per interview{fits}")
     c = f["capacity"]
-    capacity = (
+    capacity_text = (
         "unbounded by remote quotas (no remote calls)"
         if c["interviews_per_day"] is None
         else f"{c['interviews_per_day']:,}"
     )
-    add("capacity: interviews/day on free quotas", capacity)
-    add(f"  = {c['free_requests_per_day']:,} requests/day / remote calls per completed interview", "")
-    add(f"  summed (rpd x keys, enabled, not local): {', '.join(c['summed'])}", "")
+    add("capacity: interviews/day on free quotas", capacity_text)
+    if c["interviews_per_day"] is not None:
+        add(
+            f"  = {c['total_calls_per_day']['mix']:,} calls/day of the run's mix / "
+            "remote calls per completed interview",
+            "",
+        )
     width = max(len(label) for label, value in rows if value)
-    return "\n".join(f"{label:<{width}}  {value}" if value else label for label, value in rows)
+    table = "\n".join(f"{label:<{width}}  {value}" if value else label for label, value in rows)
+    return table + "\n\n" + render_capacity(c)
+
+
+def render_capacity(c: dict[str, Any]) -> str:
+    """Calls a day per limit owner, for a call of each kind of job's measured size, and their total."""
+    kinds = list(c["tokens_per_call"])
+    lines = [
+        f"free capacity per limit owner: {c['catalogue']}, limits checked on {', '.join(c['checked_on'])}; "
+        f"tokens per call measured from {c['tokens_measured']}"
+    ]
+    if not kinds:
+        return lines[0] + "\n  (no call was answered by a fake: no sizes to compute capacity for)"
+    lines.append(
+        "  tokens per call (prompt + completion): "
+        + ", ".join(f"{k} {t['prompt']} + {t['completion']}" for k, t in c["tokens_per_call"].items())
+    )
+    header = ["owner", "entries", "keys", *(f"{kind}: binding, calls/day" for kind in kinds)]
+    body = [
+        [
+            owner,
+            ", ".join(row["entries"]),
+            str(row["keys"]),
+            *(
+                f"{row['calls'][kind]['binding']} {row['calls'][kind]['calls_per_day']:,}"
+                if kind in row["calls"]
+                else "-"
+                for kind in kinds
+            ),
+        ]
+        for owner, row in c["owners"].items()
+    ]
+    body.append(["total", "", "", *(f"{c['total_calls_per_day'][kind]:,}" for kind in kinds)])
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    for line in [header, *body]:
+        cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        lines.append(("  " + "  ".join(cells)).rstrip())
+    return "\n".join(lines)

@@ -1,31 +1,41 @@
-"""Ten local fake LLM providers standing in for the real catalogue of data/providers.json.
+"""Local fake LLM providers standing in for the real catalogue of data/providers.json.
 
-One `testing.fakes.FakeProvider` per enabled real entry of the catalogue (every entry but
-`local` and the disabled duplicates gemini-openai, cloudflare-openai and together), each speaking the
-entry's wire format with its name, rpm, rpd and number of keys, and a latency and failure mix chosen to
-resemble the real service on its free tier:
+One `testing.fakes.FakeProvider` per enabled remote entry of the catalogue (eight today: groq,
+groq-gpt-oss-120b, openrouter, mistral, gemini, gemini-2-5-flash-lite, cloudflare, cohere), each speaking
+the entry's wire format and enforcing the entry's own free-tier limits: rpm, rpd, tpm, tpd, its daily or
+monthly budgets (Cloudflare's in neurons, at the model's neuron rates), counted per key or per shared
+owner (organisation, project, account) as the entry's limit_owner says, by its reset time zone. Entries
+that spend one shared limit (one quota_id) share one counter. So a simulated day runs against the real
+limits: a call the pool should not have sent is refused the way the provider refuses it, and counted in
+the fake's `limit_refusals` (a pool overrun).
 
-| entry         | wire       | keys | rpm | rpd    | latency (median) | failures injected per request                   |
-| ------------- | ---------- | ---- | --- | ------ | ---------------- | ----------------------------------------------- |
-| groq          | openai     | 2    | 30  | 14400  | 0.30 s           | 429/min 1%, 503 1%                              |
-| cerebras      | openai     | 1    | 30  | 14400  | 0.25 s           | 429/min 1%, 500 1%                              |
-| openrouter    | openai     | 1    | 20  | 50     | 1.50 s           | 429/min 6%, 502 3%, no choices 1%               |
-| mistral       | openai     | 1    | 60  | 5000   | 0.60 s           | 429/min 2%, 500 1%                              |
-| gemini        | gemini     | 3    | 15  | 1000   | 0.80 s           | 429/min 2%, 503 overloaded 2%, empty 1%         |
-| cloudflare    | cloudflare | 1    | 300 | 400    | 0.50 s           | 500 2%, no result 1%                            |
-| huggingface   | openai     | 1    | 30  | 100    | 1.20 s           | 500 3%, cut-off body 1%, 30 s hang 0.5%         |
-| github-models | openai     | 1    | 15  | 150    | 0.90 s           | 429/min 3%, 500 1%                              |
-| sambanova     | openai     | 1    | 20  | 2000   | 0.40 s           | 429/min 2%, 500 2%                              |
-| cohere        | openai     | 1    | 20  | 33     | 0.70 s           | 500 1%, cut-off body 1%, connection dropped 0.5%|
+Keys: every key setting of the catalogue gets its own environment setting (`SIM_<SETTING>`, never the
+real name, so a developer's real keys are never picked up) and its own key value; entries naming the same
+setting (two Groq models on GROQ_API_KEY) get the same key, as they would in production.
+
+Latency and failure mix per vendor, chosen to resemble the real service on its free tier:
+
+| vendor      | wire       | latency (median) | failures injected per request                    |
+| ----------- | ---------- | ---------------- | ------------------------------------------------ |
+| groq        | openai     | 0.30 s           | 429/min 1%, 503 1%                               |
+| cerebras    | openai     | 0.25 s           | 429/min 1%, 500 1% (counts max_tokens on arrival)|
+| openrouter  | openai     | 1.50 s           | 429/min 6%, 502 3%, no choices 1%                |
+| mistral     | openai     | 0.60 s           | 429/min 2%, 500 1%                               |
+| gemini      | gemini     | 0.80 s           | 429/min 2%, 503 overloaded 2%, empty 1%          |
+| cloudflare  | cloudflare | 0.50 s           | 500 2%, no result 1%                             |
+| huggingface | openai     | 1.20 s           | 500 3%, cut-off body 1%, 30 s hang 0.5%          |
+| sambanova   | openai     | 0.40 s           | 429/min 2%, 500 2%                               |
+| cohere      | openai     | 0.70 s           | 500 1%, cut-off body 1%, connection dropped 0.5% |
+| (other)     | its own    | 0.60 s           | 500 1%                                           |
 
 Latency is drawn per request from a log-normal around the median (sigma 0.35), from a generator seeded
-per provider, so a run repeats. Quotas (rpm, rpd) are the catalogue's: the app's pool enforces them, the
-fakes do not. Every key of an entry gets its own environment setting (`SIM_<SETTING>`), never the real
-name, so a developer's real keys are never picked up; all keys of one entry share the fake's one key.
+per provider, so a run repeats. The injected 429s are the fakes' own noise, not their limits: only
+`limit_refusals` count what the limits refused.
 
-`reply(body)` answers by the JSON Schema the request embeds (pydantic's `"title"`): LlmEvaluation,
-LlmReview (one comment per turn named in the request), LlmQuestions (15 questions for the role named),
-else the old LlmNarrative.
+`reply(body)` answers by the shape the request names (the prompts say "(LlmReview)" and so on):
+LlmEvaluation, a batched evaluation (one item per answer), LlmReview (one comment per turn named in the
+request), LlmQuestions (15 questions for the role named), else the old LlmNarrative. `job_kind(body)` says
+which of those a request was.
 """
 
 from __future__ import annotations
@@ -35,30 +45,42 @@ import hashlib
 import json
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.models import CRITERIA
-from testing.fakes import FakeProvider, Flavour, Outcome, Wire
+from core.providers.catalogue import ProviderEntry, load_catalogue
+from testing.fakes import FakeProvider, Flavour, Ledger, Outcome, Wire, recount
+from testing.fakes import limits as fake_limits
+from testing.model_replies import batch_sections, prompt_text, with_batches
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "data" / "providers.json"
 LATENCY_SIGMA = 0.35
 
-# name -> (median latency in s, failure rates, flavour)
-PROFILES: dict[str, tuple[float, dict[Outcome, float], Flavour]] = {
-    "groq": (0.30, {"minute_limit": 0.01, "server": 0.01}, "groq"),
-    "cerebras": (0.25, {"minute_limit": 0.01, "server": 0.01}, "generic"),
-    "openrouter": (1.50, {"minute_limit": 0.06, "server": 0.03, "wrong_shape": 0.01}, "openrouter"),
-    "mistral": (0.60, {"minute_limit": 0.02, "server": 0.01}, "generic"),
-    "gemini": (0.80, {"minute_limit": 0.02, "server": 0.02, "empty": 0.01}, "generic"),
-    "cloudflare": (0.50, {"server": 0.02, "wrong_shape": 0.01}, "generic"),
-    "huggingface": (1.20, {"server": 0.03, "garbage": 0.01, "slow": 0.005}, "generic"),
-    "github-models": (0.90, {"minute_limit": 0.03, "server": 0.01}, "generic"),
-    "sambanova": (0.40, {"minute_limit": 0.02, "server": 0.02}, "generic"),
-    "cohere": (0.70, {"server": 0.01, "garbage": 0.01, "down": 0.005}, "generic"),
+
+@dataclass(frozen=True)
+class Profile:
+    latency: float  # median, seconds
+    failures: dict[Outcome, float]
+    flavour: Flavour = "generic"
+    counts_max_tokens_on_arrival: bool = False
+
+
+PROFILES: dict[str, Profile] = {
+    "groq": Profile(0.30, {"minute_limit": 0.01, "server": 0.01}, "groq"),
+    "cerebras": Profile(0.25, {"minute_limit": 0.01, "server": 0.01}, counts_max_tokens_on_arrival=True),
+    "openrouter": Profile(1.50, {"minute_limit": 0.06, "server": 0.03, "wrong_shape": 0.01}, "openrouter"),
+    "mistral": Profile(0.60, {"minute_limit": 0.02, "server": 0.01}),
+    "gemini": Profile(0.80, {"minute_limit": 0.02, "server": 0.02, "empty": 0.01}),
+    "cloudflare": Profile(0.50, {"server": 0.02, "wrong_shape": 0.01}),
+    "huggingface": Profile(1.20, {"server": 0.03, "garbage": 0.01, "slow": 0.005}),
+    "sambanova": Profile(0.40, {"minute_limit": 0.02, "server": 0.02}),
+    "cohere": Profile(0.70, {"server": 0.01, "garbage": 0.01, "down": 0.005}),
 }
+DEFAULT_PROFILE = Profile(0.60, {"server": 0.01})
 
 
 class JitteredFake(FakeProvider):
@@ -90,50 +112,114 @@ class Fleet:
     def outcomes(self) -> dict[str, dict[str, int]]:
         return {name: dict(fake.outcomes) for name, fake in self.fakes.items()}
 
+    def limit_refusals(self) -> dict[str, dict[str, int]]:
+        """Calls each fake refused by one of its limits: calls the pool should not have sent."""
+        return {name: dict(fake.limit_refusals) for name, fake in self.fakes.items() if fake.limit_refusals}
+
+    def recounted_overruns(self) -> dict[str, dict[str, int]]:
+        """Per shared counter, the accepted calls at which a limit was exceeded, recounted from the log."""
+        ledgers: dict[int, tuple[str, Ledger]] = {}
+        for name, fake in self.fakes.items():
+            if fake.ledger is not None:
+                ledgers.setdefault(id(fake.ledger), (name, fake.ledger))
+        found = {name: dict(recount(ledger)) for name, ledger in ledgers.values()}
+        return {name: over for name, over in found.items() if over}
+
+    def tokens_by_kind(self) -> dict[str, tuple[int, int, int]]:
+        """Per kind of job, the answered calls and their summed prompt and completion tokens, as the
+        fakes counted them (what they reported as usage)."""
+        calls: Counter[str] = Counter()
+        prompt: Counter[str] = Counter()
+        completion: Counter[str] = Counter()
+        for fake in self.fakes.values():
+            for received in fake.received:
+                if received.outcome != "ok" or received.charge is None:
+                    continue
+                kind = job_kind(received.body)
+                calls[kind] += 1
+                prompt[kind] += received.charge.prompt_tokens
+                completion[kind] += received.charge.completion_tokens
+        return {kind: (calls[kind], prompt[kind], completion[kind]) for kind in calls}
+
     async def stop(self) -> None:
         for fake in self.fakes.values():
             with contextlib.suppress(Exception):
                 await fake.stop()
 
 
-def real_entries(path: Path = CATALOGUE) -> list[dict[str, Any]]:
+def real_entries(path: Path = CATALOGUE) -> list[ProviderEntry]:
     """The catalogue's enabled entries that call a remote service (not `local`)."""
-    providers = json.loads(path.read_text("utf-8"))["providers"]
-    return [p for p in providers if p.get("adapter") != "local" and p.get("enabled", True)]
+    return [entry for entry in load_catalogue(path) if entry.adapter != "local" and entry.enabled]
+
+
+def limits_of(entry: ProviderEntry, profile: Profile = DEFAULT_PROFILE) -> fake_limits.Limits:
+    """The entry's free-tier limits, as a fake enforces them."""
+    neurons = entry.neurons
+    return fake_limits.Limits(
+        rpm=entry.rpm,
+        rpd=entry.rpd,
+        tpm=entry.tpm,
+        tpd=entry.tpd,
+        budgets=tuple(fake_limits.Budget(b.unit, b.per, b.amount) for b in entry.budgets),
+        neurons=fake_limits.NeuronRates(neurons.input_per_million, neurons.output_per_million)
+        if neurons
+        else None,
+        owner=entry.limit_owner,
+        counts_max_tokens_on_arrival=profile.counts_max_tokens_on_arrival,
+        timezone=entry.reset_timezone,
+    )
+
+
+def _wire(entry: ProviderEntry) -> Wire:
+    adapter = entry.adapter
+    if adapter == "local":
+        raise ValueError("the local evaluator has no fake")
+    return adapter
 
 
 def _setting(name: str) -> str:
     return "SIM_" + name
 
 
+def _key(setting: str) -> str:
+    return f"sim-{setting.lower().replace('_', '-')}"
+
+
 async def start_fleet(seed: int = 0, path: Path = CATALOGUE) -> Fleet:
-    """Start one fake per profiled catalogue entry; the entries point at them and `env` holds their keys."""
+    """Start one fake per enabled remote catalogue entry, with its limits; the entries point at the
+    fakes and `env` holds their keys."""
     fleet = Fleet(fakes={})
+    ledgers: dict[str, Ledger] = {}
     try:
-        for index, entry in enumerate(e for e in real_entries(path) if e["name"] in PROFILES):
-            name = entry["name"]
-            latency, rates, flavour = PROFILES[name]
-            api_key, account = f"sim-{name}-key", f"sim-{name}-account"
+        for index, entry in enumerate(real_entries(path)):
+            profile = PROFILES.get(entry.vendor, DEFAULT_PROFILE)
+            keys = [_key(setting) for setting in entry.key_settings]
+            account = f"sim-{entry.vendor}-account"
+            limits = limits_of(entry, profile)
+            shared = entry.quota_id or entry.name
+            ledger = ledgers.setdefault(shared, Ledger(limits))
             fake = JitteredFake(
-                entry["adapter"],
+                _wire(entry),
                 reply=reply,
-                failure_rates=rates,
-                latency=latency,
+                failure_rates=profile.failures,
+                latency=profile.latency,
                 seed=seed * 1000 + index,
-                flavour=flavour,
-                api_key=api_key,
+                flavour=profile.flavour,
+                api_key=keys[0],
+                extra_keys=keys[1:],
                 account_id=account,
+                ledger=ledger,
             )
-            fleet.fakes[name] = fake
+            fleet.fakes[entry.name] = fake
             base_url = await fake.start()
-            copy = {k: v for k, v in entry.items() if k != "notes"} | {
+            copy = entry.model_dump(mode="json", exclude={"notes", "source"}) | {
                 "base_url": base_url,
-                "key_settings": [_setting(s) for s in entry["key_settings"]],
+                "key_settings": [_setting(s) for s in entry.key_settings],
                 "enabled": True,
             }
-            fleet.env |= {_setting(s): api_key for s in entry["key_settings"]}
-            if entry.get("account_setting"):
-                copy["account_setting"] = _setting(entry["account_setting"])
+            fleet.env |= {_setting(s): key for s, key in zip(entry.key_settings, keys, strict=True)}
+            if entry.account_setting:
+                copy["account_setting"] = _setting(entry.account_setting)
                 fleet.env[copy["account_setting"]] = account
             fleet.entries.append(copy)
     except BaseException:
@@ -162,10 +248,15 @@ def _rng(text: str) -> random.Random:
 
 
 def _evaluation(text: str) -> dict[str, Any]:
-    rng = _rng(text)
-    scores = {c: rng.choice((2, 3, 3, 4, 4, 4, 5)) for c in CRITERIA}
+    """One answer's evaluation, for a prompt holding it between <candidate_answer> delimiters."""
     found = _ANSWER.search(text)
-    words = (found.group(1) if found else "").split()
+    return _evaluation_of(found.group(1) if found else "", text)
+
+
+def _evaluation_of(answer: str, seed: str = "") -> dict[str, Any]:
+    rng = _rng(seed or answer)
+    scores = {c: rng.choice((2, 3, 3, 4, 4, 4, 5)) for c in CRITERIA}
+    words = answer.split()
     evidence = [" ".join(words[:6])] if len(words) >= 6 else []
     return {c: {"score": s, "reason": _REASONS[s]} for c, s in scores.items()} | {
         "evidence": evidence,
@@ -244,20 +335,24 @@ def _questions(text: str) -> dict[str, Any]:
     return {"questions": questions}
 
 
-def _strings(value: Any) -> list[str]:
-    """Every string in a request body: the prompt texts, whatever the wire format nests them in."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [text for item in value.values() for text in _strings(item)]
-    if isinstance(value, list):
-        return [text for item in value for text in _strings(item)]
-    return []
+def job_kind(body: Any) -> str:
+    """Which kind of job a request is, by the reply shape its prompt names."""
+    text = prompt_text(body)
+    if batch_sections(body):
+        return "evaluate (batched)"
+    for shape, kind in (
+        ("LlmReview", "report"),
+        ("LlmQuestions", "questions"),
+        ("LlmEvaluation", "evaluate"),
+    ):
+        if shape in text:
+            return kind
+    return "other"
 
 
-def reply(body: Any) -> str:
-    """The reply a provider would give, by the JSON Schema the request embeds."""
-    text = "\n".join(_strings(body))
+def _single(body: Any) -> str:
+    """The reply to any prompt but a batched evaluation, by the reply shape the prompt names."""
+    text = prompt_text(body)
     if "LlmReview" in text:
         return json.dumps(_review(text))
     if "LlmQuestions" in text:
@@ -271,3 +366,7 @@ def reply(body: Any) -> str:
             "improvements": ["Quantify outcomes"],
         }
     )
+
+
+# A batched evaluation is answered item by item, each item as its answer alone would be.
+reply = with_batches(_single, _evaluation_of)

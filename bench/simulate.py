@@ -1,10 +1,12 @@
 """`make simulate`: replay a day of interviews through the real HTTP API of the devhost.
 
-Starts its own stack (Redis, in-memory Azurite, ten fake providers from bench/fleet.py with the catalogue's
-quotas, a providers.json pointing at them, the devhost), drives N complete interviews of the day mix
-(bench/workload.py) through the API (bench/driver.py), `--concurrency` at a time (optionally started at
-`--rate` interviews a second), reads the app's own counters from GET /api/ops/summary before and after,
-and prints what the saving layers did (bench/figures.py). The exit code is 1 if any interview failed.
+Starts its own stack (Redis, in-memory Azurite, one fake provider per enabled catalogue entry from
+bench/fleet.py, each enforcing the entry's limits, a providers.json pointing at them, the devhost), drives
+N complete interviews of the day mix (bench/workload.py) through the API (bench/driver.py), `--concurrency`
+at a time (optionally started at `--rate` interviews a second), reads the app's own counters from GET
+/api/ops/summary before and after, and prints what the saving layers did, the calls the fakes refused by
+their limits, and the catalogue's free capacity per limit owner (bench/figures.py). The exit code is 1 if
+any interview failed.
 """
 
 from __future__ import annotations

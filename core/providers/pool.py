@@ -111,9 +111,10 @@ class Pool:
         try:
             reply = await asyncio.wait_for(adapter(self._session, slot, request), timeout=remaining)
         except ProviderFailure as failure:
-            # An error reply means the provider refused the call before doing its work; a timeout or a
-            # dropped connection may have been charged, so its estimate stands.
-            spent: Spent = (0, 0) if failure.status is not None else UNKNOWN
+            # An error reply means the provider refused the call before doing its work; a timeout, a
+            # dropped connection or an unreadable 2xx reply may have been charged: the estimate stands.
+            refused = failure.status is not None and failure.status >= 300
+            spent: Spent = (0, 0) if refused else UNKNOWN
             return failure.kind, failure.retry_after, spent
         except TimeoutError:
             return "timeout", None, UNKNOWN

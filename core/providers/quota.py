@@ -67,7 +67,8 @@ local tail = 3 + per_arg * n
 local day_ttl, threshold, probe_ms = tonumber(ARGV[tail + 1]), tonumber(ARGV[tail + 2]), tonumber(ARGV[tail + 3])
 local weights, probes, total = {}, {}, 0
 local function minute_tokens(key)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - 60000)
+  -- 61 s, not 60: a second's margin for the provider's clock and the call's way there
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - 61000)
   local sum = 0
   for _, member in ipairs(redis.call('ZRANGE', key, 0, -1)) do
     sum = sum + tonumber(string.match(member, ':(%d+)$'))
@@ -129,17 +130,17 @@ return chosen
 """
 
 # KEYS: day tokens, minute tokens, 2 budgets, the slot's stats. ARGV: reservation id, reserved tokens,
-# used tokens, per budget its limit (0: none) and the difference to apply, then the reply's prompt and
-# completion tokens (for the stats) and the stats' ttl. Replaces a reservation's estimate with
+# used tokens, per budget its limit (0: none) and the difference to apply, the reply's prompt and
+# completion tokens (for the stats), the stats' ttl, and now (ms). Replaces a reservation's estimate with
 # what the reply reports (or with nothing, for a call the provider refused before doing any work).
 RECONCILE = """
 local id, reserved, used = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('INCRBY', KEYS[1], used - reserved)
 local member = id .. ':' .. reserved
-local at = redis.call('ZSCORE', KEYS[2], member)
-if at then
-  redis.call('ZREM', KEYS[2], member)
-  if used > 0 then redis.call('ZADD', KEYS[2], at, id .. ':' .. used) end
+if redis.call('ZREM', KEYS[2], member) == 1 and used > 0 then
+  -- Counted from when the reply came back: the provider counted the call when it arrived, after the
+  -- reservation, so the reservation's own time would let the tokens go before the provider does.
+  redis.call('ZADD', KEYS[2], ARGV[11], id .. ':' .. used)
 end
 for b = 1, 2 do
   if tonumber(ARGV[2 + 2*b]) > 0 then redis.call('INCRBY', KEYS[2 + b], tonumber(ARGV[3 + 2*b])) end
@@ -193,12 +194,12 @@ def _shifted(script: str, keys: dict[int, int], argv_offset: int) -> str:
     return re.sub(r"ARGV\[(\d+)\]", lambda m: f"ARGV[{int(m.group(1)) + argv_offset}]", script)
 
 
-# One call's end in one command: RECONCILE (KEYS 1-5, ARGV 1-10), then RECORD_OUTCOME with its slot
-# state, breaker and stats at KEYS 6, 7 and 5, and its ARGV from 11. Returns the outcome's state.
+# One call's end in one command: RECONCILE (KEYS 1-5, ARGV 1-11), then RECORD_OUTCOME with its slot
+# state, breaker and stats at KEYS 6, 7 and 5, and its ARGV from 12. Returns the outcome's state.
 FINISH = (
     RECONCILE.strip().removesuffix("return 1").rstrip()
     + "\n"
-    + _shifted(RECORD_OUTCOME, {1: 6, 2: 7, 3: 5}, 10)
+    + _shifted(RECORD_OUTCOME, {1: 6, 2: 7, 3: 5}, 11)
 )
 
 CLEAR_PASSED = """
@@ -381,7 +382,7 @@ class Quota:
             # A request budget is spent by the request itself, whatever its tokens.
             args += [budget.amount, 0 if budget.unit == "requests" else spent - reserved]
         args += [0, 0] * (MAX_BUDGETS - len(budgets))
-        args += [prompt_tokens, completion_tokens, DAY_TTL_SECONDS]
+        args += [prompt_tokens, completion_tokens, DAY_TTL_SECONDS, self._clock()]
         return keys, args
 
     async def finish(

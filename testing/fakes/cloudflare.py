@@ -5,8 +5,11 @@ Base URL: http://127.0.0.1:{port}/client/v4 (POST {base}/accounts/{account_id}/a
 
 from __future__ import annotations
 
+import math
+
 from aiohttp import web
 
+from testing.fakes.limits import LimitHit
 from testing.fakes.provider_server import Dialect, ReplyContent, as_text, estimated_tokens, json_reply
 
 
@@ -15,7 +18,7 @@ class CloudflareDialect(Dialect, wire="cloudflare"):
     routes = ("/client/v4/accounts/{account}/ai/run/{model:.+}",)
 
     def rejection(self) -> web.Response | None:
-        if self.request.headers.get("Authorization") != f"Bearer {self.fake.api_key}":
+        if self.request.headers.get("Authorization") not in self.fake.bearer_tokens:
             return self.auth()
         account = self.request.match_info["account"]
         if account != self.fake.account_id:
@@ -38,14 +41,16 @@ class CloudflareDialect(Dialect, wire="cloudflare"):
             return self._failed(400, 5006, "AiError: Bad input: Error: at '/max_tokens': not an integer")
         return None
 
-    def _failed(self, status: int, code: int, message: str) -> web.Response:
+    def _failed(
+        self, status: int, code: int, message: str, headers: dict[str, str] | None = None
+    ) -> web.Response:
         payload = {
             "result": None,
             "success": False,
             "errors": [{"code": code, "message": message}],
             "messages": [],
         }
-        return json_reply(status, payload)
+        return json_reply(status, payload, headers)
 
     def _result(self, response: ReplyContent | None, text: str) -> web.Response:
         prompt, completion = estimated_tokens(self.prompt_text), estimated_tokens(text)
@@ -59,7 +64,8 @@ class CloudflareDialect(Dialect, wire="cloudflare"):
         }
         return json_reply(200, {"result": result, "success": True, "errors": [], "messages": []})
 
-    def success(self, content: ReplyContent) -> web.Response:
+    def success(self, content: ReplyContent, cut: bool = False) -> web.Response:
+        # Workers AI's run endpoint says nothing of a cut reply: the text simply ends.
         return self._result(content, as_text(content))
 
     def empty(self) -> web.Response:
@@ -68,14 +74,25 @@ class CloudflareDialect(Dialect, wire="cloudflare"):
     def wrong_shape(self) -> web.Response:
         return json_reply(200, {"result": None, "success": True, "errors": [], "messages": []})
 
-    def minute_limit(self) -> web.Response:
-        return self._failed(429, 3021, "AiError: rate limiting: inference request per min rate reached")
+    def minute_limit(self, hit: LimitHit | None = None) -> web.Response:
+        if hit is None:
+            return self._failed(429, 3021, "AiError: rate limiting: inference request per min rate reached")
+        what = "request" if hit.unit == "requests" else "tokens"
+        retry = {"Retry-After": str(math.ceil(hit.retry_after or 60.0))}
+        return self._failed(
+            429, 3021, f"AiError: rate limiting: inference {what} per min rate reached", retry
+        )
 
-    def day_limit(self) -> web.Response:
+    def day_limit(self, hit: LimitHit | None = None) -> web.Response:
+        # Code 3036 is what the adapter reads as the day's allocation spent, whatever the limit was.
+        allocation = "daily free allocation of 10,000 neurons"
+        if hit is not None:
+            period = "daily" if hit.period == "day" else "monthly"
+            allocation = f"{period} free allocation of {hit.limit:,} {hit.unit}"
         return self._failed(
             429,
             3036,
-            "AiError: You have used up your daily free allocation of 10,000 neurons. Please upgrade to "
+            f"AiError: You have used up your {allocation}. Please upgrade to "
             "Cloudflare's Workers Paid plan if you would like to continue usage.",
         )
 

@@ -10,9 +10,19 @@ from typing import Any
 
 from aiohttp import web
 
+from testing.fakes.limits import LimitHit
 from testing.fakes.provider_server import Dialect, ReplyContent, as_text, estimated_tokens, json_reply
 
 GEMINI_RETRY_DELAYS = {"minute_limit": "7.5s", "day_limit": "37s"}
+METRIC = "generativelanguage.googleapis.com/generate_content_free_tier_"
+# The quota (quotaId, metric) Google names for each limit a ledger refuses by. Gemini has no monthly
+# quota; a monthly budget keeps the daily shape (a quotaId with "PerDay", which the adapter reads).
+GEMINI_QUOTAS = {
+    "rpm": ("GenerateRequestsPerMinutePerProjectPerModel-FreeTier", "requests"),
+    "tpm": ("GenerateContentInputTokensPerModelPerMinute-FreeTier", "input_token_count"),
+    "rpd": ("GenerateRequestsPerDayPerProjectPerModel-FreeTier", "requests"),
+    "tpd": ("GenerateContentInputTokensPerModelPerDay-FreeTier", "input_token_count"),
+}
 GEMINI_FIELDS = {
     "contents", "systemInstruction", "system_instruction", "generationConfig", "generation_config",
     "safetySettings", "safety_settings", "tools", "toolConfig", "cachedContent",
@@ -31,8 +41,17 @@ class GeminiDialect(Dialect, wire="gemini"):
     def model(self) -> str:
         return self.request.match_info["model"]
 
+    @property
+    def sent_key(self) -> str:
+        return self.request.headers.get("x-goog-api-key") or self.request.query.get("key") or ""
+
+    @property
+    def max_tokens(self) -> int | None:
+        found = (self.body.get("generationConfig") or {}).get("maxOutputTokens")
+        return found if isinstance(found, int) else None
+
     def rejection(self) -> web.Response | None:
-        sent = self.request.headers.get("x-goog-api-key") or self.request.query.get("key")
+        sent = self.sent_key
         if not sent:
             return self._status(
                 403,
@@ -40,7 +59,7 @@ class GeminiDialect(Dialect, wire="gemini"):
                 "Method doesn't allow unregistered callers (callers without established identity). "
                 "Please use API Key or other form of API consumer identity to call this API.",
             )
-        if sent != self.fake.api_key:
+        if not self.fake.accepts(sent):
             return self.auth()
         if not self.parsed:
             return self._invalid("Invalid JSON payload received. Unexpected token.")
@@ -96,11 +115,11 @@ class GeminiDialect(Dialect, wire="gemini"):
         }
         return json_reply(200, payload)
 
-    def success(self, content: ReplyContent) -> web.Response:
+    def success(self, content: ReplyContent, cut: bool = False) -> web.Response:
         text = as_text(content)
         candidate = {
             "content": {"parts": [{"text": text}], "role": "model"},
-            "finishReason": "STOP",
+            "finishReason": "MAX_TOKENS" if cut else "STOP",
             "index": 0,
         }
         return self._generated([candidate], text)
@@ -112,17 +131,33 @@ class GeminiDialect(Dialect, wire="gemini"):
     def wrong_shape(self) -> web.Response:
         return json_reply(200, {"usageMetadata": self._usage(""), "modelVersion": self.model})
 
-    def minute_limit(self) -> web.Response:
+    def minute_limit(self, hit: LimitHit | None = None) -> web.Response:
+        if hit is not None:
+            return self._limit_hit(hit)
         return self._quota_exceeded(
             "minute_limit", "GenerateRequestsPerMinutePerProjectPerModel-FreeTier", 15
         )
 
-    def day_limit(self) -> web.Response:
+    def day_limit(self, hit: LimitHit | None = None) -> web.Response:
+        if hit is not None:
+            return self._limit_hit(hit)
         return self._quota_exceeded("day_limit", "GenerateRequestsPerDayPerProjectPerModel-FreeTier", 1000)
 
-    def _quota_exceeded(self, outcome: str, quota_id: str, limit: int) -> web.Response:
-        delay = GEMINI_RETRY_DELAYS[outcome]
-        metric = "generativelanguage.googleapis.com/generate_content_free_tier_requests"
+    def _limit_hit(self, hit: LimitHit) -> web.Response:
+        """The same 429, naming the quota the fake's ledger refused the call by."""
+        unit = {"requests": "Requests", "tokens": "ContentTokens", "neurons": "ContentNeurons"}[hit.unit]
+        quota_id, metric = GEMINI_QUOTAS.get(
+            hit.name, (f"Generate{unit}PerDayPerProjectPerModel-FreeTier", f"{hit.unit}_per_{hit.period}")
+        )
+        if hit.period == "minute":
+            delay = f"{max(hit.retry_after or 60.0, 0.1):.2f}s"
+            return self._quota_exceeded("minute_limit", quota_id, hit.limit, METRIC + metric, delay)
+        return self._quota_exceeded("day_limit", quota_id, hit.limit, METRIC + metric)
+
+    def _quota_exceeded(
+        self, outcome: str, quota_id: str, limit: int, metric: str = METRIC + "requests", delay: str = ""
+    ) -> web.Response:
+        delay = delay or GEMINI_RETRY_DELAYS[outcome]
         message = (
             "You exceeded your current quota, please check your plan and billing details. For more "
             "information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.\n"

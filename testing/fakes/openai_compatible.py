@@ -6,6 +6,7 @@ also answers: {origin}/client/v4/accounts/{account_id}/ai/v1 (POST {base}/chat/c
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from testing.fakes.limits import LimitHit
 from testing.fakes.provider_server import Dialect, ReplyContent, as_text, estimated_tokens, json_reply
 
 ORGANISATION = "org_01fakeorganisation000000"
@@ -31,9 +33,14 @@ class OpenAiDialect(Dialect, wire="openai"):
     def model(self) -> str:
         return str(self.body.get("model", ""))
 
+    @property
+    def max_tokens(self) -> int | None:
+        found = self.body.get("max_completion_tokens", self.body.get("max_tokens"))
+        return found if isinstance(found, int) else None
+
     def rejection(self) -> web.Response | None:
         account = self.request.match_info.get("account")
-        if self.request.headers.get("Authorization") != f"Bearer {self.fake.api_key}":
+        if self.request.headers.get("Authorization") not in self.fake.bearer_tokens:
             return self.auth()
         if account is not None and account != self.fake.account_id:
             return self._invalid(f"Could not route to account {account}", None, status=404)
@@ -68,19 +75,26 @@ class OpenAiDialect(Dialect, wire="openai"):
         if self.fake.flavour != "groq":
             return {}
         # Groq documents these as always per day for requests and per minute for tokens.
-        used = len(self.fake.received)
+        per_day, used = GROQ_REQUESTS_PER_DAY, len(self.fake.received)
+        per_minute, tokens_left = 6000, 5400
+        if (ledger := self.fake.ledger) is not None:
+            per_day = ledger.limits.rpd or per_day
+            used = ledger.used_today(self.sent_key).requests
+            if ledger.limits.tpm:
+                per_minute = ledger.limits.tpm
+                tokens_left = max(0, per_minute - ledger.minute_tokens(self.sent_key))
         return {
             "x-groq-region": "fake-1",
-            "x-ratelimit-limit-requests": str(GROQ_REQUESTS_PER_DAY),
-            "x-ratelimit-remaining-requests": "0" if day_spent else str(GROQ_REQUESTS_PER_DAY - used),
+            "x-ratelimit-limit-requests": str(per_day),
+            "x-ratelimit-remaining-requests": "0" if day_spent else str(max(0, per_day - used)),
             "x-ratelimit-reset-requests": "2m59.56s" if day_spent else "6s",
-            "x-ratelimit-limit-tokens": "6000",
-            "x-ratelimit-remaining-tokens": "5400",
+            "x-ratelimit-limit-tokens": str(per_minute),
+            "x-ratelimit-remaining-tokens": str(tokens_left),
             "x-ratelimit-reset-tokens": "7.66s",
         }
 
-    def success(self, content: ReplyContent) -> web.Response:
-        return self._completion(as_text(content), "stop")
+    def success(self, content: ReplyContent, cut: bool = False) -> web.Response:
+        return self._completion(as_text(content), "length" if cut else "stop")
 
     def _completion(self, text: str, finish_reason: str) -> web.Response:
         prompt, completion = estimated_tokens(self.prompt_text), estimated_tokens(text)
@@ -119,7 +133,9 @@ class OpenAiDialect(Dialect, wire="openai"):
             200, {"id": f"gen-{uuid.uuid4().hex[:24]}", "object": "chat.completion", "choices": []}
         )
 
-    def minute_limit(self) -> web.Response:
+    def minute_limit(self, hit: LimitHit | None = None) -> web.Response:
+        if hit is not None:
+            return self._limit_hit(hit)
         if self.fake.flavour == "openrouter":
             return self._openrouter_limit("free-models-per-min. ", limit=20, reset=_next_minute())
         if self.fake.flavour == "groq":
@@ -130,7 +146,9 @@ class OpenAiDialect(Dialect, wire="openai"):
             return self._rate_limited(period, "2s", headers)
         return self._rate_limited("requests per min (RPM): Limit 3, Used 3", "20s", {"retry-after": "20"})
 
-    def day_limit(self) -> web.Response:
+    def day_limit(self, hit: LimitHit | None = None) -> web.Response:
+        if hit is not None:
+            return self._limit_hit(hit)
         if self.fake.flavour == "openrouter":
             return self._openrouter_limit(
                 "free-models-per-day. Add 10 credits to unlock 1000 free model requests per day",
@@ -143,13 +161,37 @@ class OpenAiDialect(Dialect, wire="openai"):
             return self._rate_limited(period, "2m59.56s", headers)
         return self._rate_limited("requests per day (RPD): Limit 1000, Used 1000", "1m26.4s", {})
 
-    def _rate_limited(self, period: str, wait: str, headers: dict[str, str]) -> web.Response:
+    def _limit_hit(self, hit: LimitHit) -> web.Response:
+        """The same replies, worded for the limit the fake's ledger refused the call by."""
+        per_minute = hit.period == "minute"
+        if self.fake.flavour == "openrouter":
+            which = "free-models-per-min. " if per_minute else "free-models-per-day. "
+            reset = (
+                datetime.now(UTC) + timedelta(seconds=hit.retry_after or 60.0)
+                if per_minute
+                else _next_utc_midnight()
+            )
+            return self._openrouter_limit(which, limit=hit.limit, reset=reset)
+        period = f"{_label(hit)}: Limit {hit.limit}, Used {_number(hit.used)}"
+        requested, kind = _number(hit.requested), "requests" if hit.unit == "requests" else "tokens"
+        if per_minute:
+            wait = hit.retry_after or 60.0
+            headers = {"retry-after": str(math.ceil(wait))} | self._headers()
+            return self._rate_limited(period, f"{wait:.2f}s", headers, requested, kind)
+        if self.fake.flavour == "groq":
+            headers = {"retry-after": "180"} | self._headers(day_spent=True)
+            return self._rate_limited(period, "2m59.56s", headers, requested, kind)
+        return self._rate_limited(period, "1m26.4s", {}, requested, kind)
+
+    def _rate_limited(
+        self, period: str, wait: str, headers: dict[str, str], requested: str = "1", kind: str = "requests"
+    ) -> web.Response:
         service_tier = " service tier `on_demand`" if self.fake.flavour == "groq" else ""
         message = (
             f"Rate limit reached for model `{self.model}` in organization `{ORGANISATION}`{service_tier} "
-            f"on {period}, Requested 1. Please try again in {wait}."
+            f"on {period}, Requested {requested}. Please try again in {wait}."
         )
-        error = {"message": message, "type": "requests", "code": "rate_limit_exceeded"}
+        error = {"message": message, "type": kind, "code": "rate_limit_exceeded"}
         return json_reply(429, {"error": error}, headers)
 
     def _openrouter_limit(self, which: str, *, limit: int, reset: datetime) -> web.Response:
@@ -198,6 +240,23 @@ class OpenAiDialect(Dialect, wire="openai"):
             "code": "invalid_api_key",
         }
         return json_reply(401, {"error": error})
+
+
+def _label(hit: LimitHit) -> str:
+    """How OpenAI and Groq name a limit in a 429: "tokens per day (TPD)", "requests per min (RPM)"."""
+    if hit.period == "minute":
+        return "requests per min (RPM)" if hit.unit == "requests" else "tokens per min (TPM)"
+    if hit.name in ("rpd", "tpd"):
+        return f"{hit.unit} per day ({hit.name.upper()})"
+    if hit.period == "day":
+        return f"{hit.unit} per day"
+    # The adapters know no monthly wording (http_call.DAILY_WORDING), so a spent monthly budget is told
+    # in the daily-limit shape: its message keeps a daily word.
+    return f"{hit.unit} per month (no daily allowance left this month)"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
 def _next_minute() -> datetime:

@@ -2,8 +2,13 @@
 and stopped by the test, that answers each request with an outcome and lets its dialect word the answer.
 
 It first lets the dialect check the key and the shape of the request the way its provider does (a wrong
-key gets that provider's 401, a malformed body its 400), then answers with the next outcome in `script`,
-else one drawn from `failure_rates` with a seeded random generator, else success. The outcomes this
+key gets that provider's 401, a malformed body its 400); then, if the fake has `limits` (limits.py), lets
+its ledger admit the call or refuse it the way the provider refuses it (a per-minute limit with the
+dialect's minute-limit 429 and a retry hint, a daily or monthly one with the daily-limit reply each adapter
+reads as day_limit), counting each such refusal in `limit_refusals` by limit; then answers with the next
+outcome in `script`, else one drawn from `failure_rates` with a seeded random generator, else success.
+A reply never has more completion tokens than the request's max_tokens: a longer one is cut, as a real
+provider cuts it (finish reason "length" / MAX_TOKENS). The outcomes this
 module plays itself are the ones that look alike in every wire format: a slow reply, a dropped
 connection and a body cut short; the dialect words the rest (success, rate limits, errors, odd shapes).
 
@@ -18,13 +23,16 @@ import contextlib
 import json
 import random
 import socket
+import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from aiohttp import web
+
+from testing.fakes.limits import Charge, Ledger, LimitHit, Limits
 
 Wire = Literal["openai", "gemini", "cloudflare"]
 Flavour = Literal["generic", "groq", "openrouter"]
@@ -35,11 +43,18 @@ ReplyContent = str | dict[str, Any]
 Reply = ReplyContent | Callable[[dict[str, Any]], ReplyContent]
 
 SLOW_SECONDS = 30.0
+# Outcomes whose 2xx reply spends the prompt and the completion the fake generated; a reply with no
+# answer (empty, wrong_shape) spends the prompt; an error reply or a dropped connection spends nothing.
+ANSWERED: frozenset[str] = frozenset({"ok", "slow", "garbage"})
+UNANSWERED_2XX: frozenset[str] = frozenset({"empty", "wrong_shape"})
+
+
+TOKEN_CHARS = 4
 
 
 def estimated_tokens(text: str) -> int:
     """The token count a fake reports for a text: about four characters a token."""
-    return max(1, len(text) // 4)
+    return max(1, len(text) // TOKEN_CHARS)
 
 
 def refusing_base_url() -> str:
@@ -63,7 +78,10 @@ class Received:
     path: str
     headers: dict[str, str]
     body: Any
-    outcome: str
+    outcome: str  # an Outcome, "rejected", or "limit:{name}" for a call a limit refused
+    charge: Charge | None = None  # what an admitted call spent, if the fake has limits
+    refusal: LimitHit | None = None  # the limit a refused call would have passed
+    at: float = 0.0  # when it arrived, by the fake's clock
 
 
 class Dialect(ABC):
@@ -96,12 +114,24 @@ class Dialect(ABC):
     def prompt_text(self) -> str:
         return json.dumps(self.body)
 
+    @property
+    def sent_key(self) -> str:
+        """The API key the request carries (a bearer token, unless the wire says otherwise)."""
+        return self.request.headers.get("Authorization", "").removeprefix("Bearer ")
+
+    @property
+    def max_tokens(self) -> int | None:
+        """The completion tokens the request allows, if it says."""
+        found = self.body.get("max_tokens")
+        return found if isinstance(found, int) else None
+
     @abstractmethod
     def rejection(self) -> web.Response | None:
         """The provider's answer to a request it refuses (wrong key, malformed body), else None."""
 
     @abstractmethod
-    def success(self, content: ReplyContent) -> web.Response: ...
+    def success(self, content: ReplyContent, cut: bool = False) -> web.Response:
+        """A completion; `cut` when it stopped at the request's max_tokens."""
 
     @abstractmethod
     def empty(self) -> web.Response: ...
@@ -110,10 +140,12 @@ class Dialect(ABC):
     def wrong_shape(self) -> web.Response: ...
 
     @abstractmethod
-    def minute_limit(self) -> web.Response: ...
+    def minute_limit(self, hit: LimitHit | None = None) -> web.Response:
+        """A per-minute 429; with `hit`, naming that limit and when the call would fit."""
 
     @abstractmethod
-    def day_limit(self) -> web.Response: ...
+    def day_limit(self, hit: LimitHit | None = None) -> web.Response:
+        """The daily-limit 429 the adapters read as day_limit; with `hit`, naming that limit."""
 
     @abstractmethod
     def server(self) -> web.Response: ...
@@ -147,13 +179,23 @@ class FakeProvider:
         flavour: Flavour = "generic",
         api_key: str = "test-key",
         account_id: str = "test-account",
+        extra_keys: Sequence[str] = (),
+        limits: Limits | None = None,
+        ledger: Ledger | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`extra_keys`: more keys the fake accepts besides `api_key`. `limits`: what it enforces, on a
+        ledger of its own, or `ledger`: one shared with other fakes that spend the same limits."""
         self.wire = wire
         self.flavour = flavour
         self.api_key = api_key
+        self.api_keys = (api_key, *extra_keys)
         self.account_id = account_id
         self.received: list[Received] = []
         self.outcomes: Counter[str] = Counter()
+        self.ledger = ledger if ledger is not None else Ledger(limits, clock) if limits is not None else None
+        self._clock = self.ledger.clock if self.ledger is not None else clock
+        self.limit_refusals: Counter[str] = Counter()
         self._dialect = Dialect.of(wire)
         self._reply = reply
         self._script = list(script or [])
@@ -163,6 +205,18 @@ class FakeProvider:
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._origin = ""
+
+    @property
+    def limits(self) -> Limits | None:
+        return self.ledger.limits if self.ledger is not None else None
+
+    def accepts(self, key: str) -> bool:
+        return key in self.api_keys
+
+    @property
+    def bearer_tokens(self) -> set[str]:
+        """The Authorization headers the fake accepts."""
+        return {f"Bearer {key}" for key in self.api_keys}
 
     @property
     def requests(self) -> list[Any]:
@@ -233,8 +287,49 @@ class FakeProvider:
         if (rejection := dialect.rejection()) is not None:
             self._record(request, body, "rejected")
             return rejection
+        reply: tuple[ReplyContent, bool] | None = None
+        charge: Charge | None = None
+        prompt = completion = 0
+        if self.ledger is not None:
+            reply = self._reply_to(dialect, body)
+            prompt, completion = estimated_tokens(dialect.prompt_text), estimated_tokens(as_text(reply[0]))
+            admitted = self.ledger.admit(dialect.sent_key, prompt, completion, dialect.max_tokens)
+            if isinstance(admitted, LimitHit):
+                self.limit_refusals[admitted.name] += 1
+                self._record(request, body, f"limit:{admitted.name}", refusal=admitted)
+                if admitted.period == "minute":
+                    return dialect.minute_limit(admitted)
+                return dialect.day_limit(admitted)
+            charge = admitted
         outcome = self._next_outcome()
-        self._record(request, body, outcome)
+        self._record(request, body, outcome, charge)
+        if charge is None:
+            return await self._answer(request, body, dialect, outcome, reply)
+        # What the call spends is known once its outcome is; a provider that counted max_tokens on
+        # arrival holds them until it has answered.
+        spent = (
+            (prompt, completion)
+            if outcome in ANSWERED
+            else (prompt, estimated_tokens(""))
+            if outcome in UNANSWERED_2XX
+            else (0, 0)
+        )
+        assert self.ledger is not None
+        if not self.ledger.limits.counts_max_tokens_on_arrival:
+            self.ledger.settle(charge, *spent)
+        try:
+            return await self._answer(request, body, dialect, outcome, reply)
+        finally:
+            self.ledger.settle(charge, *spent)
+
+    async def _answer(
+        self,
+        request: web.Request,
+        body: Any,
+        dialect: Dialect,
+        outcome: Outcome,
+        reply: tuple[ReplyContent, bool] | None,
+    ) -> web.StreamResponse:
         await self._pause(self.request_latency())
         if outcome == "slow":
             await self._pause(SLOW_SECONDS)
@@ -244,17 +339,32 @@ class FakeProvider:
             raise web.HTTPServiceUnavailable()  # never sent: the connection is already gone
         if outcome == "garbage":
             # A reply cut short by a proxy: half of a real success body.
-            success = dialect.success(self._reply_text(body))
+            success = dialect.success(*(reply or self._reply_to(dialect, body)))
             whole = success.body
             assert isinstance(whole, bytes)
             return web.Response(body=whole[: len(whole) // 2], headers=success.headers)
         if outcome in ("ok", "slow"):
-            return dialect.success(self._reply_text(body))
+            return dialect.success(*(reply or self._reply_to(dialect, body)))
         return dialect.failure(outcome)
 
-    def _record(self, request: web.Request, body: Any, outcome: str) -> None:
-        self.received.append(Received(request.path, dict(request.headers), body, outcome))
+    def _record(
+        self,
+        request: web.Request,
+        body: Any,
+        outcome: str,
+        charge: Charge | None = None,
+        refusal: LimitHit | None = None,
+    ) -> None:
+        received = Received(
+            request.path, dict(request.headers), body, outcome, charge, refusal, self._clock()
+        )
+        self.received.append(received)
         self.outcomes[outcome] += 1
 
-    def _reply_text(self, body: Any) -> ReplyContent:
-        return self._reply(body) if callable(self._reply) else self._reply
+    def _reply_to(self, dialect: Dialect, body: Any) -> tuple[ReplyContent, bool]:
+        """The reply's content, and whether it was cut at the request's max_tokens."""
+        content = self._reply(body) if callable(self._reply) else self._reply
+        limit, text = dialect.max_tokens, as_text(content)
+        if limit is not None and estimated_tokens(text) > limit:
+            return text[: max(limit, 1) * TOKEN_CHARS], True
+        return content, False
