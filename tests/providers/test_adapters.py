@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,12 +40,6 @@ MODELS: dict[Wire, str] = {
     "gemini": "gemini-2.5-flash-lite",
     "cloudflare": "@cf/meta/llama-3.1-8b-instruct-fp8-fast",
 }
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def slot_for(

@@ -8,7 +8,7 @@ import json
 import random
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -23,7 +23,6 @@ from core.providers.catalogue import ProviderEntry, Slot
 from core.providers.pool import Pool
 from core.providers.prompts import BatchItem, batch_evaluation_request
 from core.providers.quota import BreakerTimings, Quota
-from testing.app_stack import Services
 from testing.fakes import FakeProvider
 from testing.model_replies import BATCH_SECTION
 
@@ -76,18 +75,6 @@ def model(broken: Callable[[str], str | None] = lambda item_id: None) -> Callabl
         return json.dumps({"items": items})
 
     return reply
-
-
-@pytest.fixture
-async def redis(services: Services) -> AsyncIterator[Redis]:
-    async with Redis.from_url(services.redis_url) as client:
-        yield client
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def _slot(base_url: str, **limits: Any) -> Slot:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -53,12 +52,6 @@ DIALECTS: list[tuple[Wire, Flavour]] = [
     ("cloudflare", "generic"),
 ]
 DIALECT_IDS = [f"{wire}-{flavour}" for wire, flavour in DIALECTS]
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def slot_for(fake: FakeProvider, key: str = KEY, key_index: int = 0) -> Slot:

@@ -40,18 +40,6 @@ VALID_REPLY = json.dumps(
 REQUEST = evaluation_request(QUESTION, ANSWER)
 
 
-@pytest.fixture
-async def redis(services: Services) -> AsyncIterator[Redis]:
-    async with Redis.from_url(services.redis_url) as client:
-        yield client
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
 @asynccontextmanager
 async def running(*fakes: FakeProvider) -> AsyncIterator[list[str]]:
     async with AsyncExitStack() as stack:

@@ -6,7 +6,6 @@ import asyncio
 import multiprocessing
 import random
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -55,12 +54,6 @@ def make_slot(
         **limits,
     )
     return Slot(entry=entry, key_index=key_index, api_key="k", account_id=None)
-
-
-@pytest.fixture
-async def redis(services: Services) -> AsyncIterator[Redis]:
-    async with Redis.from_url(services.redis_url) as client:
-        yield client
 
 
 def quota(redis: Redis, clock: Clock, seed: int = 1, **breaker: int) -> Quota:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -21,7 +20,6 @@ from core.providers.pool import Pool
 from core.providers.prompts import LlmEvaluation
 from core.providers.quota import Quota
 from handlers import telemetry
-from testing.app_stack import Services
 from testing.fakes import FakeProvider
 from tests.providers.test_pool import REQUEST, VALID_REPLY
 
@@ -33,12 +31,6 @@ def spans_in_memory() -> None:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(EXPORTED))
     trace.set_tracer_provider(provider)  # once per process: the pool's tracer delegates to it
-
-
-@pytest.fixture
-async def redis(services: Services) -> AsyncIterator[Redis]:
-    async with Redis.from_url(services.redis_url) as client:
-        yield client
 
 
 def test_without_a_connection_string_nothing_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
