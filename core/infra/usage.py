@@ -13,7 +13,13 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Literal, Unpack
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
 from azure.data.tables import UpdateMode
 from opentelemetry import metrics
 
@@ -199,10 +205,40 @@ async def _stored_totals(day: date) -> dict[str, int]:
 
 
 async def record_day(day: date) -> dict[str, int]:
-    """Copy a day's counters into the durable usage table; running it again rewrites the same row."""
+    """Copy a day's counters into the durable usage table. A recorded counter never goes down: the
+    row keeps, per counter, the larger of what it holds and what Redis holds now, so a flushed Redis,
+    or the backup that saw only part of the day, can never overwrite a recorded day with less. Running
+    it again, or on two instances at once (the write is ETag-guarded), records the same day."""
     counters = _as_ints(await connections().redis().run(lambda redis: redis.hgetall(_key(day))))
-    if counters:
-        table = await connections().table(get_settings().usage_table)
-        row = {"PartitionKey": day.isoformat(), "RowKey": "totals", **counters}
-        await table.upsert_entity(row, mode=UpdateMode.REPLACE)
-    return counters
+    if not counters:
+        return {}
+    table = await connections().table(get_settings().usage_table)
+    for _ in range(5):
+        try:
+            entity = await table.get_entity(day.isoformat(), "totals")
+        except ResourceNotFoundError:
+            row = {"PartitionKey": day.isoformat(), "RowKey": "totals", **counters}
+            try:
+                await table.create_entity(row)
+                return counters
+            except ResourceExistsError:
+                continue  # another instance recorded it first: merge with theirs
+        recorded = {
+            name: int(value) for name, value in entity.items() if name not in ("PartitionKey", "RowKey")
+        }
+        merged = {name: max(recorded.get(name, 0), counters.get(name, 0)) for name in recorded | counters}
+        if merged == recorded:
+            return merged
+        row = {"PartitionKey": day.isoformat(), "RowKey": "totals", **merged}
+        try:
+            await table.update_entity(
+                row,
+                mode=UpdateMode.REPLACE,
+                etag=entity.metadata["etag"],
+                match_condition=MatchConditions.IfNotModified,
+            )
+            return merged
+        except (ResourceModifiedError, HttpResponseError) as error:
+            if getattr(error, "status_code", None) != 412:
+                raise
+    raise RuntimeError(f"the usage of {day} changed under every attempt to record it")

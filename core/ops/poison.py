@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 
+from azure.core.exceptions import ResourceNotFoundError
 from pydantic import BaseModel
 
 from core.infra.connections import connections
@@ -13,6 +15,8 @@ from core.infra.job_queue import JOBS_QUEUE, POISON_QUEUE
 from core.settings import get_settings
 
 BATCH = 32
+# Long enough to send and delete a batch: another replay cannot see a message while it is moved.
+MOVE_SECONDS = 60
 
 
 class PoisonMessage(BaseModel):
@@ -48,20 +52,32 @@ async def list_poison(limit: int = BATCH) -> list[PoisonMessage]:
 
 
 async def replay_poison() -> Replayed:
-    """Move every poisoned message back to the jobs queue, as stored, so its encoding stays as it was."""
+    """Move the poisoned messages back to the jobs queue, as stored, so their encoding stays as it was.
+
+    A snapshot: at most the messages that were there when it started, each once, so a job that fails
+    again and comes back to the poison queue meanwhile is not replayed in a loop. Two replays at once
+    share the work: each message is invisible to the other while one moves it, and a message the other
+    already deleted is skipped rather than sent twice."""
     poison = await connections().queue(POISON_QUEUE, raw=True)
     jobs = await connections().queue(JOBS_QUEUE, raw=True)
-    replayed = 0
-    while True:
+    waiting = (await poison.get_queue_properties()).approximate_message_count or 0
+    moved: set[str] = set()
+    while len(moved) < waiting:
+        size = min(BATCH, waiting - len(moved))
         batch = [
             message
             async for message in poison.receive_messages(
-                max_messages=BATCH, messages_per_page=BATCH, visibility_timeout=60
+                max_messages=size,
+                messages_per_page=size,
+                visibility_timeout=MOVE_SECONDS,
             )
         ]
-        if not batch:
-            return Replayed(replayed=replayed)
-        for message in batch:
+        fresh = [message for message in batch if message.id not in moved]
+        if not fresh:
+            break
+        for message in fresh:
+            moved.add(message.id)
             await jobs.send_message(message.content)
-            await poison.delete_message(message)
-            replayed += 1
+            with contextlib.suppress(ResourceNotFoundError):
+                await poison.delete_message(message)
+    return Replayed(replayed=len(moved))

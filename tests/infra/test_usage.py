@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from azure.core.exceptions import ResourceNotFoundError
 
 from core.infra import usage
 from core.infra.connections import connections
@@ -44,3 +46,25 @@ async def test_counts_of_one_process_are_written_together_after_the_flush_delay(
     assert redis.take_counts() == {"redis_commands": 2}  # the one flush, and the read
     latency = await usage.latency_percentiles(day, "answered")
     assert latency is not None and latency["count"] >= 5
+
+
+async def test_a_recorded_day_is_never_overwritten_with_less(services: Services) -> None:
+    """A flushed Redis (or the backup, which saw part of the day) must not shrink a recorded day."""
+    day = date(2001, 1, 1 + uuid.uuid4().int % 28)  # a day no other test records
+    key = f"usage:{day.isoformat()}"
+    redis = connections().redis()
+    await redis.run(lambda client: client.delete(key))
+    table = await connections().table(get_settings().usage_table)
+    with contextlib.suppress(ResourceNotFoundError):
+        await table.delete_entity(day.isoformat(), "totals")
+
+    await redis.run(lambda client: client.hset(key, mapping={"turns_answered": 40, "cache_hits": 7}))
+    assert await usage.record_day(day) == {"turns_answered": 40, "cache_hits": 7}
+    await redis.run(lambda client: client.delete(key))  # Redis flushed after the record
+    await redis.run(lambda client: client.hset(key, mapping={"turns_answered": 3, "queue_messages": 2}))
+    assert await usage.record_day(day) == {"turns_answered": 40, "cache_hits": 7, "queue_messages": 2}
+    row = await table.get_entity(day.isoformat(), "totals")
+    assert (row["turns_answered"], row["cache_hits"], row["queue_messages"]) == (40, 7, 2)
+    await redis.run(lambda client: client.delete(key))
+    assert await usage.record_day(day) == {}  # nothing in Redis: nothing written
+    assert (await table.get_entity(day.isoformat(), "totals"))["turns_answered"] == 40

@@ -1,0 +1,67 @@
+"""Poison replay over real Azurite: a snapshot moved once, and safe to run twice at once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from core.infra.connections import connections
+from core.infra.job_queue import JOBS_QUEUE, POISON_QUEUE
+from core.ops.poison import replay_poison
+from testing.app_stack import Services
+
+
+async def _drain(name: str) -> list[str]:
+    queue = await connections().queue(name, raw=True)
+    found = []
+    while batch := [m async for m in queue.receive_messages(max_messages=32, messages_per_page=32)]:
+        for message in batch:
+            found.append(message.content)
+            await queue.delete_message(message)
+    return found
+
+
+async def test_two_replays_at_once_move_each_message_exactly_once(services: Services) -> None:
+    await _drain(POISON_QUEUE)
+    await _drain(JOBS_QUEUE)
+    poison = await connections().queue(POISON_QUEUE, raw=True)
+    sent = [f"poisoned-{uuid.uuid4().hex}" for _ in range(40)]
+    for body in sent:
+        await poison.send_message(body)
+
+    first, second = await asyncio.gather(replay_poison(), replay_poison())
+
+    assert first.replayed + second.replayed == 40
+    assert sorted(await _drain(JOBS_QUEUE)) == sorted(sent)  # each once: none lost, none doubled
+    assert await _drain(POISON_QUEUE) == []
+
+
+async def test_a_replay_moves_the_snapshot_it_started_with(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _drain(POISON_QUEUE)
+    await _drain(JOBS_QUEUE)
+    poison = await connections().queue(POISON_QUEUE, raw=True)
+    jobs = await connections().queue(JOBS_QUEUE, raw=True)
+    for index in range(3):
+        await poison.send_message(f"before-{index}")
+    send = jobs.send_message
+    failed_again = False
+
+    async def send_and_fail_again(content: str) -> object:
+        # While the replay runs, a job fails again and lands back on the poison queue: a replay that
+        # read until the queue was empty would move it too, and could loop on it.
+        nonlocal failed_again
+        if not failed_again:
+            failed_again = True
+            await poison.send_message("after")
+        return await send(content)
+
+    monkeypatch.setattr(jobs, "send_message", send_and_fail_again)
+    replayed = await replay_poison()
+    monkeypatch.undo()
+    assert replayed.replayed == 3
+    assert sorted(await _drain(JOBS_QUEUE)) == ["before-0", "before-1", "before-2"]
+    assert await _drain(POISON_QUEUE) == ["after"]
