@@ -39,6 +39,8 @@ class Stats:
     answered_ms: list[float] = field(default_factory=list)
     queued_ms: list[float] = field(default_factory=list)
     report_ms: list[float] = field(default_factory=list)
+    # Every HTTP step's duration: the cost model's sample of how long an execution keeps an instance busy.
+    step_seconds: list[float] = field(default_factory=list)
     sources: Counter[str] = field(default_factory=Counter)
     answers: Counter[str] = field(default_factory=Counter)
     roles: Counter[str] = field(default_factory=Counter)
@@ -55,11 +57,14 @@ class Driver:
     ) -> tuple[int, Any]:
         self.stats.steps += 1
         timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+        started = time.perf_counter()
         try:
             async with self.http.request(method, path, timeout=timeout, **kwargs) as response:
                 status, body = response.status, await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
             self._fail(f"{what}: {type(error).__name__} {error}")
+        finally:
+            self.stats.step_seconds.append(time.perf_counter() - started)
         if status not in expect:
             code = body.get("error", {}).get("code", "") if isinstance(body, dict) else ""
             self._fail(f"{what}: HTTP {status} {code}".strip())

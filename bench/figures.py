@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from bench.cost import bill_from_figures
 from bench.driver import Stats
 from bench.fleet import CATALOGUE, Fleet
 from core.infra.counters import LOCAL_PROVIDER, calls_by_provider, counts_of, remote_calls
@@ -142,7 +143,14 @@ def figures(
             "redis_backup_commands": _share(counts["redis_backup_commands"], started),
             "queue_messages": _share(counts["queue_messages"], started),
             "function_executions": _share(counts["function_executions"], started),
+            "table_operations": _share(counts["table_operations"], started),
         },
+        "batches": {
+            "evaluation_calls": counts["evaluation_batches"],
+            "answers": counts["evaluation_batch_answers"],
+            "answers_per_call": _share(counts["evaluation_batch_answers"], counts["evaluation_batches"]),
+        },
+        "execution_seconds": stats.step_seconds,
         "wall_seconds": round(elapsed, 1),
         "interviews_per_second": _share(started, elapsed),
         "capacity": free
@@ -214,6 +222,13 @@ def render(f: dict[str, Any]) -> str:
     )
     add("per interview: queue messages", _fmt(p["queue_messages"], ".2f"))
     add("per interview: function executions", _fmt(p["function_executions"], ".2f"))
+    add("per interview: table operations", _fmt(p["table_operations"], ".2f"))
+    b = f["batches"]
+    if b["evaluation_calls"]:
+        add(
+            "batched evaluations",
+            f"{b['answers']} answers in {b['evaluation_calls']} calls, {_fmt(b['answers_per_call'])} per call",
+        )
     add("wall time", f"{f['wall_seconds']} s, {_fmt(f['interviews_per_second'])} interviews/s")
     if "redis_memory" in f:
         used, started = f["redis_memory"]["used_bytes"], f["interviews"]["started"]
@@ -235,7 +250,8 @@ def render(f: dict[str, Any]) -> str:
         )
     width = max(len(label) for label, value in rows if value)
     table = "\n".join(f"{label:<{width}}  {value}" if value else label for label, value in rows)
-    return table + "\n\n" + render_capacity(c)
+    bill = "\n".join(bill_from_figures(f)) if f["per_interview"]["function_executions"] else ""
+    return table + "\n\n" + render_capacity(c) + ("\n\n" + bill if bill else "")
 
 
 def render_capacity(c: dict[str, Any]) -> str:
