@@ -87,7 +87,7 @@ class PooledAnswerer:
         if asked is None:
             return await self._local.evaluate(question, answer)
         reply, slot = asked
-        return to_evaluation(reply, answer, slot.entry.name)
+        return to_evaluation(reply, question, answer, slot.entry.name)
 
     async def report(self, title: str, setup: InterviewSetup, turns: AnsweredTurns) -> Report:
         # Scores are always aggregated locally; a remote model only writes the words around them.

@@ -3,7 +3,9 @@
 On Azure a queue trigger hands each message to its own invocation; invocations running together on one
 instance share its event loop, so they meet here: the first answer opens a short window, the ones that
 arrive before it closes (or until the batch is full) go into the same call. A batch's reply is read item
-by item: an item that is missing or breaks the schema is retried alone, never the whole batch."""
+by item: an item that is missing or breaks the schema is retried alone, never the whole batch. The
+batch's calls count against each of its answers' MAX_ATTEMPTS: an answer is retried alone only with the
+attempts the batch left, so no answer's job makes more provider calls than one asked alone would."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from core.infra import usage
 from core.models import Question
 from core.providers.catalogue import Slot
-from core.providers.pool import Pool
+from core.providers.pool import MAX_ATTEMPTS, Pool
 from core.providers.prompts import (
     EVALUATION_MAX_TOKENS,
     BatchItem,
@@ -93,8 +95,11 @@ class EvaluationBatcher:
 
     async def _run(self, batch: list[_Waiting]) -> None:
         try:
-            found = await self._ask(batch) if len(batch) > 1 else {}
-            await asyncio.gather(*(self._settle(waiting, found.get(waiting.item.id)) for waiting in batch))
+            found, used = await self._ask(batch) if len(batch) > 1 else ({}, 0)
+            left = MAX_ATTEMPTS - used
+            await asyncio.gather(
+                *(self._settle(waiting, found.get(waiting.item.id), left) for waiting in batch)
+            )
         except BaseException as error:  # every waiter hears of it: none may wait forever
             for waiting in batch:
                 if not waiting.result.done():
@@ -102,22 +107,28 @@ class EvaluationBatcher:
             if not isinstance(error, Exception):
                 raise
 
-    async def _ask(self, batch: list[_Waiting]) -> dict[str, tuple[LlmEvaluation, Slot]]:
+    async def _ask(self, batch: list[_Waiting]) -> tuple[dict[str, tuple[LlmEvaluation, Slot]], int]:
+        """The batch's valid items by id, and the provider calls the batch took."""
         items = [waiting.item for waiting in batch]
-        asked = await self._pool.ask(
+        asked, used = await self._pool.ask_counted(
             batch_evaluation_request(items, secrets.token_hex(6)), LlmEvaluationBatch
         )
         if asked is None:
-            return {}
+            return {}, used
         reply, slot = asked
-        found = batch_items(reply, {item.id for item in items})
+        found = batch_items(reply, items)
         usage.note(batched_jobs=len(found), evaluation_batches=1, evaluation_batch_answers=len(found))
-        return {item_id: (evaluation, slot) for item_id, evaluation in found.items()}
+        return {item_id: (evaluation, slot) for item_id, evaluation in found.items()}, used
 
-    async def _settle(self, waiting: _Waiting, found: tuple[LlmEvaluation, Slot] | None) -> None:
-        if found is None:  # alone: never batched, or missing or broken in the batch's reply
+    async def _settle(
+        self, waiting: _Waiting, found: tuple[LlmEvaluation, Slot] | None, attempts_left: int
+    ) -> None:
+        # Alone: never batched, or missing or broken in the batch's reply, with the attempts left.
+        if found is None and attempts_left > 0:
             item = waiting.item
-            found = await self._pool.ask(evaluation_request(item.question, item.answer), LlmEvaluation)
+            found = await self._pool.ask(
+                evaluation_request(item.question, item.answer), LlmEvaluation, attempts=attempts_left
+            )
         if not waiting.result.done():
             waiting.result.set_result(found)
 

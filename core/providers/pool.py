@@ -1,5 +1,6 @@
 """The provider pool: picks a provider and key with quota left, calls it, and fails over until a valid
-reply or the job's deadline. It never raises for a provider's sake: None means "use the local evaluator"."""
+reply, MAX_ATTEMPTS calls or the job's deadline. It never raises for a provider's sake: None means "use the
+local evaluator"."""
 
 from __future__ import annotations
 
@@ -24,10 +25,14 @@ Reply = TypeVar("Reply", bound=BaseModel)
 
 log = logging.getLogger(__name__)
 
-# Failures that say something about the provider, not just one key: its other keys are skipped too.
+# Failures that say something about the provider, not just one key: its other keys are skipped too, for
+# the rest of this job. (Only the quota's breaker and rests skip a provider for other jobs, and invalid
+# content never counts there: the same model would likely answer this prompt the same way, not others.)
 PROVIDER_WIDE: frozenset[FailureKind] = frozenset(
-    {"server", "timeout", "connection", "bad_reply", "bad_request"}
+    {"server", "timeout", "connection", "bad_reply", "bad_request", "invalid_content"}
 )
+# Provider calls one job may make, across providers, before it falls to the local evaluator.
+MAX_ATTEMPTS = 3
 MIN_CALL_SECONDS = 0.5
 # The prompt and completion tokens a call spent, as its reply reports them (None: not known).
 Spent = tuple[int | None, int | None]
@@ -74,15 +79,29 @@ class Pool:
         """Its HTTP session was closed (clients are closed at shutdown): a new pool is needed."""
         return self._session.closed
 
-    async def ask(self, request: ChatRequest, schema: type[Reply]) -> tuple[Reply, Slot] | None:
+    async def ask(
+        self, request: ChatRequest, schema: type[Reply], attempts: int = MAX_ATTEMPTS
+    ) -> tuple[Reply, Slot] | None:
+        """A valid reply and the slot that gave it, in at most `attempts` calls (never more than
+        MAX_ATTEMPTS), or None."""
+        asked, _ = await self.ask_counted(request, schema, attempts)
+        return asked
+
+    async def ask_counted(
+        self, request: ChatRequest, schema: type[Reply], attempts: int = MAX_ATTEMPTS
+    ) -> tuple[tuple[Reply, Slot] | None, int]:
+        """`ask`, and how many provider calls it made: a job asked twice (a batch, then its own item)
+        spends one budget of MAX_ATTEMPTS across both."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._deadline_seconds
         size = CallSize.of(request)
         skipped: set[str] = set()
-        while (remaining := deadline - loop.time()) > MIN_CALL_SECONDS:
+        calls, allowed = 0, min(attempts, MAX_ATTEMPTS)
+        while calls < allowed and (remaining := deadline - loop.time()) > MIN_CALL_SECONDS:
             reservation = await self._quota.reserve([s for s in self._slots if s.id not in skipped], size)
             if reservation is None:
-                return None
+                return None, calls
+            calls += 1
             slot = reservation.slot
             started = loop.time()
             with _tracer.start_as_current_span(f"chat {slot.entry.name}", kind=SpanKind.CLIENT) as span:
@@ -94,14 +113,14 @@ class Pool:
             # Written with the job's own count: the quota script above was this call's round trip.
             usage.note_provider_call(slot.entry.name)
             if isinstance(outcome, BaseModel):
-                return outcome, slot
+                return (outcome, slot), calls
             log.warning("provider %s failed (%s); failing over", slot.id, outcome)
             skipped |= (
                 {s.id for s in self._slots if s.entry.name == slot.entry.name}
                 if outcome in PROVIDER_WIDE
                 else {slot.id}
             )
-        return None
+        return None, calls
 
     async def _call(
         self, slot: Slot, request: ChatRequest, schema: type[Reply], remaining: float
@@ -121,5 +140,6 @@ class Pool:
         spent = (reply.prompt_tokens, reply.completion_tokens)
         try:
             return schema.model_validate(json_object(reply.text)), None, spent
-        except (ValueError, ValidationError):
-            return "bad_reply", None, spent
+        except (ValueError, ValidationError, RecursionError):
+            # The provider's envelope was fine (the adapter read it): the model's text is what failed.
+            return "invalid_content", None, spent

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from core.models import (
     CRITERIA,
@@ -24,24 +25,125 @@ from core.models import (
     QuestionKind,
     Report,
 )
+from core.providers.adapters.bounded_json import MAX_JSON_DEPTH, MAX_TEXT_CHARS, loads_bounded
 from core.providers.adapters.chat import ChatRequest
 
 ANSWER_OPEN, ANSWER_CLOSE = "<candidate_answer>", "</candidate_answer>"
-_FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$", re.IGNORECASE)
+_FENCE_OPEN = re.compile(r"```(?:json)?", re.IGNORECASE)
+
+# Every string a model writes has a length limit and every list a length bound. A longer string is cut
+# (prose at a word, with an ellipsis; a quote, a key point's name or a term plainly, so that it may still
+# match) and a longer list keeps its first items: a wordy model's reply is still used, and none can grow
+# what the app stores and shows. Cut and bounded before the rest of the schema is checked.
+REASON_CHARS = 300
+IMPROVEMENT_CHARS = 600
+EVIDENCE_CHARS = 300
+EVIDENCE_ITEMS = 3
+POINT_NAME_CHARS = 200  # a key point named in an evaluation: the bank's longest is under 70
+NAMED_POINTS = 10
+COMMENT_CHARS = 600
+SUMMARY_CHARS = 1200
+FEEDBACK_ITEM_CHARS = 300  # one of a report's strengths or improvements
+FEEDBACK_ITEMS = 5
+REVIEW_COMMENTS = 15  # an interview's most questions
+QUESTION_CHARS = 400
+KEY_POINT_CHARS = 200
+KEY_POINTS = 5
+TERM_CHARS = 40
+TERMS = 6
+GENERATED_QUESTIONS = 20
+BATCH_ITEMS = 32
+ELLIPSIS = "…"
+
+
+def _cut_prose(limit: int) -> Callable[[Any], Any]:
+    """A validator cutting a string to `limit` characters, at a word where one is near, ending in an
+    ellipsis; anything but a string is left for the schema to refuse."""
+
+    def cut(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if len(value) <= limit:
+            return value
+        head = value[: limit - len(ELLIPSIS)]
+        space = head.rfind(" ")
+        if space > limit // 2:
+            head = head[:space]
+        return head.rstrip() + ELLIPSIS
+
+    return cut
+
+
+def _cut_plain(limit: int) -> Callable[[Any], Any]:
+    """A validator cutting a string to its first `limit` characters, nothing added: a cut quote is still
+    a quote."""
+
+    def cut(value: Any) -> Any:
+        return value.strip()[:limit].rstrip() if isinstance(value, str) else value
+
+    return cut
+
+
+def _first(count: int) -> Callable[[Any], Any]:
+    """A validator keeping a list's first `count` items."""
+
+    def first(value: Any) -> Any:
+        return value[:count] if isinstance(value, list) else value
+
+    return first
+
+
+ReasonText = Annotated[str, BeforeValidator(_cut_prose(REASON_CHARS)), Field(max_length=REASON_CHARS)]
+ImprovementText = Annotated[
+    str, BeforeValidator(_cut_prose(IMPROVEMENT_CHARS)), Field(min_length=1, max_length=IMPROVEMENT_CHARS)
+]
+Quote = Annotated[str, BeforeValidator(_cut_plain(EVIDENCE_CHARS)), Field(max_length=EVIDENCE_CHARS)]
+PointName = Annotated[str, BeforeValidator(_cut_plain(POINT_NAME_CHARS)), Field(max_length=POINT_NAME_CHARS)]
+CommentText = Annotated[
+    str, BeforeValidator(_cut_prose(COMMENT_CHARS)), Field(min_length=1, max_length=COMMENT_CHARS)
+]
+SummaryText = Annotated[
+    str, BeforeValidator(_cut_prose(SUMMARY_CHARS)), Field(min_length=1, max_length=SUMMARY_CHARS)
+]
+FeedbackItem = Annotated[
+    str, BeforeValidator(_cut_prose(FEEDBACK_ITEM_CHARS)), Field(max_length=FEEDBACK_ITEM_CHARS)
+]
+QuestionText = Annotated[
+    str, BeforeValidator(_cut_prose(QUESTION_CHARS)), Field(min_length=10, max_length=QUESTION_CHARS)
+]
+KeyPointText = Annotated[
+    str, BeforeValidator(_cut_prose(KEY_POINT_CHARS)), Field(min_length=3, max_length=KEY_POINT_CHARS)
+]
+Term = Annotated[str, BeforeValidator(_cut_plain(TERM_CHARS)), Field(max_length=TERM_CHARS)]
+
+
+class LlmCriterionScore(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    score: int = Field(ge=1, le=5)
+    reason: ReasonText
 
 
 class LlmEvaluation(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    relevance: CriterionScore
-    structure: CriterionScore
-    specificity: CriterionScore
-    impact: CriterionScore
-    clarity: CriterionScore
-    evidence: list[str] = Field(max_length=3)
-    improvement: str = Field(min_length=1, max_length=600)
-    covered_points: list[str]
-    missed_points: list[str]
+    relevance: LlmCriterionScore
+    structure: LlmCriterionScore
+    specificity: LlmCriterionScore
+    impact: LlmCriterionScore
+    clarity: LlmCriterionScore
+    evidence: Annotated[list[Quote], BeforeValidator(_first(EVIDENCE_ITEMS))] = Field(
+        max_length=EVIDENCE_ITEMS
+    )
+    improvement: ImprovementText
+    # Names of the question's key points; to_evaluation and batch_items keep only the question's own.
+    covered_points: Annotated[list[PointName], BeforeValidator(_first(NAMED_POINTS))] = Field(
+        max_length=NAMED_POINTS
+    )
+    missed_points: Annotated[list[PointName], BeforeValidator(_first(NAMED_POINTS))] = Field(
+        max_length=NAMED_POINTS
+    )
 
 
 class LlmEvaluationBatch(BaseModel):
@@ -50,14 +152,16 @@ class LlmEvaluationBatch(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    items: list[dict[str, Any]] = Field(min_length=1, max_length=32)
+    items: Annotated[list[dict[str, Any]], BeforeValidator(_first(BATCH_ITEMS))] = Field(
+        min_length=1, max_length=BATCH_ITEMS
+    )
 
 
 class AnswerComment(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     turn: int
-    comment: str = Field(min_length=1, max_length=600)
+    comment: CommentText
 
 
 class LlmReview(BaseModel):
@@ -65,31 +169,41 @@ class LlmReview(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    summary: str = Field(min_length=1, max_length=1200)
-    strengths: list[str] = Field(min_length=1, max_length=5)
-    improvements: list[str] = Field(min_length=1, max_length=5)
-    answers: list[AnswerComment] = Field(default_factory=list, max_length=15)
+    summary: SummaryText
+    strengths: Annotated[list[FeedbackItem], BeforeValidator(_first(FEEDBACK_ITEMS))] = Field(
+        min_length=1, max_length=FEEDBACK_ITEMS
+    )
+    improvements: Annotated[list[FeedbackItem], BeforeValidator(_first(FEEDBACK_ITEMS))] = Field(
+        min_length=1, max_length=FEEDBACK_ITEMS
+    )
+    answers: Annotated[list[AnswerComment], BeforeValidator(_first(REVIEW_COMMENTS))] = Field(
+        default_factory=list, max_length=REVIEW_COMMENTS
+    )
 
 
 class LlmKeyPoint(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    text: str = Field(min_length=3, max_length=200)
-    terms: list[str] = Field(min_length=1, max_length=6)
+    text: KeyPointText
+    terms: Annotated[list[Term], BeforeValidator(_first(TERMS))] = Field(min_length=1, max_length=TERMS)
 
 
 class LlmQuestion(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     kind: QuestionKind
-    text: str = Field(min_length=10, max_length=400)
-    key_points: list[LlmKeyPoint] = Field(min_length=1, max_length=5)
+    text: QuestionText
+    key_points: Annotated[list[LlmKeyPoint], BeforeValidator(_first(KEY_POINTS))] = Field(
+        min_length=1, max_length=KEY_POINTS
+    )
 
 
 class LlmQuestions(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    questions: list[LlmQuestion] = Field(min_length=1, max_length=20)
+    questions: Annotated[list[LlmQuestion], BeforeValidator(_first(GENERATED_QUESTIONS))] = Field(
+        min_length=1, max_length=GENERATED_QUESTIONS
+    )
 
 
 # Enough of each kind for the longest interview's share of it; the bank fills any gap.
@@ -197,19 +311,45 @@ def _without_delimiters(answer: str) -> str:
     return answer
 
 
-def batch_items(reply: LlmEvaluationBatch, ids: set[str]) -> dict[str, LlmEvaluation]:
-    """The valid items of a batched reply, by id: the first item for each known id; an item that
-    breaks the schema, or names an id that was not asked, is left out (its answer is retried alone)."""
+def batch_items(reply: LlmEvaluationBatch, items: Sequence[BatchItem]) -> dict[str, LlmEvaluation]:
+    """The valid items of a batched reply, by id: the first item for each known id, naming only its own
+    question's key points; an item that breaks the schema, or names an id that was not asked, is left
+    out (its answer is retried alone)."""
+    questions = {item.id: item.question for item in items}
     found: dict[str, LlmEvaluation] = {}
     for raw in reply.items:
         item_id = raw.get("id")
-        if not isinstance(item_id, str) or item_id not in ids or item_id in found:
+        if not isinstance(item_id, str) or item_id not in questions or item_id in found:
             continue
         try:
-            found[item_id] = LlmEvaluation.model_validate(raw)
+            found[item_id] = with_known_points(LlmEvaluation.model_validate(raw), questions[item_id])
         except ValidationError:
             continue
     return found
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _known(named: Sequence[str], question: Question, excluded: Collection[str] = ()) -> list[str]:
+    """The key points of `question` among `named`, in the question's own words, each once; a name
+    matches whatever its case and spacing, and anything the question does not have is dropped."""
+    texts = {_folded(point.text): point.text for point in question.key_points}
+    kept: list[str] = []
+    for name in named:
+        text = texts.get(_folded(name))
+        if text is not None and text not in kept and text not in excluded:
+            kept.append(text)
+    return kept
+
+
+def with_known_points(reply: LlmEvaluation, question: Question) -> LlmEvaluation:
+    """The reply with only the question's own key points as covered or missed (covered if named as
+    both): a model may not invent a key point, nor pass prose off as one."""
+    covered = _known(reply.covered_points, question)
+    missed = _known(reply.missed_points, question, excluded=covered)
+    return reply.model_copy(update={"covered_points": covered, "missed_points": missed})
 
 
 def _fenced(answer: str) -> str:
@@ -275,21 +415,37 @@ def questions_request(title: str, level: Level) -> ChatRequest:
 
 
 def json_object(text: str) -> Any:
-    """The JSON object in a reply, tolerating the code fences some models wrap it in."""
-    return json.loads(_FENCE.sub("", text.strip()))
+    """The JSON in a model's reply, tolerating the code fences some models wrap it in. A ValueError for
+    text that is not JSON, longer than MAX_TEXT_CHARS or nested deeper than MAX_JSON_DEPTH (checked
+    before it is parsed)."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValueError(f"reply of {len(text)} characters, over the limit of {MAX_TEXT_CHARS}")
+    body = text.strip()
+    # Plain slicing, not a regular expression: a pattern with \s* at both ends of a fence goes
+    # quadratic on a long run of spaces.
+    if fence := _FENCE_OPEN.match(body):
+        body = body[fence.end() :]
+    body = body.removesuffix("```")
+    return loads_bounded(body, MAX_TEXT_CHARS, MAX_JSON_DEPTH)
 
 
-def to_evaluation(reply: LlmEvaluation, answer: str, provider: str) -> Evaluation:
-    """The project's Evaluation from a model's reply: overall computed here, quotes kept only if real."""
-    scores = {criterion: getattr(reply, criterion) for criterion in CRITERIA}
+def _criterion_score(score: LlmCriterionScore) -> CriterionScore:
+    return CriterionScore(score=score.score, reason=score.reason)
+
+
+def to_evaluation(reply: LlmEvaluation, question: Question, answer: str, provider: str) -> Evaluation:
+    """The project's Evaluation from a model's reply: overall computed here, quotes kept only if real,
+    key points only the question's own."""
+    scores = {criterion: _criterion_score(getattr(reply, criterion)) for criterion in CRITERIA}
     quotes = [quote.strip().strip('"“”') for quote in reply.evidence]
+    known = with_known_points(reply, question)
     return Evaluation(
         **scores,
         overall=round(sum(score.score for score in scores.values()) / len(scores), 1),
         evidence=[quote for quote in quotes if quote and quote in answer],
         improvement=reply.improvement,
-        covered_points=reply.covered_points,
-        missed_points=reply.missed_points,
+        covered_points=known.covered_points,
+        missed_points=known.missed_points,
         scored_by=provider,
     )
 

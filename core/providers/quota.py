@@ -18,7 +18,9 @@ Keys, per owner (what a limit is counted for), per slot (one provider key) and p
   quota:{owner}:budget:{unit}:{period}    a daily or monthly budget's use (requests, tokens, neurons)
   slot:{slot}                             hash: cool_until, exhausted_until (ms since the epoch)
   breaker:{provider}                      hash: failures, opens, open_until, probe_until
-  stats:{slot}:{local date}               hash: calls, errors, latency_ms, prompt_tokens, completion_tokens
+  stats:{slot}:{local date}               hash: calls, errors, invalid_content (errors that were the
+                                          model's text, not the provider), latency_ms, prompt_tokens,
+                                          completion_tokens
 """
 
 from __future__ import annotations
@@ -172,6 +174,14 @@ if outcome == 'ok' then
   return 'ok'
 end
 redis.call('HINCRBY', KEYS[3], 'errors', 1)
+if outcome == 'invalid_content' then
+  -- The provider answered in its own format; the model's text failed the schema. Counted in the stats,
+  -- never in the breaker, and no rest: other jobs keep the provider. If this call was a half-open
+  -- breaker's probe, the probe is over: the next job may probe again.
+  redis.call('HINCRBY', KEYS[3], 'invalid_content', 1)
+  redis.call('HDEL', KEYS[2], 'probe_until')
+  return 'invalid_content'
+end
 if outcome == 'minute_limit' then extend(KEYS[1], 'cool_until', rest_until) return 'cooling' end
 if outcome == 'day_limit' or outcome == 'auth' then extend(KEYS[1], 'exhausted_until', rest_until) return 'exhausted' end
 local failures = redis.call('HINCRBY', KEYS[2], 'failures', 1)
@@ -408,7 +418,8 @@ class Quota:
         self, slot: Slot, outcome: FailureKind | str, latency_ms: int, retry_after: float | None = None
     ) -> str:
         """Record how a call on `slot` ended: its latency, and a cool-down, exhaustion or breaker count.
-        Returns the slot's state after it: ok, cooling, exhausted, failed or open."""
+        Returns the slot's state after it: ok, cooling, exhausted, failed or open; invalid_content for
+        a reply the model's text spoiled, which leaves the slot and its provider's breaker as they were."""
         keys, args = self._outcome_call(slot, outcome, latency_ms, retry_after)
         result = await self._redis.script(RECORD_OUTCOME, keys, args)
         return result.decode() if isinstance(result, bytes) else str(result)

@@ -41,7 +41,12 @@ class SlotStatus(BaseModel):
     tokens_per_minute: int | None = None
     latency_ms: int | None = None
     calls_today: int = 0
-    errors_today: int = 0
+    errors_today: int = Field(default=0, description="Failed calls, invalid_content_today among them.")
+    invalid_content_today: int = Field(
+        default=0,
+        description="Replies the provider delivered whose model text was not JSON or broke the schema: "
+        "errors of the model, not the provider's, so they never open its breaker.",
+    )
     error_rate: float | None = None
     notes: str = ""
 
@@ -75,12 +80,12 @@ async def slot_statuses() -> list[SlotStatus]:
             pipe.get(tokens_day_key(slot, today))
             pipe.hmget(slot_key(slot), "cool_until", "exhausted_until")
             pipe.hmget(breaker_key(slot.entry.name), "failures", "open_until")
-            pipe.hmget(stats_key(slot, today), "calls", "errors", "latency_ms")
+            pipe.hmget(stats_key(slot, today), "calls", "errors", "latency_ms", "invalid_content")
 
     replies = await connections().redis().pipeline(read_all)
     statuses = []
     for index, slot in enumerate(slots):
-        used, tokens, marks, breaker, (calls, errors, latency) = replies[5 * index : 5 * index + 5]
+        used, tokens, marks, breaker, (calls, errors, latency, invalid) = replies[5 * index : 5 * index + 5]
         rpd = slot.entry.rpd
         state, until = _state(marks, breaker, at)
         calls_today, errors_today = int(calls or 0), int(errors or 0)
@@ -103,6 +108,7 @@ async def slot_statuses() -> list[SlotStatus]:
                 latency_ms=int(latency) if latency else None,
                 calls_today=calls_today,
                 errors_today=errors_today,
+                invalid_content_today=int(invalid or 0),
                 error_rate=round(errors_today / calls_today, 3) if calls_today else None,
                 notes=slot.entry.notes,
             )

@@ -14,6 +14,7 @@ import pytest
 from multidict import CIMultiDict
 
 from core.providers.adapters import ADAPTERS, cloudflare, gemini, openai_compatible
+from core.providers.adapters.bounded_json import MAX_BODY_BYTES, MAX_BODY_DEPTH
 from core.providers.adapters.chat import ChatRequest, FailureKind, ProviderFailure
 from core.providers.adapters.http_call import failure_from_error_reply, parse_duration, parse_retry_after
 from core.providers.catalogue import AdapterName, JsonMode, ProviderEntry, Slot
@@ -484,3 +485,53 @@ def test_durations_that_are_not_durations_are_none(text: str) -> None:
 def test_gemini_replies_withheld_for_safety_are_not_answers(body: dict[str, Any]) -> None:
     with pytest.raises((ValueError, IndexError)):
         gemini.read_reply(body)
+
+
+# --- replies too large or too deep --------------------------------------------------------------------
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    found: dict[str, Any] = {"leaf": True}
+    for _ in range(depth - 1):
+        found = {"next": found}
+    return found
+
+
+@pytest.mark.parametrize(
+    ("wire", "reply", "detail"),
+    [
+        ("openai", "x" * (MAX_BODY_BYTES + 10), f"body over {MAX_BODY_BYTES} bytes"),
+        ("gemini", "x" * (MAX_BODY_BYTES + 10), f"body over {MAX_BODY_BYTES} bytes"),
+        ("cloudflare", {"text": "x" * (MAX_BODY_BYTES + 10)}, f"body over {MAX_BODY_BYTES} bytes"),
+        ("cloudflare", _nested(MAX_BODY_DEPTH + 5), f"nested deeper than {MAX_BODY_DEPTH} levels"),
+    ],
+)
+async def test_a_body_too_large_or_too_deep_is_a_bad_reply(
+    wire: Wire, reply: Any, detail: str, session: aiohttp.ClientSession
+) -> None:
+    request = ChatRequest(system="s", user="u", json_schema={}, max_tokens=200_000)
+    async with FakeProvider(wire, reply=reply, api_key=KEY) as fake:
+        slot = slot_for(wire, fake.base_url)
+        with pytest.raises(ProviderFailure) as raised:
+            await ADAPTERS[wire](session, slot, request)
+    assert raised.value.kind == "bad_reply" and raised.value.status == 200
+    assert detail in raised.value.detail and len(raised.value.detail) <= 400
+
+
+async def test_a_model_text_nested_deep_passes_the_envelope_for_the_pool_to_judge(
+    session: aiohttp.ClientSession,
+) -> None:
+    """Depth inside the model's text is its content's business (invalid_content in the pool), not the
+    provider's: the envelope holds it as a string."""
+    deep = "[" * 5000 + "]" * 5000
+    request = ChatRequest(system="s", user="u", json_schema={}, max_tokens=200_000)
+    async with FakeProvider("openai", reply=deep, api_key=KEY) as fake:
+        reply = await ADAPTERS["openai"](session, slot_for("openai", fake.base_url), request)
+    assert reply.text == deep
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"error": ' * 5000, "x" * (MAX_BODY_BYTES + 1)])
+def test_an_error_reply_too_deep_or_too_large_is_still_classified_by_its_status(text: str) -> None:
+    slot = slot_for("openai", "http://127.0.0.1:1/v1")
+    assert failure_from_error_reply(slot, 503, CIMultiDict(), text).kind == "server"
+    assert failure_from_error_reply(slot, 429, CIMultiDict(), text).kind == "minute_limit"

@@ -20,7 +20,7 @@ from core.interview.question_bank import question_bank
 from core.models import CRITERIA
 from core.providers.batching import EvaluationBatcher, batch_size
 from core.providers.catalogue import ProviderEntry, Slot
-from core.providers.pool import Pool
+from core.providers.pool import MAX_ATTEMPTS, Pool
 from core.providers.prompts import BatchItem, batch_evaluation_request
 from core.providers.quota import BreakerTimings, Quota
 from testing.fakes import FakeProvider
@@ -169,3 +169,57 @@ def test_a_batch_fits_every_configured_models_minute_and_context() -> None:
     assert batch_size([_slot("http://x", tpm=8_000)]) == 8
     assert batch_size([_slot("http://x", tpm=8_000), _slot("http://y", tpm=4_000)]) == 4
     assert batch_size([_slot("http://x", context_tokens=2_048)]) == 1
+
+
+async def test_a_batchs_calls_count_against_each_of_its_answers_attempts(
+    redis: Redis, session: aiohttp.ClientSession
+) -> None:
+    """Ten failing providers: the batch takes its three attempts, and no answer is then retried alone
+    (each answer's job would exceed MAX_ATTEMPTS); every answer falls to the local evaluator."""
+    fakes = [FakeProvider("openai", failure_rates={"server": 1.0}) for _ in range(10)]
+    for fake in fakes:
+        await fake.start()
+    try:
+        slots = [_slot(fake.base_url) for fake in fakes]
+        quota = Quota(FailoverRedis(redis), random.Random(0), BreakerTimings())
+        batcher = EvaluationBatcher(
+            Pool(slots, quota, session, deadline_seconds=10), max_items=8, window_seconds=0.1
+        )
+        results = await asyncio.gather(
+            *(batcher.evaluate(q, a) for q, a in zip(QUESTIONS, [STRONG, WEAK, STRONG], strict=False))
+        )
+    finally:
+        for fake in fakes:
+            await fake.stop()
+    assert results == [None, None, None]
+    assert sum(len(fake.received) for fake in fakes) == MAX_ATTEMPTS
+
+
+async def test_an_item_naming_unknown_key_points_keeps_only_its_questions_own(
+    redis: Redis, session: aiohttp.ClientSession
+) -> None:
+    def naming(body: dict[str, Any]) -> str:
+        sections = BATCH_SECTION.findall(_prompt(body))
+        return json.dumps(
+            {
+                "items": [
+                    {
+                        "id": item_id,
+                        **_evaluation(text),
+                        "covered_points": [f" {QUESTIONS[0].key_points[0].text.upper()} ", "Score me 5"],
+                        "missed_points": [QUESTIONS[1].key_points[0].text],
+                    }
+                    for item_id, _, text in sections
+                ]
+            }
+        )
+
+    async with FakeProvider("openai", reply=naming) as fake:
+        batcher = _batcher(_slot(fake.base_url), redis, session)
+        first, second = await asyncio.gather(
+            batcher.evaluate(QUESTIONS[0], STRONG), batcher.evaluate(QUESTIONS[1], WEAK)
+        )
+    assert len(fake.received) == 1
+    assert first is not None and second is not None
+    assert (first[0].covered_points, first[0].missed_points) == ([QUESTIONS[0].key_points[0].text], [])
+    assert (second[0].covered_points, second[0].missed_points) == ([], [QUESTIONS[1].key_points[0].text])

@@ -4,6 +4,7 @@ failover, cool-downs, exhaustion, breakers, shared quotas, and the local fallbac
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import random
 import uuid
@@ -18,13 +19,23 @@ from redis.asyncio import Redis
 from core.infra.redis_failover import FailoverRedis
 from core.interview.question_bank import question_bank
 from core.models import CRITERIA
+from core.providers.adapters.bounded_json import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from core.providers.answerer import LocalAnswerer, PooledAnswerer
 from core.providers.catalogue import ProviderEntry, Slot
-from core.providers.pool import Pool
+from core.providers.pool import MAX_ATTEMPTS, Pool
 from core.providers.prompts import LlmEvaluation, evaluation_request
-from core.providers.quota import BreakerTimings, Quota, next_reset_ms, now_ms, slot_key
+from core.providers.quota import (
+    BreakerTimings,
+    Quota,
+    breaker_key,
+    local_date,
+    next_reset_ms,
+    now_ms,
+    slot_key,
+    stats_key,
+)
 from testing.app_stack import Services
-from testing.fakes import FakeProvider
+from testing.fakes import FakeProvider, Wire
 
 QUESTION = question_bank().all_questions()[0]
 ANSWER = "First we measured, then we cut latency by 40% with a cache, because reads dominated."
@@ -189,3 +200,127 @@ async def test_two_pools_never_overspend_one_shared_quota(services: Services) ->
         results = await asyncio.gather(*(pools[i % 2].ask(REQUEST, LlmEvaluation) for i in range(60)))
     assert sum(result is not None for result in results) == 30
     assert [len(fake.requests) for fake in fakes] == [10, 10, 10]
+
+
+# --- bounded calls: attempts per job, invalid content, oversized replies ------------------------------
+
+
+async def test_a_job_makes_at_most_three_provider_calls_even_with_ten_failing_providers(
+    redis: Redis, session: aiohttp.ClientSession
+) -> None:
+    fakes = [FakeProvider("openai", failure_rates={"server": 1.0}) for _ in range(10)]
+    async with running(*fakes) as urls:
+        slots = [slot_for(fake, url) for fake, url in zip(fakes, urls, strict=True)]
+        the_pool = pool(slots, redis, session)
+        assert await the_pool.ask_counted(REQUEST, LlmEvaluation) == (None, MAX_ATTEMPTS)
+        assert sum(len(fake.requests) for fake in fakes) == MAX_ATTEMPTS == 3
+        # The job then falls to the built-in evaluator, still in three calls.
+        evaluation = await PooledAnswerer(the_pool, LocalAnswerer()).evaluate(QUESTION, ANSWER)
+    assert evaluation.scored_by == "local"
+    assert sum(len(fake.requests) for fake in fakes) == 2 * MAX_ATTEMPTS
+
+
+async def test_a_job_asked_for_fewer_attempts_makes_no_more(
+    redis: Redis, session: aiohttp.ClientSession
+) -> None:
+    fakes = [FakeProvider("gemini", failure_rates={"down": 1.0}) for _ in range(4)]
+    async with running(*fakes) as urls:
+        slots = [slot_for(fake, url) for fake, url in zip(fakes, urls, strict=True)]
+        assert await pool(slots, redis, session).ask(REQUEST, LlmEvaluation, attempts=2) is None
+        assert await pool(slots, redis, session).ask(REQUEST, LlmEvaluation, attempts=99) is None
+    assert sum(len(fake.requests) for fake in fakes) == 2 + MAX_ATTEMPTS
+
+
+def invalid_then_valid(invalid: int, content: str) -> Any:
+    """A model that answers `content` to its first `invalid` prompts, and a valid evaluation after."""
+    calls = 0
+
+    def reply(_: dict[str, Any]) -> str:
+        nonlocal calls
+        calls += 1
+        return content if calls <= invalid else VALID_REPLY
+
+    return reply
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "Sure! Here is the evaluation you asked for.",  # not JSON
+        json.dumps({"relevance": {"score": 9, "reason": "x"}}),  # JSON that breaks the schema
+        "[" * 5000 + "]" * 5000,  # JSON nested far too deep: refused before it is parsed
+    ],
+)
+async def test_invalid_content_neither_opens_the_breaker_nor_skips_the_provider_for_the_next_job(
+    content: str, redis: Redis, session: aiohttp.ClientSession
+) -> None:
+    model = FakeProvider("openai", reply=invalid_then_valid(8, content))
+    async with running(model) as urls:
+        slots = [slot_for(model, urls[0])]
+        the_pool = pool(slots, redis, session, threshold=3, base_open_ms=60_000)
+        # Each job tries the provider once (the same model would likely answer its prompt alike) and
+        # falls back; the next job tries it again: eight jobs, eight calls, past a breaker of three.
+        for _ in range(8):
+            assert await the_pool.ask_counted(REQUEST, LlmEvaluation) == (None, 1)
+        asked = await the_pool.ask(REQUEST, LlmEvaluation)
+    assert asked is not None and asked[1] is slots[0]
+    assert len(model.requests) == 9
+    assert await redis.exists(breaker_key(slots[0].entry.name)) == 0
+    stats = await redis.hgetall(stats_key(slots[0], local_date(slots[0], now_ms())))
+    assert (int(stats[b"calls"]), int(stats[b"errors"]), int(stats[b"invalid_content"])) == (9, 8, 8)
+
+
+async def test_envelope_garbage_still_counts_toward_the_breaker(
+    redis: Redis, session: aiohttp.ClientSession
+) -> None:
+    garbage = FakeProvider("openai", failure_rates={"garbage": 1.0}, reply=VALID_REPLY)
+    async with running(garbage) as urls:
+        slots = [slot_for(garbage, urls[0])]
+        the_pool = pool(slots, redis, session, threshold=3, base_open_ms=60_000)
+        for _ in range(8):
+            assert await the_pool.ask(REQUEST, LlmEvaluation) is None
+    assert len(garbage.requests) == 3
+    stats = await redis.hgetall(stats_key(slots[0], local_date(slots[0], now_ms())))
+    assert int(stats[b"errors"]) == 3 and b"invalid_content" not in stats
+
+
+def nested(depth: int) -> dict[str, Any]:
+    found: dict[str, Any] = {"leaf": True}
+    for _ in range(depth - 1):
+        found = {"next": found}
+    return found
+
+
+@pytest.mark.parametrize(
+    ("wire", "reply", "outcome"),
+    [
+        # A body over 256 KB: the provider's envelope is refused, unread past the limit.
+        ("openai", json.dumps({"improvement": "x" * 300_000}), "bad_reply"),
+        ("gemini", "y" * (MAX_BODY_BYTES + 1), "bad_reply"),
+        # Cloudflare's JSON mode nests the model's object in its envelope: 100 levels is the envelope's.
+        ("cloudflare", nested(100), "bad_reply"),
+        # Within the envelope's limits but deeper than a model's reply may be: the content's fault.
+        ("cloudflare", nested(MAX_JSON_DEPTH + 2), "invalid_content"),
+        ("gemini", "[" * 900 + "]" * 900, "invalid_content"),
+    ],
+)
+async def test_an_oversized_or_too_deep_reply_is_refused_without_a_crash(
+    wire: Wire, reply: Any, outcome: str, redis: Redis, session: aiohttp.ClientSession
+) -> None:
+    big = FakeProvider(wire, reply=reply)
+    good = FakeProvider("openai", reply=VALID_REPLY)
+    async with running(big, good) as urls:
+        slots = [slot_for(big, urls[0]), slot_for(good, urls[1])]
+        # Room for the whole reply: the fakes cut a reply at the request's max_tokens, as providers do.
+        request = dataclasses.replace(REQUEST, max_tokens=200_000)
+        assert await pool([slots[0]], redis, session).ask(request, LlmEvaluation) is None
+        # With a working provider beside it, the job fails over and is answered.
+        for seed in range(3):
+            asked = await pool(slots, redis, session, seed).ask(request, LlmEvaluation)
+            assert asked is not None and asked[1] is slots[1]
+    stats = await redis.hgetall(stats_key(slots[0], local_date(slots[0], now_ms())))
+    breaker = await redis.hget(breaker_key(slots[0].entry.name), "failures")
+    if outcome == "bad_reply":
+        assert int(breaker) >= 1 and b"invalid_content" not in stats
+    else:
+        assert breaker is None and int(stats[b"invalid_content"]) >= 1

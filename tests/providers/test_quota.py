@@ -12,11 +12,13 @@ import pytest
 from redis.asyncio import Redis
 
 from core.infra.redis_failover import FailoverRedis
+from core.providers import status
 from core.providers.catalogue import Budget, NeuronRates, ProviderEntry, Slot
 from core.providers.quota import (
     BreakerTimings,
     CallSize,
     Quota,
+    breaker_key,
     budget_cost,
     budget_key,
     next_reset_ms,
@@ -157,6 +159,70 @@ async def test_the_breaker_opens_half_opens_for_one_probe_and_closes_on_success(
     assert await take(pool_quota, [slot]) is slot
     assert await pool_quota.record_outcome(slot, "ok", 10) == "ok"
     assert [await take(pool_quota, [slot]) for _ in range(3)] == [slot, slot, slot]  # closed
+
+
+async def test_invalid_content_is_counted_in_the_stats_but_never_in_the_breaker(redis: Redis) -> None:
+    clock = Clock()
+    slot = make_slot()
+    pool_quota = quota(redis, clock, threshold=3)
+    outcomes = [await pool_quota.record_outcome(slot, "invalid_content", 10) for _ in range(10)]
+    assert outcomes == ["invalid_content"] * 10
+    assert await redis.exists(breaker_key(slot.entry.name)) == 0
+    assert await redis.hgetall(slot_key(slot)) == {}  # no cool-down, no exhaustion
+    assert [await take(pool_quota, [slot]) for _ in range(3)] == [slot, slot, slot]
+    stats = await redis.hgetall(stats_key(slot, "2025-11-24"))
+    assert {key: int(value) for key, value in stats.items()} == {
+        b"calls": 10,
+        b"errors": 10,
+        b"invalid_content": 10,
+    }
+
+
+async def test_invalid_content_on_a_half_open_probe_lets_the_next_job_probe(redis: Redis) -> None:
+    clock = Clock()
+    slot = make_slot()
+    pool_quota = quota(redis, clock, threshold=2, base_open_ms=1_000, probe_ms=60_000)
+    assert [await pool_quota.record_outcome(slot, "server", 10) for _ in range(2)] == ["failed", "open"]
+    clock.now += 1_000
+    assert await take(pool_quota, [slot]) is slot  # the probe
+    assert await take(pool_quota, [slot]) is None
+    # The probe came back in the provider's own format: the provider is up, only the text was wrong.
+    assert await pool_quota.record_outcome(slot, "invalid_content", 10) == "invalid_content"
+    assert await take(pool_quota, [slot]) is slot
+    assert int(await redis.hget(breaker_key(slot.entry.name), "failures")) == 2  # neither worse nor better
+
+
+async def test_finish_records_invalid_content_with_the_reconciled_tokens(redis: Redis) -> None:
+    clock = Clock()
+    slot = make_slot(rpd=None, tpd=10_000)
+    pool_quota = quota(redis, clock, threshold=1)
+    reservation = await pool_quota.reserve([slot], SMALL)
+    assert reservation is not None
+    assert await pool_quota.finish(reservation, "invalid_content", 10, None, 120, 30) == "invalid_content"
+    assert await take(pool_quota, [slot]) is slot  # a breaker of one failure did not open
+    stats = await redis.hgetall(stats_key(slot, "2025-11-24"))
+    assert int(stats[b"invalid_content"]) == 1 and int(stats[b"prompt_tokens"]) == 120
+
+
+async def test_the_status_view_shows_invalid_content_apart_and_the_slot_ok(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slot = make_slot()
+    pool_quota = Quota(FailoverRedis(redis), random.Random(1), BreakerTimings(threshold=2))
+    for outcome in ("ok", "invalid_content", "invalid_content", "invalid_content", "server"):
+        await pool_quota.record_outcome(slot, outcome, 10)
+
+    class OneRedis:
+        def redis(self) -> FailoverRedis:
+            return FailoverRedis(redis)
+
+    monkeypatch.setattr(status, "configured_slots", lambda: [slot])
+    monkeypatch.setattr(status, "load_catalogue", lambda: [])
+    monkeypatch.setattr(status, "connections", OneRedis)
+    [row] = await status.slot_statuses()
+    assert row.state == "ok"  # one server failure, under the breaker's two
+    assert (row.calls_today, row.errors_today, row.invalid_content_today) == (5, 4, 3)
+    assert row.error_rate == 0.8
 
 
 # --- tokens and budgets -------------------------------------------------------------------------

@@ -11,7 +11,10 @@ FailureKind = Literal[
     "server",  # 5xx
     "timeout",
     "connection",
-    "bad_reply",  # 2xx whose body is not the provider's format, or empty text
+    "bad_reply",  # 2xx whose body is not the provider's format (or too large or deep), or empty text
+    # The provider answered in its format, but the model's text is not JSON or breaks the reply's schema:
+    # the model's fault on this prompt, not the provider's, so it counts in stats, never in the breaker.
+    "invalid_content",
     "auth",  # 401/403: the key is wrong or revoked
     "bad_request",  # other 4xx: this request will not work on this provider
 ]

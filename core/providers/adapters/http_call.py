@@ -18,7 +18,6 @@ one classification serves them all:
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -27,6 +26,7 @@ from typing import Any
 
 import aiohttp
 
+from core.providers.adapters.bounded_json import MAX_BODY_BYTES, MAX_BODY_DEPTH, loads_bounded
 from core.providers.adapters.chat import ChatReply, FailureKind, ProviderFailure
 from core.providers.catalogue import Slot
 
@@ -35,6 +35,7 @@ CLOUDFLARE_DAILY_ALLOCATION_SPENT = 3036
 DAILY_WORDING = re.compile(r"per[-_ ]?day|by[-_ ]?day|\bRPD\b|\bTPD\b|limit_rpd|daily", re.IGNORECASE)
 DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 SECONDS_PER_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+READ_CHUNK_BYTES = 64 * 1024
 
 ReadReply = Callable[[Any], ChatReply]
 
@@ -61,13 +62,16 @@ async def post_chat(
     payload: dict[str, Any],
     read_reply: ReadReply,
 ) -> ChatReply:
-    """POST the payload, read a 2xx body with read_reply; anything else raises a ProviderFailure."""
+    """POST the payload, read a 2xx body with read_reply; anything else raises a ProviderFailure. A body
+    over MAX_BODY_BYTES is not read past the limit, and a 2xx one is a bad_reply, as is one whose JSON
+    nests deeper than MAX_BODY_DEPTH."""
     timeout = aiohttp.ClientTimeout(total=slot.entry.timeout_seconds)
     try:
         async with session.post(
             _endpoint(slot, path), json=payload, headers=headers, timeout=timeout
         ) as response:
-            status, reply_headers, raw = response.status, response.headers, await response.read()
+            status, reply_headers = response.status, response.headers
+            raw, oversized = await _read_limited(response, MAX_BODY_BYTES)
     except TimeoutError:
         # Before ClientError: aiohttp's own timeouts are also connection errors.
         raise _failure(slot, "timeout", f"no reply within {slot.entry.timeout_seconds}s") from None
@@ -75,14 +79,32 @@ async def post_chat(
         raise _failure(slot, "connection", f"{type(error).__name__}: {error}") from None
     text = raw.decode("utf-8", errors="replace")
     if not 200 <= status < 300:
+        # Classified by its status and what could be read of it: an oversized error body is cut short.
         raise failure_from_error_reply(slot, status, reply_headers, text)
+    if oversized:
+        raise _failure(slot, "bad_reply", f"body over {MAX_BODY_BYTES} bytes: {text}", status)
     try:
-        chat_reply = read_reply(json.loads(text))
+        chat_reply = read_reply(loads_bounded(text, MAX_BODY_BYTES, MAX_BODY_DEPTH))
         if not chat_reply.text.strip():
             raise ValueError("empty text")
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as error:
         raise _failure(slot, "bad_reply", f"{type(error).__name__} {error}: {text}", status) from None
     return chat_reply
+
+
+async def _read_limited(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
+    """The body, read no further than `limit` bytes (decompressed), and whether it went on past them.
+    A Content-Length over the limit is believed without reading anything."""
+    if response.content_length is not None and response.content_length > limit:
+        return b"", True
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks)[:limit], True
+    return b"".join(chunks), False
 
 
 def failure_from_error_reply(
@@ -128,7 +150,7 @@ def parse_retry_after(value: str, now: float | None = None) -> float | None:
 
 def _json_or_none(text: str) -> Any:
     try:
-        return json.loads(text)
+        return loads_bounded(text, MAX_BODY_BYTES, MAX_BODY_DEPTH)
     except ValueError:
         return None
 
