@@ -58,7 +58,7 @@ from core.rubric.cues import (
     WORD_QUANTITY_PATTERN,
 )
 from core.rubric.guard import Screened, is_term_list, screen
-from core.rubric.lexicon import key_point_finder, role_index, role_of
+from core.rubric.lexicon import is_plain, key_point_finder, question_weights, role_index, role_of
 from core.rubric.matching import (
     Hit,
     PhraseFinder,
@@ -88,6 +88,7 @@ class _Findings:
     cues: dict[str, list[Hit]]
     covered: list[tuple[str, Hit]]
     missed: list[str]
+    credit: float  # covered key points, each counted by how telling its best match is: the off-topic check
     actions: list[Hit]
     metrics: list[Hit]
     numbers: list[str]
@@ -182,7 +183,7 @@ def _find(answer: str, question: Question | None) -> _Findings:
     sentences = Sentences(text)
     cues = CUES.find(text)
     words = tokens(text)
-    covered, missed = _key_points(text, words, question.key_points if question else [])
+    covered, missed, credit = _key_points(text, words, question)
     numbers, metrics = _quantities(text)
     sentence_words = [count_words(sentence.text) for sentence in sentences.items]
     term_list = is_term_list(text)
@@ -194,6 +195,7 @@ def _find(answer: str, question: Question | None) -> _Findings:
         cues=cues,
         covered=covered,
         missed=missed,
+        credit=credit,
         actions=find_all(ACTION_PATTERN, text),
         numbers=_distinct(numbers),
         metrics=sorted(metrics + cues["multiplier"], key=lambda hit: hit.start),
@@ -202,27 +204,38 @@ def _find(answer: str, question: Question | None) -> _Findings:
         layout=len(LIST_LINE_PATTERN.findall(text)) > 1 or bool(PARAGRAPH_BREAK_PATTERN.search(text)),
         screened=screened,
         term_list=term_list,
-        neighbour=None if term_list or question is None else _neighbour(question, text, words, len(covered)),
+        neighbour=None if term_list or question is None else _neighbour(question, text, words, credit),
     )
 
 
 def _key_points(
-    text: str, words: list[Token], key_points: list[KeyPoint]
-) -> tuple[list[tuple[str, Hit]], list[str]]:
+    text: str, words: list[Token], question: Question | None
+) -> tuple[list[tuple[str, Hit]], list[str], float]:
     """The covered key points with where each is first shown, by its terms (the bank's word-prefix rule)
-    or by meaning (stems, paraphrases, concept groups), and the missed ones."""
-    if not key_points:
-        return [], []
+    or by meaning (stems, paraphrases, concept groups), the missed ones, and the credit of the covered
+    ones: each counts by its most telling match, so a point shown only by a word most of the role's
+    questions share ("data", "team") counts for little."""
+    key_points: list[KeyPoint] = question.key_points if question else []
+    if not key_points or question is None:
+        return [], [], 0.0
     by_terms = _key_point_finder(tuple(tuple(point.terms) for point in key_points)).find(text)
-    by_meaning = key_point_finder(key_points).find(text, words)
+    # Terms the meaning finder cannot read ("p99", "CI/CD") are telling by themselves.
+    by_symbols = _key_point_finder(
+        tuple(tuple(term for term in point.terms if not is_plain(term)) for point in key_points)
+    ).find(text)
+    finder = key_point_finder(key_points)
+    by_meaning, strengths = finder.find_weighted(text, words, question_weights(question.id))
     covered, missed = [], []
+    credit = 0.0
     for index, point in enumerate(key_points):
         hits = by_terms[str(index)] + by_meaning.get(str(index), [])
         if hits:
             covered.append((point.text, min(hits, key=lambda hit: hit.start)))
+            telling = by_symbols.get(str(index)) or str(index) not in strengths
+            credit += 1.0 if telling else strengths[str(index)]
         else:
             missed.append(point.text)
-    return covered, missed
+    return covered, missed, credit
 
 
 @lru_cache(maxsize=1024)
@@ -230,7 +243,7 @@ def _key_point_finder(terms_per_point: tuple[tuple[str, ...], ...]) -> PhraseFin
     return PhraseFinder({str(index): terms for index, terms in enumerate(terms_per_point)})
 
 
-def _neighbour(question: Question, text: str, words: list[Token], covered: int) -> Question | None:
+def _neighbour(question: Question, text: str, words: list[Token], covered: float) -> Question | None:
     """The bank question of the same role that the answer addresses instead of the one asked, if any: the
     answer covers at most half of the asked question's key points, many of the role's other questions
     better, and one of them far better. A polished answer to a neighbouring question is still not an
@@ -240,10 +253,12 @@ def _neighbour(question: Question, text: str, words: list[Token], covered: int) 
     if role is None or not total or covered / total > OFF_TOPIC_SCREEN_SHARE:
         return None
     index = role_index(role)
-    found = index.finder.find(text, words)
-    counts: Counter[str] = Counter(label.rsplit("#", 1)[0] for label, hits in found.items() if hits)
+    counts: dict[str, float] = {}
+    for label, strength in index.finder.strengths(text, words, index.weights).items():
+        other = label.rsplit("#", 1)[0]
+        counts[other] = counts.get(other, 0.0) + strength
     # The asked question measured as its neighbours are (by the bank's copy of it, when it has one).
-    own = counts[question.id] / index.points(question.id) if question.id in index.questions else 0.0
+    own = counts.get(question.id, 0.0) / index.points(question.id) if question.id in index.questions else 0.0
     own = min(own, covered / total)
     shares = {other: count / index.points(other) for other, count in counts.items() if other != question.id}
     if not shares or own > OFF_TOPIC_OWN_SHARE:

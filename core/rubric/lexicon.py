@@ -12,18 +12,25 @@ Everything here is built once and cached; the evaluator only looks things up."""
 from __future__ import annotations
 
 import json
+import math
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from core.models import KeyPoint, Question, RoleQuestions
-from core.rubric.meaning import MeaningFinder, pattern_words, stem
+from core.rubric.meaning import MeaningFinder, PatternKey, pattern_key, pattern_words, stem
 from core.settings import DATA_DIR
 
 CONCEPTS_FILE = DATA_DIR / "lexicon" / "concepts.json"
 QUESTIONS_DIR = DATA_DIR / "questions"
 _MIN_PREFIX_TERM = 4  # a term this long or longer pulls in the groups of words it is a prefix of
+# A pattern shared by the key points of at most this many of a role's questions is fully telling; one shared
+# by more weighs less, as log(questions / sharing) / log(questions / RARE_SHARING) (inverse document
+# frequency), down to GENERIC_FLOOR: "data" or "team" shows little of any one question's idea.
+RARE_SHARING = 2
+GENERIC_FLOOR = 0.1
 
 
 @dataclass(frozen=True)
@@ -68,19 +75,24 @@ def meaning_patterns(point: KeyPoint) -> list[str]:
     """Every phrase that shows `point` by meaning: its one-word alphabetic terms (stemmed, the last word a
     prefix as the bank's rule has it), its paraphrases, and the phrases of the concept groups they
     belong to."""
+    return list(_meaning_patterns(tuple(point.terms), tuple(point.paraphrases)))
+
+
+@lru_cache(maxsize=8192)
+def _meaning_patterns(terms: tuple[str, ...], paraphrases: tuple[str, ...]) -> tuple[str, ...]:
     table = concepts()
-    patterns = [_term_pattern(term) for term in point.terms if _is_plain(term)]
-    patterns += point.paraphrases
+    patterns = [_term_pattern(term) for term in terms if is_plain(term)]
+    patterns += paraphrases
     groups: set[int] = set()
-    for phrase in [*point.terms, *point.paraphrases]:
-        if _is_plain(phrase):
+    for phrase in [*terms, *paraphrases]:
+        if is_plain(phrase):
             groups |= table.groups_of(phrase)
     for group in sorted(groups):
         patterns += table.groups[group]
-    return list(dict.fromkeys(pattern for pattern in patterns if pattern))
+    return tuple(dict.fromkeys(pattern for pattern in patterns if pattern))
 
 
-def _is_plain(term: str) -> bool:
+def is_plain(term: str) -> bool:
     """Letters, spaces, hyphens and apostrophes only: the meaning matcher can read it."""
     return bool(term.strip()) and all(char.isalpha() or char in " -'’*" for char in term)
 
@@ -111,10 +123,12 @@ def _finder_for(points: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
 
 @dataclass(frozen=True)
 class RoleIndex:
-    """One finder over every key point of every question of a role, labelled "<question id>#<index>"."""
+    """One finder over every key point of every question of a role, labelled "<question id>#<index>", and
+    how telling each of its patterns is (see `RARE_SHARING`)."""
 
     finder: MeaningFinder
     questions: dict[str, Question]
+    weights: dict[PatternKey, float]
 
     def question(self, question_id: str) -> Question:
         return self.questions[question_id]
@@ -150,4 +164,42 @@ def role_index(role: str) -> RoleIndex:
         for question in questions
         for index, point in enumerate(question.key_points)
     }
-    return RoleIndex(MeaningFinder(patterns), {question.id: question for question in questions})
+    return RoleIndex(
+        MeaningFinder(patterns), {question.id: question for question in questions}, role_weights(role)
+    )
+
+
+@lru_cache(maxsize=16)
+def role_weights(role: str) -> dict[PatternKey, float]:
+    """Each pattern of the role's key points, weighted by how few of the role's questions share it."""
+    questions = _bank_roles()[role]
+    sharing: dict[PatternKey, int] = {}
+    for question in questions:
+        keys = {pattern_key(pattern) for point in question.key_points for pattern in meaning_patterns(point)}
+        for key in keys:
+            sharing[key] = sharing.get(key, 0) + 1
+    total = len(questions)
+    if total <= RARE_SHARING:
+        return {}
+    scale = math.log(total / RARE_SHARING)
+    return {
+        key: max(GENERIC_FLOOR, min(1.0, math.log(total / count) / scale))
+        for key, count in sharing.items()
+        if count > RARE_SHARING
+    }
+
+
+def question_weights(question_id: str) -> dict[PatternKey, float]:
+    """The pattern weights of the role of a bank question; none (every pattern weighs 1) for another."""
+    role = role_of(question_id)
+    return role_weights(role) if role is not None else {}
+
+
+def warm(roles: Iterable[str] | None = None) -> None:
+    """Build and keep the role indexes (and their weights) and every question's finder now, so that no
+    answer pays for them: under a second for the whole bank, once per process. Safe to call again."""
+    bank = _bank_roles()
+    for role in bank if roles is None else roles:
+        role_index(role)
+        for question in bank.get(role, []):
+            key_point_finder(question.key_points)

@@ -329,6 +329,7 @@ class _Word:
     prefix: bool
 
 
+@lru_cache(maxsize=65536)
 def pattern_words(pattern: str) -> tuple[_Word, ...]:
     """The stemmed content words of a pattern, in order; "*" after a word makes it a prefix."""
     every = [
@@ -339,6 +340,14 @@ def pattern_words(pattern: str) -> tuple[_Word, ...]:
     # A phrase with one content word keeps its stop words: "on me" is not "me", "as a result" not "result".
     kept = content if len(content) > 1 or len(every) == 1 else every
     return tuple(_Word(word if star else stem(word), star) for word, star in kept)
+
+
+PatternKey = tuple[tuple[str, bool], ...]
+
+
+def pattern_key(pattern: str) -> PatternKey:
+    """A pattern's stemmed content words (and whether each is a prefix): equal for patterns that match alike."""
+    return tuple((word.text, word.prefix) for word in pattern_words(pattern))
 
 
 def span_for(words: int) -> int:
@@ -356,6 +365,7 @@ class MeaningFinder:
         self._prefix: dict[str, list[int]] = {}
         # Each pattern: its label and the ids of its distinct words, with its span.
         self._patterns: list[tuple[str, tuple[int, ...], int]] = []
+        self._keys: list[PatternKey] = []  # each pattern's words, as `pattern_key` has them
         self._patterns_of_word: list[list[int]] = []
         seen: set[tuple[str, tuple[_Word, ...]]] = set()
         for label, phrases in patterns.items():
@@ -367,6 +377,7 @@ class MeaningFinder:
                 ids = tuple(dict.fromkeys(self._word_id(word) for word in words))
                 index = len(self._patterns)
                 self._patterns.append((label, ids, span_for(len(words))))
+                self._keys.append(tuple((word.text, word.prefix) for word in words))
                 for word_id in ids:
                     self._patterns_of_word[word_id].append(index)
         self._prefix_lengths = sorted({len(text) for text in self._prefix})
@@ -385,11 +396,44 @@ class MeaningFinder:
         """Per label with a match, where its patterns match in `text` (one hit per matching pattern, in
         order of position); `words` are `tokens(text)` when the caller has them already."""
         words = tokens(text) if words is None else words
+        return self.find_weighted(text, words, {})[0]
+
+    def strengths(
+        self, text: str, words: Sequence[Token], weights: Mapping[PatternKey, float]
+    ) -> dict[str, float]:
+        """Per label with a match, the largest weight of its matching patterns (a pattern missing from
+        `weights` weighs 1): how telling the best evidence for the label is."""
+        return self.find_weighted(text, words, weights)[1]
+
+    def find_weighted(
+        self, text: str, words: Sequence[Token], weights: Mapping[PatternKey, float]
+    ) -> tuple[dict[str, list[Hit]], dict[str, float]]:
+        """`find` and `strengths` in one pass over the words."""
         occurrences: dict[int, list[int]] = {}
         for index, token in enumerate(words):
             for word_id in self._ids_of(token.stem):
                 occurrences.setdefault(word_id, []).append(index)
-        return self._matches(text, words, occurrences)
+        counts: dict[int, int] = {}
+        for word_id in occurrences:
+            for pattern in self._patterns_of_word[word_id]:
+                counts[pattern] = counts.get(pattern, 0) + 1
+        found: dict[str, list[Hit]] = {}
+        strongest: dict[str, float] = {}
+        for pattern, count in sorted(counts.items()):
+            label, ids, span = self._patterns[pattern]
+            if count != len(ids):
+                continue
+            where = _window(words, [occurrences[word_id] for word_id in ids], span)
+            if where is None:
+                continue
+            start, end = words[where[0]].start, words[where[1]].end
+            found.setdefault(label, []).append(Hit(start, end, text[start:end]))
+            weight = weights.get(self._keys[pattern], 1.0)
+            if weight > strongest.get(label, -1.0):
+                strongest[label] = weight
+        for hits in found.values():
+            hits.sort(key=lambda hit: hit.start)
+        return found, strongest
 
     def _ids_of(self, word: str) -> tuple[int, ...]:
         """The ids of the pattern words that `word` (a stem) matches: itself, or a prefix of it."""
@@ -404,25 +448,6 @@ class MeaningFinder:
             if len(self._ids_cache) >= _IDS_CACHE_SIZE:
                 self._ids_cache.clear()
             self._ids_cache[word] = found
-        return found
-
-    def _matches(
-        self, text: str, words: Sequence[Token], occurrences: dict[int, list[int]]
-    ) -> dict[str, list[Hit]]:
-        counts: dict[int, int] = {}
-        for word_id in occurrences:
-            for pattern in self._patterns_of_word[word_id]:
-                counts[pattern] = counts.get(pattern, 0) + 1
-        found: dict[str, list[Hit]] = {}
-        for pattern, count in sorted(counts.items()):
-            label, ids, span = self._patterns[pattern]
-            if count == len(ids):
-                where = _window(words, [occurrences[word_id] for word_id in ids], span)
-                if where is not None:
-                    start, end = words[where[0]].start, words[where[1]].end
-                    found.setdefault(label, []).append(Hit(start, end, text[start:end]))
-        for hits in found.values():
-            hits.sort(key=lambda hit: hit.start)
         return found
 
 

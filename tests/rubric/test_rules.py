@@ -21,7 +21,8 @@ from core.rubric.cues import (
 )
 from core.rubric.evaluator import evaluate_answer
 from core.rubric.guard import is_term_list, screen
-from core.rubric.meaning import MeaningFinder, stem
+from core.rubric.lexicon import RARE_SHARING, role_index, role_weights, warm
+from core.rubric.meaning import MeaningFinder, pattern_key, stem, tokens
 
 RETRY_SAFE = Question(
     id="custom-retry-01",
@@ -217,6 +218,55 @@ def test_pattern_words_stay_within_one_sentence():
     finder = MeaningFinder({"breaker": ["stop calling"]})
 
     assert "breaker" not in finder.find("We had to stop. Calling them later worked.")
+
+
+# --- how telling a match is: words the role's questions share count for little -------------------
+
+
+def test_a_pattern_shared_by_many_of_a_roles_questions_weighs_little():
+    weights = role_weights("product-manager")
+    index = role_index("product-manager")
+    sharing = sum(
+        1
+        for question in index.questions.values()
+        if any("data" in point.terms for point in question.key_points)
+    )
+
+    assert sharing > RARE_SHARING
+    assert weights[pattern_key("data")] < 0.5
+    # a pattern few questions share is missing from the table: it weighs 1
+    assert pattern_key("sunk cost") not in weights
+
+
+def test_strengths_give_each_label_its_most_telling_match():
+    finder = MeaningFinder({"point": ["data", "numbers showed"], "other": ["roadmap"]})
+    text = "The data was clear and the numbers showed it."
+
+    strengths = finder.strengths(text, tokens(text), {pattern_key("data"): 0.2})
+
+    assert strengths == {"point": 1.0}
+    assert finder.strengths("Only data.", tokens("Only data."), {pattern_key("data"): 0.2}) == {"point": 0.2}
+
+
+def test_the_off_topic_check_weighs_matches_by_how_telling_they_are():
+    """product-manager-b-02 (saying no to a stakeholder): "data" and "evidence" name its reasoning key point
+    but are shared by many of the role's questions, so they count for little when the answer is measured
+    against the question asked and its neighbours."""
+    question = _bank("product-manager-b-02")
+    generic = "I looked at the data and the evidence for our onboarding flow and shared it with the team."
+    index = role_index("product-manager")
+    strengths = index.finder.strengths(generic, tokens(generic), index.weights)
+
+    assert "Reasoning grounded in strategy or data" in evaluate_answer(question, generic).covered_points
+    assert 0 < strengths["product-manager-b-02#1"] < 0.5
+
+
+def test_warm_builds_every_role_once():
+    warm(["backend"])
+    index = role_index("backend")
+    warm(["backend"])
+
+    assert role_index("backend") is index
 
 
 # --- time: linear in the answer's length -----------------------------------------------------
