@@ -217,19 +217,39 @@ def similarity(a: Fingerprint, b: Fingerprint) -> float:
     return len(a.shingles & b.shingles) / union if union else 1.0
 
 
-def _edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i]
-        for j, char_b in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+def _within_edits(a: str, b: str, limit: int) -> bool:
+    """Whether the Levenshtein distance of `a` and `b` is at most `limit`. Only the cells of the table
+    within `limit` of its diagonal can stay within it, so only those are computed: linear in the words'
+    length, where the whole table would let two long words of one answer cost seconds."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    over, width = limit + 1, 2 * limit + 1
+    # previous[k] is the distance of a[:i - 1] and b[:j] for j = i - 1 + k - limit (`over` outside b).
+    previous = [k - limit if 0 <= k - limit <= len(b) else over for k in range(width)]
+    for i in range(1, len(a) + 1):
+        current = [over] * width
+        for k in range(width):
+            j = i + k - limit
+            if j < 0 or j > len(b):
+                continue
+            if j == 0:
+                current[k] = min(i, over)
+                continue
+            best = previous[k] + (a[i - 1] != b[j - 1])  # substitute (or keep)
+            if k + 1 < width:
+                best = min(best, previous[k + 1] + 1)  # delete a[i - 1]
+            if k > 0:
+                best = min(best, current[k - 1] + 1)  # insert b[j - 1]
+            current[k] = min(best, over)
+        if min(current) > limit:
+            return False
         previous = current
-    return previous[-1]
+    return previous[len(b) - len(a) + limit] <= limit
 
 
 def _likely_variant(a: str, b: str) -> bool:
     # Plain Levenshtein, not Damerau: a swap of two letters costs 2, so "form"/"from" stay apart.
-    return min(len(a), len(b)) >= 6 and a[0] == b[0] and _edit_distance(a, b) <= 2
+    return min(len(a), len(b)) >= 6 and a[0] == b[0] and _within_edits(a, b, 2)
 
 
 def same_words(a: Fingerprint, b: Fingerprint) -> bool:

@@ -5,7 +5,6 @@ servers; the tests look at the servers directly to see where each write landed."
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -124,16 +123,15 @@ async def test_timed_out_primary_costs_one_timeout_then_is_skipped(
 ) -> None:
     assert await failover.run(lambda r: r.set("warm", "1"))  # a pooled connection to the primary
     proxies[0].blackhole()
-    started = time.monotonic()
+    before = proxies[0].chunks
     assert await failover.run(lambda r: r.incr("n")) == 1
-    # One socket timeout, not redis-py's default 10 retries of it.
-    assert time.monotonic() - started < 3
+    # One attempt reached the primary (one socket timeout), not redis-py's default retries of it: each
+    # retry reconnects and sends again, through the proxy, which counts what it is sent.
     reached = proxies[0].chunks
-    started = time.monotonic()
+    assert reached - before == 1
     for _ in range(5):
         await failover.run(lambda r: r.incr("n"))
-    assert time.monotonic() - started < SOCKET_TIMEOUT
-    assert proxies[0].chunks == reached
+    assert proxies[0].chunks == reached  # skipped while down: not even tried
     assert await direct[1].get("n") == b"6" and await direct[0].get("n") is None
 
 

@@ -1,16 +1,44 @@
-"""Poison replay over real Azurite: a snapshot moved once, and safe to run twice at once."""
+"""Poison replay over real Azurite: a snapshot moved once, and safe to run twice at once.
+
+On an Azurite of its own: the suite's shared one has a devhost polling its jobs queue, which would take
+the replayed messages (and poison them again) while these tests count them."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
-from core.infra.connections import connections
+from core.infra import connections as connections_module
+from core.infra.connections import Connections, connections
 from core.infra.job_queue import JOBS_QUEUE, POISON_QUEUE
 from core.ops.poison import replay_poison
+from core.settings import get_settings
+from devhost.stack import start_azurite
 from testing.app_stack import Services
+
+
+@pytest.fixture(autouse=True)
+async def own_storage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, services: Services
+) -> AsyncIterator[None]:
+    """This test's own Azurite, and this event loop's clients swapped for ones that reach it."""
+    loop = asyncio.get_running_loop()
+    shared = connections_module.connections()
+    with start_azurite(tmp_path / "azurite", in_memory=True) as azurite:
+        monkeypatch.setenv("AzureWebJobsStorage", azurite.url)
+        get_settings.cache_clear()
+        own = connections_module._by_loop[loop] = Connections()
+        try:
+            yield
+        finally:
+            await own.close()
+            connections_module._by_loop[loop] = shared
+            monkeypatch.undo()
+            get_settings.cache_clear()
 
 
 async def _drain(name: str) -> list[str]:
