@@ -106,7 +106,8 @@ def _schedule_flush() -> None:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # no loop (a synchronous caller): the next count on a loop writes it
         return
-    if loop in _scheduled:
+    delay = get_settings().usage_flush_seconds
+    if loop in _scheduled or delay <= 0:  # 0: every count writes at once, and a note goes with the next
         return
 
     def start() -> None:
@@ -115,7 +116,7 @@ def _schedule_flush() -> None:
         _flushing.add(task)
         task.add_done_callback(_flushing.discard)
 
-    _scheduled[loop] = loop.call_later(get_settings().usage_flush_seconds, start)
+    _scheduled[loop] = loop.call_later(delay, start)
 
 
 async def count(
