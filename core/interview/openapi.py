@@ -46,8 +46,10 @@ _WAIT = {
     "name": "wait",
     "in": "query",
     "required": False,
-    "description": "Long-poll: wait up to this many seconds for the result.",
-    "schema": {"type": "number", "minimum": 0},
+    "description": "Long-poll: wait up to this many seconds for the result (at most MAX_WAIT_SECONDS, 25 by "
+    "default; 0 or less answers at once).",
+    # No minimum: a negative wait is taken as 0, not refused (tests/e2e/test_api_fuzz.py).
+    "schema": {"type": "number"},
 }
 
 
