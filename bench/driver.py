@@ -5,6 +5,10 @@ and after.
 Per turn: POST .../turns; a 200 is an answered turn (latency = the POST); a 202 is queued and long-polled
 with GET .../turns/{n}?wait=10 until 200 (latency = POST to feedback). After the last turn GET
 .../report?wait=15 until 200. An interview fails if any step does.
+
+Each interview comes from a loopback address of its own (127.x.y.z: Linux answers on all of 127/8), as
+candidates come from addresses of their own, so the app's per-client limits apply as they would in
+production and their Redis commands are counted, without one client's limits refusing the whole day.
 """
 
 from __future__ import annotations
@@ -132,9 +136,16 @@ class Driver:
         self.stats.report_ms.append((time.perf_counter() - started) * 1000)
 
 
+def client_address(index: int) -> str:
+    """The loopback address interview `index` comes from: one of 254 * 256 * 256, never 127.0.0.1 (the
+    ops calls') nor a .0 or .255 host."""
+    number = index % (254 * 256 * 254)
+    return f"127.{1 + number // (256 * 254)}.{number // 254 % 256}.{1 + number % 254}"
+
+
 async def summary(http: aiohttp.ClientSession, ops_key: str) -> dict[str, Any]:
-    """GET /api/ops/summary, with the admin key the stack was started with."""
-    async with http.get("/api/ops/summary", headers={"x-functions-key": ops_key}) as response:
+    """GET /api/ops/summary, with the ops key (X-Ops-Key) the stack was started with."""
+    async with http.get("/api/ops/summary", headers={"X-Ops-Key": ops_key}) as response:
         if response.status != 200:
             raise RuntimeError(f"GET /api/ops/summary answered {response.status}: {await response.text()}")
         found: dict[str, Any] = await response.json()
@@ -160,16 +171,17 @@ async def drive(
 ) -> tuple[Stats, dict[str, int], dict[str, int], float]:
     """Every plan's interview; the stats, the app's counters before and after, and the seconds it took."""
     stats = Stats()
-    connector = aiohttp.TCPConnector(limit=concurrency * 2)
-    async with aiohttp.ClientSession(base_url=base_url, connector=connector) as http:
+    async with aiohttp.ClientSession(base_url=base_url) as http:
         before: dict[str, int] = (await summary(http, ops_key)).get("counters", {})
-        driver, gate = Driver(http, stats), asyncio.Semaphore(concurrency)
+        gate = asyncio.Semaphore(concurrency)
         tasks: list[asyncio.Task[None]] = []
         started = time.perf_counter()
 
         async def one(plan: Plan) -> None:
+            own = aiohttp.TCPConnector(local_addr=(client_address(plan.index), 0))
             try:
-                await driver.interview(plan)
+                async with aiohttp.ClientSession(base_url=base_url, connector=own) as candidate:
+                    await Driver(candidate, stats).interview(plan)
             finally:
                 gate.release()
 

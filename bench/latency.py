@@ -24,6 +24,7 @@ from testing.interview_client import Candidate, start_interview, unique_answer
 ROOT = Path(__file__).resolve().parent.parent
 
 MASTER_KEY = "bench-master-key"
+OPS_KEY = "bench-ops-key"
 
 
 def _percentiles(samples: list[float]) -> str:
@@ -59,7 +60,7 @@ async def _interview(
 
 
 async def _counters(http: aiohttp.ClientSession) -> dict[str, int]:
-    async with http.get("/api/ops/usage", headers={"x-functions-key": MASTER_KEY}) as response:
+    async with http.get("/api/ops/usage", headers={"X-Ops-Key": OPS_KEY}) as response:
         counters: dict[str, int] = (await response.json())["counters"]
         return counters
 
@@ -117,6 +118,13 @@ def main() -> None:
                 "REDIS_URL": redis_url,
                 "AzureWebJobsStorage": started[-1].url,
                 "DEVHOST_MASTER_KEY": MASTER_KEY,
+                "OPS_KEY": OPS_KEY,
+                # Every interview comes from this one process: the per-client limits (which make simulate
+                # keeps on, one address an interview) would refuse most of them.
+                "RATE_LIMIT_PER_MINUTE": "0",
+                "DAILY_INTERVIEWS_PER_CLIENT": "0",
+                "DAILY_CUSTOM_ROLES_PER_CLIENT": "0",
+                "MODEL_CALL_SHARE_PER_CLIENT": "0",
             }
             if args.remote_jobs is not None:
                 env["REMOTE_JOBS"] = args.remote_jobs

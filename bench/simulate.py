@@ -29,6 +29,7 @@ from devhost.stack import Service, start_azurite, start_devhost, start_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 MASTER_KEY = "simulate-master-key"
+OPS_KEY = "simulate-ops-key"
 
 
 async def redis_memory(url: str) -> int:
@@ -50,6 +51,7 @@ async def simulate(args: argparse.Namespace, workdir: Path) -> int:
             "REDIS_URL": services[0].url,
             "AzureWebJobsStorage": services[1].url,
             "DEVHOST_MASTER_KEY": MASTER_KEY,
+            "OPS_KEY": OPS_KEY,
             "PROVIDERS_FILE": str(providers),
             **fleet.env,
         }
@@ -64,7 +66,7 @@ async def simulate(args: argparse.Namespace, workdir: Path) -> int:
         )
         memory_before = await redis_memory(services[0].url)
         stats, before, after, elapsed = await drive(
-            services[-1].url, MASTER_KEY, plans, args.concurrency, args.rate
+            services[-1].url, OPS_KEY, plans, args.concurrency, args.rate
         )
         memory = {"used_bytes": await redis_memory(services[0].url) - memory_before}
         options = {

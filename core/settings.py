@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 # The data shipped with the app: the question bank, the interviewer's phrases, the provider catalogue.
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -44,6 +45,24 @@ class Settings(BaseModel):
         description="USAGE_FLUSH_SECONDS: counts are written together this long after the first (0: at once)."
     )
     retry_after_seconds: int
+    ops_key: SecretStr = Field(
+        description="OPS_KEY: the ops endpoints' own key, sent as X-Ops-Key; empty: the ops endpoints answer 503."
+    )
+    # Per client (core/infra/client_limits.py); 0 turns a limit off.
+    rate_limit_per_minute: float = Field(
+        description="RATE_LIMIT_PER_MINUTE: writes (new interviews, answers) a client may send a minute."
+    )
+    rate_limit_burst: int = Field(description="RATE_LIMIT_BURST: writes a client may send at once.")
+    daily_interviews_per_client: int = Field(
+        description="DAILY_INTERVIEWS_PER_CLIENT: interviews a client may start a UTC day."
+    )
+    daily_custom_roles_per_client: int = Field(
+        description="DAILY_CUSTOM_ROLES_PER_CLIENT: interviews for a custom role a client may start a UTC day."
+    )
+    model_call_share_per_client: float = Field(
+        description="MODEL_CALL_SHARE_PER_CLIENT: the share of the day's model calls (the free capacity of the "
+        "configured keys) one client's interviews may cause; past it their jobs use the built-in evaluator."
+    )
 
 
 def _env(name: str, default: str | None = None) -> str:
@@ -72,6 +91,15 @@ def _remote_jobs(raw: str) -> frozenset[str]:
     return kinds
 
 
+Number = TypeVar("Number", int, float)
+
+
+def _non_negative(name: str, value: Number) -> Number:
+    if value < 0:
+        raise RuntimeError(f"the setting {name} must be 0 (off) or more, not {value}")
+    return value
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings(
@@ -96,4 +124,18 @@ def get_settings() -> Settings:
         max_wait_seconds=int(_env("MAX_WAIT_SECONDS", "25")),
         usage_flush_seconds=float(_env("USAGE_FLUSH_SECONDS", "2")),
         retry_after_seconds=int(_env("RETRY_AFTER_SECONDS", "1")),
+        ops_key=SecretStr(_env("OPS_KEY", "")),
+        rate_limit_per_minute=_non_negative(
+            "RATE_LIMIT_PER_MINUTE", float(_env("RATE_LIMIT_PER_MINUTE", "30"))
+        ),
+        rate_limit_burst=_non_negative("RATE_LIMIT_BURST", int(_env("RATE_LIMIT_BURST", "10"))),
+        daily_interviews_per_client=_non_negative(
+            "DAILY_INTERVIEWS_PER_CLIENT", int(_env("DAILY_INTERVIEWS_PER_CLIENT", "20"))
+        ),
+        daily_custom_roles_per_client=_non_negative(
+            "DAILY_CUSTOM_ROLES_PER_CLIENT", int(_env("DAILY_CUSTOM_ROLES_PER_CLIENT", "5"))
+        ),
+        model_call_share_per_client=_non_negative(
+            "MODEL_CALL_SHARE_PER_CLIENT", float(_env("MODEL_CALL_SHARE_PER_CLIENT", "0.05"))
+        ),
     )

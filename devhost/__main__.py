@@ -14,7 +14,7 @@ from types import FrameType
 
 import azure.functions as func
 
-from devhost.function_host import FunctionHost
+from devhost.function_host import DEFAULT_BIND_ADDRESS, FunctionHost
 from devhost.settings_file import LocalSettings
 from devhost.stack import AZURITE_DEFAULT_PORTS, start_azurite, start_redis
 from devhost.startup_error import StartupError
@@ -44,6 +44,7 @@ def main() -> int:
                 script_root,
                 settings,
                 arguments.port or settings.local_http_port or DEFAULT_PORT,
+                arguments.host,
             )
         except StartupError as error:
             logger.error("The host could not start: %s", error)
@@ -73,6 +74,11 @@ def _parse_arguments() -> argparse.Namespace:
         "--port",
         type=int,
         help=f"HTTP port (default: local.settings.json Host.LocalHttpPort, else {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_BIND_ADDRESS,
+        help=f"address to listen on (default: {DEFAULT_BIND_ADDRESS}, this machine only; 0.0.0.0: every interface)",
     )
     parser.add_argument("--app", default="function_app:app", help="module:attribute of the FunctionApp")
     parser.add_argument(

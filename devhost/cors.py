@@ -2,21 +2,30 @@
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Middleware
 
 _PREFLIGHT_MAX_AGE_SECONDS = "86400"
+LOCAL_HOSTNAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True)
 class CorsPolicy:
-    """Origins allowed to call the host from a browser; "*" allows any origin."""
+    """Origins allowed to call the host from a browser; "*" allows any origin. Without a configured list
+    (local.settings.json Host.CORS), pages served from this machine only (`localhost_only`)."""
 
     allowed_origins: frozenset[str]
     allow_credentials: bool = False
+    allow_localhost: bool = False
+
+    @classmethod
+    def localhost_only(cls) -> "CorsPolicy":
+        """http(s)://localhost, 127.0.0.1 or [::1], on any port."""
+        return cls(frozenset(), allow_localhost=True)
 
     @classmethod
     def parse(cls, origins: str, allow_credentials: bool = False) -> "CorsPolicy":
@@ -27,7 +36,9 @@ class CorsPolicy:
         )
 
     def allows(self, origin: str) -> bool:
-        return "*" in self.allowed_origins or origin.rstrip("/") in self.allowed_origins
+        if "*" in self.allowed_origins or origin.rstrip("/") in self.allowed_origins:
+            return True
+        return self.allow_localhost and _is_local(origin)
 
     def response_headers(self, origin: str) -> dict[str, str]:
         # A credentialed response may not use the wildcard, so the origin is echoed.
@@ -65,3 +76,15 @@ class CorsPolicy:
             return response
 
         return cors_middleware
+
+
+def _is_local(origin: str) -> bool:
+    try:
+        parts = urlsplit(origin)
+        return (
+            parts.scheme in ("http", "https")
+            and parts.hostname in LOCAL_HOSTNAMES
+            and not parts.path.strip("/")
+        )
+    except ValueError:  # a malformed port or address
+        return False

@@ -11,6 +11,7 @@ from typing import Any
 import azure.functions as func
 from aiohttp import web
 
+from devhost.cors import CorsPolicy
 from devhost.function_index import FunctionIndex, UnsupportedFunction, index_functions
 from devhost.function_keys import FunctionKeys
 from devhost.host_config import HostConfig
@@ -21,6 +22,8 @@ from devhost.settings_file import LocalSettings
 from devhost.timer_scheduler import TimerScheduler
 
 STATIC_FOLDER = "web"
+# Reachable from this machine only, unless asked otherwise (python -m devhost --host).
+DEFAULT_BIND_ADDRESS = "127.0.0.1"
 # Time given to running queue messages and HTTP requests before they are abandoned at shutdown.
 SHUTDOWN_GRACE = timedelta(seconds=5)
 
@@ -28,11 +31,19 @@ logger = logging.getLogger("devhost")
 
 
 class FunctionHost:
-    def __init__(self, app: func.FunctionApp, script_root: Path, settings: LocalSettings, port: int) -> None:
+    def __init__(
+        self,
+        app: func.FunctionApp,
+        script_root: Path,
+        settings: LocalSettings,
+        port: int,
+        bind_address: str = DEFAULT_BIND_ADDRESS,
+    ) -> None:
         """Index the app's functions and check their configuration; raises StartupError on problems."""
         self._config = HostConfig.load(script_root)
         self._index: FunctionIndex = index_functions(app)
         self._port = port
+        self._bind_address = bind_address
         self._invoker = Invoker()
         self._check_storage_connections()
         keys = FunctionKeys.from_environment()
@@ -43,7 +54,7 @@ class FunctionHost:
             self._invoker,
             self._config.route_prefix,
             keys,
-            settings.cors,
+            settings.cors or CorsPolicy.localhost_only(),
             static_root if static_root.is_dir() else None,
         )
 
@@ -53,7 +64,7 @@ class FunctionHost:
             self._http_app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE.total_seconds()
         )
         await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", self._port).start()
+        await web.TCPSite(runner, self._bind_address, self._port).start()
 
         pollers = [
             QueuePoller(function, self._config.queues, self._invoker, SHUTDOWN_GRACE)
@@ -65,7 +76,7 @@ class FunctionHost:
         self._log_functions(timers)
         polling = [_supervised(poller.run(), "queue poller") for poller in pollers]
         timing = [_supervised(timer.run(), "timer") for timer in timers]
-        logger.info("Host started. Listening on http://localhost:%d", self._port)
+        logger.info("Host started. Listening on http://%s:%d", self._bind_address, self._port)
 
         await stop.wait()
         logger.info("Stopping the host")

@@ -14,6 +14,7 @@ from devhost.invoker import InvocationFailed, Invoker
 from devhost.startup_error import StartupError
 
 HOST_STATUS_PATH = "/admin/host/status"
+FORWARDED_FOR = "X-Forwarded-For"
 HTTP_REASON = "This function was programmatically called via the host APIs."
 
 # The Functions host accepts request bodies up to 100 MB; aiohttp's default is 1 MB.
@@ -99,7 +100,7 @@ def _function_handler(
         http_request = func.HttpRequest(
             method=request.method,
             url=str(request.url),
-            headers=dict(request.headers),
+            headers=forwarded_headers(request),
             params=dict(request.query),
             route_params=dict(request.match_info),
             body=await request.read(),
@@ -111,6 +112,21 @@ def _function_handler(
         return _aiohttp_response(result)
 
     return handle
+
+
+def forwarded_headers(request: web.Request) -> dict[str, str]:
+    """The request's headers as the app sees them behind Azure's front end, which appends the address of
+    the client it took the connection from to X-Forwarded-For: here, the socket peer. What the client
+    sent in that header stays in front of it, as on Azure."""
+    headers = {
+        name: value for name, value in request.headers.items() if name.lower() != FORWARDED_FOR.lower()
+    }
+    sent = [value.strip() for value in request.headers.getall(FORWARDED_FOR, []) if value.strip()]
+    peer = request.remote or ""
+    headers[FORWARDED_FOR] = ", ".join([*sent, peer] if peer else sent)
+    if not headers[FORWARDED_FOR]:
+        del headers[FORWARDED_FOR]
+    return headers
 
 
 def _aiohttp_response(result: func.HttpResponse | str | bytes | None) -> web.Response:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import logging
 import math
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+import aiohttp
 import azure.functions as func
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from pydantic import BaseModel, ValidationError
 
 from core.infra import usage
@@ -20,6 +24,18 @@ MAX_BODY_BYTES = 64 * 1024
 # No body of this API nests or counts that far; past these it is a client's mistake or an attack.
 MAX_DEPTH = 8
 MAX_INT_DIGITS = 9
+# What a request answers while storage cannot be reached, and how long the client is asked to wait.
+STORAGE_RETRY_AFTER_SECONDS = 5
+# The storage SDK's "could not reach it" (connection refused, DNS, timeouts, a dropped connection).
+STORAGE_UNREACHABLE = (
+    ServiceRequestError,
+    ServiceResponseError,
+    aiohttp.ClientConnectionError,
+    ConnectionError,
+)
+UNKNOWN_CLIENT = "unknown"
+# IPv6 clients are held to limits by their /64: one subscriber usually has the whole prefix.
+IPV6_CLIENT_PREFIX = 64
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -35,7 +51,42 @@ def json_response(
 
 def error_response(error: ApiError) -> func.HttpResponse:
     body = ErrorOut(error=ErrorBody(code=error.code, message=error.message))
-    return json_response(body, error.status)
+    return json_response(body, error.status, error.headers or None)
+
+
+def _address(entry: str) -> str | None:
+    """An address of X-Forwarded-For, without the port Azure's front end may add ("1.2.3.4:5678",
+    "[2001:db8::1]:443"), normalised; None for anything that is not an IP address."""
+    text = entry.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(address)
+
+
+def client_address(req: func.HttpRequest) -> str:
+    """The client as Azure's front end reports it: the LAST entry of X-Forwarded-For, which the platform
+    appends (the devhost appends the socket peer the same way). Entries before it are whatever the
+    client sent, so they are never read: a spoofed header only adds entries in front of the real one.
+    Without the header (a request that did not come through a front end), or with an entry that is not
+    an address, every such request is one client, "unknown"."""
+    forwarded = req.headers.get("x-forwarded-for") or ""
+    last = forwarded.rsplit(",", 1)[-1]
+    return _address(last) or UNKNOWN_CLIENT
+
+
+def loggable_url(req: func.HttpRequest) -> str:
+    """The request's path without its query string, which may carry a key or a token."""
+    return urlsplit(req.url).path or "/"
 
 
 def _declared_length(req: func.HttpRequest) -> int | None:
@@ -121,7 +172,8 @@ def route_int(req: func.HttpRequest, name: str) -> int:
 def json_endpoint(
     handler: Callable[[func.HttpRequest], Awaitable[func.HttpResponse]],
 ) -> Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]:
-    """ApiErrors become their JSON error; anything else a logged 500 that shows no internals."""
+    """ApiErrors become their JSON error; storage out of reach a 503 with Retry-After; anything else a
+    logged 500 that shows no internals. Logged URLs never carry their query string."""
 
     @functools.wraps(handler)
     async def wrapped(req: func.HttpRequest) -> func.HttpResponse:
@@ -130,8 +182,23 @@ def json_endpoint(
             return await handler(req)
         except ApiError as error:
             return error_response(error)
+        except STORAGE_UNREACHABLE as error:
+            log.warning(
+                "%s %s: storage unreachable (%s); answered 503",
+                req.method,
+                loggable_url(req),
+                type(error).__name__,
+            )
+            return error_response(
+                ApiError(
+                    503,
+                    "storage_unavailable",
+                    "our storage cannot be reached right now; try again in a few seconds",
+                    {"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)},
+                )
+            )
         except Exception:
-            log.exception("%s %s failed", req.method, req.url)
+            log.exception("%s %s failed", req.method, loggable_url(req))
             return error_response(
                 ApiError(500, "internal_error", "something went wrong on our side; try again")
             )

@@ -7,7 +7,15 @@ import azure.functions as func
 from core.interview import service
 from core.interview.openapi import openapi_document
 from core.models import AnswerIn, InterviewSetup, ReportPending, TurnPending
-from handlers.http_io import bearer_token, json_endpoint, json_response, parse_body, route_int, wait_seconds
+from handlers.http_io import (
+    bearer_token,
+    client_address,
+    json_endpoint,
+    json_response,
+    parse_body,
+    route_int,
+    wait_seconds,
+)
 
 bp = func.Blueprint()
 
@@ -28,7 +36,8 @@ async def list_roles(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="interviews", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @json_endpoint
 async def create_interview(req: func.HttpRequest) -> func.HttpResponse:
-    created = await service.create(parse_body(req, InterviewSetup))
+    # Held to the caller's limits (core/infra/client_limits.py) once the body is known to be valid.
+    created = await service.create(parse_body(req, InterviewSetup), client_address(req))
     return json_response(created, 201)
 
 
@@ -36,7 +45,8 @@ async def create_interview(req: func.HttpRequest) -> func.HttpResponse:
 @json_endpoint
 async def answer_turn(req: func.HttpRequest) -> func.HttpResponse:
     token = bearer_token(req)
-    result = await service.answer(req.route_params["id"], token, parse_body(req, AnswerIn))
+    body = parse_body(req, AnswerIn)
+    result = await service.answer(req.route_params["id"], token, body, client_address(req))
     return _accepted(result, result.poll_url) if isinstance(result, TurnPending) else json_response(result)
 
 

@@ -70,6 +70,13 @@ param remoteJobs string = 'questions,report'
 @description('REDIS_TIMEOUT_SECONDS: how long a Redis command may take before the backup is used.')
 param redisTimeoutSeconds string = '1.0'
 
+@description('Limits per client address (0 turns one off): writes a minute and the burst of the token bucket, interviews a day, custom-role interviews a day, and the share of the day\'s model calls.')
+param rateLimitPerMinute string = '30'
+param rateLimitBurst string = '10'
+param dailyInterviewsPerClient string = '20'
+param dailyCustomRolesPerClient string = '5'
+param modelCallSharePerClient string = '0.05'
+
 @description('Object id of the person running azd (set by azd): gets Key Vault Secrets Officer, to rotate keys. Empty: none.')
 param principalId string = ''
 
@@ -93,7 +100,7 @@ param redisUrl string
 param redisBackupUrl string = ''
 
 @secure()
-@description('The ops key: stored in Key Vault (secret ops-key) and made the Function App\'s master key by the api postdeploy hook; the ops endpoints (auth level ADMIN) and the ops dashboard use it. Empty: the key Azure generates stays.')
+@description('OPS_KEY: the ops endpoints\' own key (never the master key), stored in Key Vault (secret ops-key) and read by the app through a Key Vault reference; the ops dashboard sends it in the X-Ops-Key header. Empty: the ops endpoints answer 503 (ops disabled).')
 param opsKey string = ''
 
 @secure()
@@ -265,6 +272,11 @@ module api 'app/api.bicep' = {
     ]
     remoteJobs: remoteJobs
     redisTimeoutSeconds: redisTimeoutSeconds
+    rateLimitPerMinute: rateLimitPerMinute
+    rateLimitBurst: rateLimitBurst
+    dailyInterviewsPerClient: dailyInterviewsPerClient
+    dailyCustomRolesPerClient: dailyCustomRolesPerClient
+    modelCallSharePerClient: modelCallSharePerClient
     cloudflareAccountId: cloudflareAccountId
   }
   // The identity's roles first, so that the first start can read storage and the Key Vault references.

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from devhost.stack import start_azurite, start_devhost
-from testing.app_stack import MASTER_KEY, ROOT, Services
+from testing.app_stack import MASTER_KEY, NO_CLIENT_LIMITS, OPS_KEY, ROOT, Services
 from testing.fakes import FakeProvider
 
 
@@ -49,6 +49,8 @@ def host_with_providers(
             "REDIS_URL": services.redis_url.rsplit("/", 1)[0] + f"/{redis_db}",
             "AzureWebJobsStorage": azurite.url,
             "DEVHOST_MASTER_KEY": MASTER_KEY,
+            "OPS_KEY": OPS_KEY,
+            **NO_CLIENT_LIMITS,
             "PROVIDERS_FILE": str(providers),
             "FAKE_GROQ_KEY": "groq-key",
             "FAKE_GEMINI_KEY": "gemini-key",

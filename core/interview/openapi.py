@@ -34,8 +34,24 @@ def _content(model: type[BaseModel]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": _ref(model)}}}
 
 
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}
+}
+_WHY = {
+    429: "A per-client limit refused it (the error's code names which); try again after Retry-After",
+    503: "Storage or Redis is unreachable for now; nothing was changed, try again after Retry-After",
+}
+
+
 def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(status): {"description": "Error", **_content(ErrorOut)} for status in statuses}
+    """Error responses: every operation that reads storage may also answer 503, with Retry-After."""
+    found: dict[str, Any] = {}
+    for status in (*statuses, 503):
+        response: dict[str, Any] = {"description": _WHY.get(status, "Error"), **_content(ErrorOut)}
+        if status in _WHY:
+            response["headers"] = _RETRY_AFTER
+        found[str(status)] = response
+    return found
 
 
 def _path_param(name: str, kind: str = "string") -> dict[str, Any]:
@@ -90,7 +106,7 @@ def openapi_document() -> dict[str, Any]:
                     "requestBody": {"required": True, **_content(InterviewSetup)},
                     "responses": {
                         "201": {"description": "Created", **_content(InterviewCreated)},
-                        **_errors(400, 413, 422),
+                        **_errors(400, 413, 422, 429),
                     },
                 }
             },
@@ -106,7 +122,7 @@ def openapi_document() -> dict[str, Any]:
                             **_content(TurnResult),
                         },
                         "202": {"description": "Queued; poll the Location", **_content(TurnPending)},
-                        **_errors(400, 401, 403, 404, 409, 413, 422),
+                        **_errors(400, 401, 403, 404, 409, 413, 422, 429),
                     },
                 }
             },

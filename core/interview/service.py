@@ -8,16 +8,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import secrets
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from core.infra import signals, store, usage
+from core.infra import client_limits, signals, store, usage
 from core.infra.counters import LOCAL_PROVIDER, Counts
 from core.infra.job_queue import REQUEUE_AFTER_SECONDS, enqueue_once
 from core.interview import templates
-from core.interview.errors import ApiError, conflict, not_found
+from core.interview.errors import ApiError, conflict, not_found, too_many
 from core.interview.progress import queue_report_when_complete, report_subject, turn_subject
 from core.interview.question_bank import interview_question, question_bank, with_generated
 from core.interview.shared_results import (
@@ -47,6 +48,7 @@ from core.models import (
     TurnRecord,
     TurnResult,
 )
+from core.providers.capacity import capacity_view, configured_keys
 from core.providers.catalogue import configured_slots
 from core.rubric.evaluator import evaluate_answer
 from core.saving import coalescing
@@ -72,14 +74,37 @@ def _remote(kind: str) -> bool:
     return kind in get_settings().remote_jobs and bool(configured_slots())
 
 
+def model_call_budget() -> int | None:
+    """Remote jobs one client's interviews may cause in a UTC day (None: no such limit): its share
+    (MODEL_CALL_SHARE_PER_CLIENT) of the day's model calls, which are the free capacity of the configured
+    keys in report calls (the ops page's "Free capacity"); at least one while the share is on."""
+    share = get_settings().model_call_share_per_client
+    if share <= 0:
+        return None
+    return max(1, math.floor(share * capacity_view(configured_keys(configured_slots())).reports_per_day))
+
+
+async def remote_allowed(kind: str, interview_id: str) -> bool:
+    """Whether a job of this kind for this interview goes to a remote model: the policy sends the kind,
+    keys are configured, and the interview's client is within its share of the day's model calls (which
+    this counts). Otherwise the built-in evaluator does the job."""
+    if not _remote(kind):
+        return False
+    budget = model_call_budget()
+    return budget is None or await client_limits.take_model_call(interview_id, budget)
+
+
 async def _with_custom_questions(record: InterviewRecord) -> tuple[InterviewRecord, Counts]:
     """A custom role's generated questions when the cache has them; otherwise the nearest bank role's
-    questions now, and generated ones later for the turns not yet reached (if the policy allows)."""
+    questions now, and generated ones later for the turns not yet reached (if the policy allows, and the
+    client is within its share of the day's model calls)."""
     if record.setup.role != "custom" or not _remote("questions"):
         return record, {}
     job = questions_key(record.setup)
     found = await coalescing.find(job)
     if found is None:
+        if not await remote_allowed("questions", record.id):
+            return record, {"cache_lookups": 1}
         return record.model_copy(update={"questions_pending": True}), {"cache_lookups": 1}
     payload, how = found
     generated = generated_questions(job, record.setup, payload)
@@ -91,9 +116,17 @@ def roles() -> RolesOut:
     return RolesOut(roles=question_bank().roles())
 
 
-async def create(setup: InterviewSetup) -> InterviewCreated:
+def _refuse_if(refused: client_limits.Refused | None) -> None:
+    if refused is not None:
+        raise too_many(refused.code, refused.message, refused.retry_after)
+
+
+async def create(setup: InterviewSetup, client: str | None = None) -> InterviewCreated:
+    """A new interview; `client` (the caller's address) is held to the per-client limits."""
     bank = question_bank()
     interview_id = uuid.uuid4().hex
+    if client is not None:
+        _refuse_if(await client_limits.admit_interview(client, interview_id, custom=setup.role == "custom"))
     token = secrets.token_urlsafe(32)
     record, saved = await _with_custom_questions(
         InterviewRecord(
@@ -159,8 +192,14 @@ def _check_turn_order(record: InterviewRecord, turn: int) -> None:
         raise conflict("wrong_turn", f"the question waiting for an answer is turn {record.answered + 1}")
 
 
-async def answer(interview_id: str, token: str, body: AnswerIn) -> TurnResult | TurnPending:
+async def answer(
+    interview_id: str, token: str, body: AnswerIn, client: str | None = None
+) -> TurnResult | TurnPending:
+    """Store an answer and score it (or queue it); `client` (the caller's address) is held to the
+    per-client rate limit before anything is read."""
     started = time.perf_counter()
+    if client is not None:
+        _refuse_if(await client_limits.admit_answer(client))
     while True:
         current = await _authorised(interview_id, token)
         record = current.record

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from core.infra import signals, store, usage
 from core.infra.job_queue import Job, parse_job
+from core.interview import service
 from core.interview.progress import after_feedback, report_subject
 from core.interview.question_bank import interview_question, question_bank, with_generated
 from core.interview.shared_results import (
@@ -29,7 +30,7 @@ from core.models import (
     ReportJob,
     TurnRecord,
 )
-from core.providers.answerer import LOCAL_CLASS, answerer_for_jobs
+from core.providers.answerer import LOCAL_CLASS, Answerer, LocalAnswerer, answerer_for_jobs
 from core.saving import coalescing
 from core.saving.coalescing import Computed, Found
 
@@ -150,15 +151,23 @@ async def report(job: ReportJob) -> None:
         turns = sorted(await store.load_turns(record.id), key=lambda turn: turn.turn)
         if not record.finished or any(turn.feedback is None for turn in turns):
             raise JobRejected(f"interview {record.id} is not ready for its report")
-        written = written or await answerer_for_jobs().report(
-            question_bank().title(record.setup),
-            record.setup,
-            [
-                (turn.turn, interview_question(record, turn.question_id), turn.answer, turn.feedback)
-                for turn in turns
-                if turn.feedback
-            ],
-        )
+        if written is None:
+            # Nothing but non-answers (template feedback): nothing for a model to review. A client past
+            # its share of the day's model calls: the built-in evaluator writes the report too.
+            declined = all(
+                turn.feedback is not None and turn.feedback.scored_by == "template" for turn in turns
+            )
+            remote = not declined and await service.remote_allowed("report", record.id)
+            answerer: Answerer = answerer_for_jobs() if remote else LocalAnswerer()
+            written = await answerer.report(
+                question_bank().title(record.setup),
+                record.setup,
+                [
+                    (turn.turn, interview_question(record, turn.question_id), turn.answer, turn.feedback)
+                    for turn in turns
+                    if turn.feedback
+                ],
+            )
         try:
             await store.save_report(current, record.model_copy(update={"report_done": True}), written)
         except (store.StaleWrite, store.AlreadyExists):

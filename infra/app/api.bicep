@@ -76,6 +76,13 @@ param remoteJobs string = 'questions,report'
 @description('REDIS_TIMEOUT_SECONDS: how long a Redis command may take before failing over to the backup.')
 param redisTimeoutSeconds string = '1.0'
 
+@description('Limits per client address (core/infra/client_limits.py; 0 turns one off): RATE_LIMIT_PER_MINUTE and RATE_LIMIT_BURST (the token bucket of writes), DAILY_INTERVIEWS_PER_CLIENT, DAILY_CUSTOM_ROLES_PER_CLIENT, MODEL_CALL_SHARE_PER_CLIENT.')
+param rateLimitPerMinute string = '30'
+param rateLimitBurst string = '10'
+param dailyInterviewsPerClient string = '20'
+param dailyCustomRolesPerClient string = '5'
+param modelCallSharePerClient string = '0.05'
+
 @description('CLOUDFLARE_ACCOUNT_ID: not a secret; empty leaves the Cloudflare provider off.')
 param cloudflareAccountId string = ''
 
@@ -198,6 +205,14 @@ var appSettings = {
   MAX_WAIT_SECONDS: '25'
   USAGE_FLUSH_SECONDS: '2'
   RETRY_AFTER_SECONDS: '1'
+  // The ops endpoints' own key (X-Ops-Key header; handlers/ops.py): empty when not given, which turns ops off.
+  OPS_KEY: storedSecrets['ops-key'] ? '${kvPrefix}ops-key)' : ''
+  // Limits per client address (core/infra/client_limits.py), at the code's defaults unless azd sets them.
+  RATE_LIMIT_PER_MINUTE: rateLimitPerMinute
+  RATE_LIMIT_BURST: rateLimitBurst
+  DAILY_INTERVIEWS_PER_CLIENT: dailyInterviewsPerClient
+  DAILY_CUSTOM_ROLES_PER_CLIENT: dailyCustomRolesPerClient
+  MODEL_CALL_SHARE_PER_CLIENT: modelCallSharePerClient
   // The LLM providers of data/providers.json (enabled entries): keys from Key Vault, empty when not given.
   GROQ_API_KEY: storedSecrets['groq-api-key'] ? '${kvPrefix}groq-api-key)' : ''
   GROQ_API_KEY_2: storedSecrets['groq-api-key-2'] ? '${kvPrefix}groq-api-key-2)' : ''
@@ -220,7 +235,7 @@ var linuxConsumptionSettings = {
 }
 
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
-  // checkov:skip=CKV_AZURE_13: false positive: this is the 'appsettings' config, not the 'web' site config checkov takes every sites/config for; the API must stay anonymous (App Service Authentication would block the candidate page), and ops routes use the master key (auth level ADMIN)
+  // checkov:skip=CKV_AZURE_13: false positive: this is the 'appsettings' config, not the 'web' site config checkov takes every sites/config for; the API must stay anonymous (App Service Authentication would block the candidate page), and the ops routes check their own key (OPS_KEY, a Key Vault reference) in the X-Ops-Key header
   // checkov:skip=CKV_AZURE_63: false positive ('appsettings' config); App Service HTTP logs do not exist on consumption plans: requests are logged to Application Insights
   // checkov:skip=CKV_AZURE_65: false positive ('appsettings' config); detailed error pages are an IIS/App Service feature not available to Functions on consumption plans
   // checkov:skip=CKV_AZURE_66: false positive ('appsettings' config); failed request tracing is not available on consumption plans; failures are traced in Application Insights

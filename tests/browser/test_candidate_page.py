@@ -1,4 +1,5 @@
-"""The candidate's page in a real browser: a whole interview, resuming after a reload, errors in words."""
+"""The candidate's page in a real browser: a whole interview, resuming after a reload, errors in words,
+and an answer kept and sent again while the API's storage is out of reach."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import asyncio
 import json
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 
-from playwright.async_api import Page, Request, Route, expect
+import pytest
+from playwright.async_api import Browser, Page, Request, Route, expect
 
-from testing.app_stack import Stack
+from devhost.stack import Service, free_ports, start_azurite, start_devhost
+from testing.app_stack import NO_CLIENT_LIMITS, ROOT, Services, Stack
 from testing.interview_client import unique_answer
 
 Screenshot = Callable[[str], Awaitable[None]]
@@ -343,3 +347,103 @@ async def test_the_api_can_live_on_another_origin(
     assert api_calls[1] == f"POST {api_origin}/api/interviews"
     assert api_calls[2].startswith(f"POST {api_origin}/api/interviews/")
     assert re.fullmatch(rf"GET {api_origin}/api/interviews/\w+/turns/1\?wait=20", api_calls[3]), api_calls
+
+
+class RestartableStorage:
+    """Azurite on fixed ports with its data on disk: stopped, it comes back with what it held."""
+
+    def __init__(self, workdir: Path) -> None:
+        blob, queue, table = free_ports(3)
+        self.workdir, self.ports = workdir, (blob, queue, table)
+        self.service: Service | None = start_azurite(workdir, ports=self.ports)
+
+    def stop(self) -> None:
+        if self.service is not None:
+            self.service.stop()
+            self.service = None
+
+    def start(self) -> None:
+        if self.service is None:
+            self.service = start_azurite(self.workdir, ports=self.ports)
+
+
+@pytest.fixture(scope="module")
+def outage_host(
+    services: Services, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, RestartableStorage]]:
+    """An app instance with storage of its own, to take away under the page."""
+    storage = RestartableStorage(tmp_path_factory.mktemp("page-outage") / "azurite")
+    try:
+        assert storage.service is not None
+        env = {
+            "REDIS_URL": services.redis_url,
+            "AzureWebJobsStorage": storage.service.url,
+            **NO_CLIENT_LIMITS,
+        }
+        with start_devhost(ROOT, env) as host:
+            yield host.url, storage
+    finally:
+        storage.stop()
+
+
+@pytest.fixture
+async def outage_page(
+    browser: Browser, outage_host: tuple[str, RestartableStorage], deployed_headers: dict[str, str]
+) -> AsyncIterator[Page]:
+    context = await browser.new_context(base_url=outage_host[0], viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20_000)
+
+    async def with_deployed_headers(route: Route) -> None:
+        if route.request.resource_type != "document":
+            await route.continue_()
+            return
+        response = await route.fetch()
+        await route.fulfill(response=response, headers={**response.headers, **deployed_headers})
+
+    await context.route(lambda url: "/api/" not in url, with_deployed_headers)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    await context.close()
+    assert not errors, errors
+
+
+async def test_an_answer_is_kept_and_sent_again_while_storage_is_down(
+    outage_page: Page, outage_host: tuple[str, RestartableStorage]
+) -> None:
+    page, (_, storage) = outage_page, outage_host
+    await start_interview(page, name="Barbara")
+    answer_box = page.get_by_label("Your answer")
+    text = unique_answer(f"outage-{uuid.uuid4().hex}")
+    await answer_box.fill(text)
+
+    await asyncio.to_thread(storage.stop)
+    posts: list[int] = []
+    page.on(
+        "response",
+        lambda response: (
+            posts.append(response.status)
+            if response.url.endswith("/turns") and response.request.method == "POST"
+            else None
+        ),
+    )
+    try:
+        await answer_box.press("Control+Enter")
+        # The API answers 503 with Retry-After; the page says so, keeps the answer, and tries again.
+        progress = page.locator("#progress")
+        await expect(progress).to_contain_text("briefly unavailable")
+        await expect(progress).to_contain_text("Your answer is kept")
+        await expect(answer_box).to_have_value(text)
+        await expect(page.get_by_role("alert")).to_be_hidden()
+        assert (await stored_session(page))["draft"]["text"] == text
+        assert posts and set(posts) == {503}
+    finally:
+        await asyncio.to_thread(storage.start)
+
+    # Storage is back: the next try goes through, with no click, and the answer is scored once.
+    await expect(
+        page.locator("#feedback").get_by_role("heading", name="Feedback on question 1")
+    ).to_be_visible(timeout=45_000)
+    await expect(page.locator("#given-answer-text")).to_have_text(text)
+    assert posts[-1] in (200, 202) and posts.count(200) + posts.count(202) == 1

@@ -1,19 +1,22 @@
-"""The ops dashboard in a real browser: the admin key, today's figures, providers, and replaying poison."""
+"""The ops dashboard in a real browser: the ops key, today's figures, clients, providers, and replaying poison."""
 
 from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import aiohttp
-from playwright.async_api import Page, expect
+import pytest
+from playwright.async_api import Browser, Page, Request, expect
 
 from core.infra.connections import connections
 from core.infra.job_queue import POISON_QUEUE
 from core.models import EvaluateJob, JobMessage
-from testing.app_stack import MASTER_KEY
+from devhost.stack import start_azurite, start_devhost
+from testing.app_stack import MASTER_KEY, OPS_KEY, ROOT, Services
 from testing.interview_client import start_interview
+from tests.browser.conftest import SCREENSHOTS
 
 Screenshot = Callable[[str], Awaitable[None]]
 
@@ -36,20 +39,35 @@ async def test_the_dashboard_shows_the_day_and_replays_poison(
 ) -> None:
     interview_id = await poison_a_harmless_job(http)
 
+    ops_requests: list[Request] = []
+    page.on("request", lambda request: ops_requests.append(request) if "/api/ops/" in request.url else None)
     await page.goto("/ops.html")
-    key_field = page.get_by_label("Admin key")
+    key_field = page.get_by_label("Ops key")
     await expect(key_field).to_be_focused()
 
     await key_field.fill("not-the-key")
     await key_field.press("Enter")
-    await expect(page.get_by_role("alert")).to_contain_text("Wrong admin key")
+    await expect(page.get_by_role("alert")).to_contain_text("Wrong ops key")
     await expect(page.locator("#dashboard")).to_be_hidden()
-
+    # The host's master key is not the ops key.
     await key_field.fill(MASTER_KEY)
+    await key_field.press("Enter")
+    await expect(page.get_by_role("alert")).to_contain_text("Wrong ops key")
+
+    await key_field.fill(OPS_KEY)
     await page.get_by_role("button", name="Show the dashboard").click()
     await expect(page.get_by_role("alert")).to_be_hidden()
     await expect(page.get_by_role("heading", name=re.compile(r"^Today · \d{4}-\d{2}-\d{2}$"))).to_be_visible()
-    assert await page.evaluate("sessionStorage.getItem('mock-interview:admin-key')") == MASTER_KEY
+    assert await page.evaluate("sessionStorage.getItem('mock-interview:ops-key')") == OPS_KEY
+    # The key travels in its header only: never in a URL.
+    assert ops_requests
+    assert all(OPS_KEY not in request.url and "?" not in request.url for request in ops_requests)
+    signed_in = [request for request in ops_requests if request.headers.get("x-ops-key") == OPS_KEY]
+    assert signed_in and all("x-functions-key" not in request.headers for request in ops_requests)
+
+    # The clients panel: the limits in force (the test stack has them off) and the day's clients.
+    await expect(page.get_by_role("heading", name="Clients today")).to_be_visible()
+    await expect(page.locator("#clients-limits")).to_contain_text("Per client: no rate limit")
 
     # Today's figures.
     tiles = page.locator("#tiles")
@@ -115,3 +133,66 @@ async def test_the_dashboard_shows_the_day_and_replays_poison(
     updated = await page.locator("#refresh-status").text_content()
     await expect(page.locator("#refresh-status")).not_to_have_text(updated or "", timeout=8_000)
     await screenshot("after-replay")
+
+
+@pytest.fixture(scope="module")
+def limited_host(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An app instance with the per-client limits on (one custom role a day) and storage of its own."""
+    workdir = tmp_path_factory.mktemp("ops-clients")
+    with start_azurite(workdir / "azurite", in_memory=True) as azurite:
+        env = {
+            "REDIS_URL": services.redis_url.rsplit("/", 1)[0] + "/6",
+            "AzureWebJobsStorage": azurite.url,
+            "OPS_KEY": OPS_KEY,
+            "RATE_LIMIT_PER_MINUTE": "30",
+            "RATE_LIMIT_BURST": "10",
+            "DAILY_INTERVIEWS_PER_CLIENT": "20",
+            "DAILY_CUSTOM_ROLES_PER_CLIENT": "1",
+            "MODEL_CALL_SHARE_PER_CLIENT": "0.05",
+        }
+        with start_devhost(ROOT, env) as host:
+            yield host.url
+
+
+@pytest.fixture
+async def limited_page(browser: Browser, limited_host: str) -> AsyncIterator[Page]:
+    context = await browser.new_context(base_url=limited_host, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20_000)
+    page = await context.new_page()
+    yield page
+    await context.close()
+
+
+async def test_the_clients_panel_shows_the_days_clients_hashed_and_who_was_limited(
+    limited_page: Page, limited_host: str
+) -> None:
+    page = limited_page
+    connector = aiohttp.TCPConnector(local_addr=("127.0.0.31", 0))
+    async with aiohttp.ClientSession(base_url=limited_host, connector=connector) as http:
+        custom = {"role": "custom", "custom_role": "Data engineer (Spark)"}
+        candidate = await start_interview(http, **custom)
+        await candidate.answer(1, "I don't know")
+        body = {"role": "custom", "custom_role": "Site reliability lead", "level": "mid", "kind": "mixed"}
+        async with http.post("/api/interviews", json=body) as refused:
+            assert refused.status == 429
+
+    await page.goto("/ops.html")
+    await page.get_by_label("Ops key").fill(OPS_KEY)
+    await page.get_by_role("button", name="Show the dashboard").click()
+    await expect(page.get_by_role("heading", name="Clients today")).to_be_visible()
+    limits = page.locator("#clients-limits")
+    await expect(limits).to_contain_text("30 writes a minute (bursts of 10)")
+    await expect(limits).to_contain_text("1 custom role a day")
+    await expect(limits).to_contain_text("5% of the day's model calls")
+
+    top = page.locator("#clients-top tbody tr")
+    await expect(top).to_have_count(1)
+    client = await top.first.get_attribute("data-client")
+    assert client and re.fullmatch(r"[0-9a-f]{16}", client)
+    await expect(top.first.locator("td").nth(1)).to_have_text("1")  # interviews started, not refused
+    await expect(top.first.locator("td").nth(2)).to_have_text("1")  # of them for a custom role
+    limited = page.locator("#clients-limited tbody tr")
+    await expect(limited).to_have_count(1)
+    await expect(limited.first.locator("td.limited")).to_have_text("custom roles a day ×1")
+    assert "127.0.0.31" not in await page.locator("#clients").inner_text()
+    await page.locator("#clients").screenshot(path=SCREENSHOTS / "ops-clients-panel.png")

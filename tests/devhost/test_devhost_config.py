@@ -89,7 +89,10 @@ def test_invalid_queue_options_are_rejected(tmp_path: Path, queues: dict[str, ob
 def test_settings_fall_back_to_the_example_and_never_override_the_environment(tmp_path: Path) -> None:
     _write_json(
         tmp_path / "local.settings.json.example",
-        {"Values": {"FROM_FILE": "file", "OVERRIDDEN": "file"}, "Host": {"LocalHttpPort": 7123, "CORS": "*"}},
+        {
+            "Values": {"FROM_FILE": "file", "OVERRIDDEN": "file"},
+            "Host": {"LocalHttpPort": 7123, "CORS": "http://allowed.example"},
+        },
     )
     environment = {"OVERRIDDEN": "process"}
 
@@ -98,7 +101,57 @@ def test_settings_fall_back_to_the_example_and_never_override_the_environment(tm
 
     assert environment == {"FROM_FILE": "file", "OVERRIDDEN": "process"}
     assert settings.local_http_port == 7123
-    assert settings.cors == CorsPolicy(frozenset({"*"}))
+    assert settings.cors == CorsPolicy(frozenset({"http://allowed.example"}))
+
+
+def test_the_examples_keys_and_cors_wildcard_are_never_used(tmp_path: Path) -> None:
+    """Everyone knows the committed example's keys: a key counts only from local.settings.json or the
+    environment, and the example's "*" does not open the host to every web page."""
+    example = {
+        "Values": {
+            "DEVHOST_MASTER_KEY": "local-master-key",
+            "DEVHOST_FUNCTION_KEY": "local-function-key",
+            "OPS_KEY": "local-ops-key",
+            "PUBLIC_API_BASE": "/api",
+        },
+        "Host": {"CORS": "*"},
+    }
+    _write_json(tmp_path / "local.settings.json.example", example)
+    environment: dict[str, str] = {}
+
+    settings = LocalSettings.load(tmp_path)
+    settings.apply_to(environment)
+
+    assert environment == {"PUBLIC_API_BASE": "/api"}
+    assert settings.cors is None  # the host then allows localhost origins only
+
+    # Copied into local.settings.json, the same values are the developer's own choice.
+    _write_json(tmp_path / "local.settings.json", example)
+    copied: dict[str, str] = {}
+    local = LocalSettings.load(tmp_path)
+    local.apply_to(copied)
+    assert copied == example["Values"]
+    assert local.cors == CorsPolicy(frozenset({"*"}))
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("http://localhost:7071", True),
+        ("http://localhost", True),
+        ("https://localhost:8443", True),
+        ("http://127.0.0.1:5500", True),
+        ("http://[::1]:3000", True),
+        ("http://evil.example", False),
+        ("http://localhost.evil.example", False),
+        ("http://127.0.0.1.evil.example", False),
+        ("file://localhost", False),
+        ("null", False),
+        ("http://[::1", False),
+    ],
+)
+def test_without_configured_origins_only_localhost_pages_may_call(origin: str, allowed: bool) -> None:
+    assert CorsPolicy.localhost_only().allows(origin) is allowed
 
 
 def test_local_settings_win_over_the_example(tmp_path: Path) -> None:

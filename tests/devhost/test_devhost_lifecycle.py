@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -104,13 +103,11 @@ def test_shutdown_abandons_running_messages_so_they_reappear(
             queue.send_message(base64.b64encode(b"never finishes").decode())
         eventually(lambda: log_path.read_text().count("Executing 'Functions.stuck_") == 2)
 
-        started = time.monotonic()
         devhost.stop()
 
-        # A clean exit (not the kill after stop()'s timeout), with both messages visible again at once
-        # instead of after the 10-minute processing lease.
+        # A clean exit (0, not the -9 of the kill after stop()'s timeout), with both messages visible again
+        # at once instead of after the 10-minute processing lease (peek sees only visible messages).
         assert devhost.process.returncode == 0
-        assert time.monotonic() - started < 10
         for queue in queues:
             (message,) = queue.peek_messages()
             assert message.dequeue_count == 1

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import aiohttp
+import pytest
 from redis.asyncio import Redis
 
-from testing.app_stack import MASTER_KEY, ROOT, Stack
+from devhost.stack import start_azurite, start_devhost, start_redis
+from testing.app_stack import NO_CLIENT_LIMITS, OPS_HEADERS, ROOT
 from testing.interview_client import start_interview, unique_answer
 
 
@@ -63,7 +67,7 @@ async def test_a_declined_question_is_answered_by_templates_at_once(http: aiohtt
 
 
 async def _counters(http: aiohttp.ClientSession) -> dict[str, int]:
-    async with http.get("/api/ops/summary", headers={"x-functions-key": MASTER_KEY}) as response:
+    async with http.get("/api/ops/summary", headers=OPS_HEADERS) as response:
         return (await response.json())["counters"]
 
 
@@ -106,18 +110,44 @@ async def test_the_same_answer_to_the_same_question_is_served_from_the_cache(
     assert counted["cache_hits"] == 2 and counted["near_duplicate_hits"] == 1
 
 
-async def test_redis_is_not_the_record_an_interview_survives_a_flush(
-    http: aiohttp.ClientSession, stack: Stack
-) -> None:
-    candidate = await start_interview(http, questions=3)
-    await candidate.answer_and_wait(1, unique_answer(f"flush-{candidate.id}-1"))
-    async with Redis.from_url(stack.redis_url) as redis:
-        await redis.flushdb()
-    for turn in (2, 3):
-        await candidate.answer_and_wait(turn, unique_answer(f"flush-{candidate.id}-{turn}"))
-    status, report = await candidate.report(wait=10)
-    assert status == 200, report
-    state = await candidate.state()
+@dataclass
+class OwnStack:
+    base_url: str
+    redis_url: str
+
+
+@pytest.fixture(scope="module")
+def own_redis_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnStack]:
+    """A host with a Redis of its own (and its own Azurite, so its worker polls its own queue): a test
+    that flushes Redis must never flush what REDIS_URL points at, which may be a developer's server."""
+    workdir = tmp_path_factory.mktemp("own-redis")
+    with (
+        start_redis(workdir / "redis") as redis_server,
+        start_azurite(workdir / "azurite", in_memory=True) as azurite,
+    ):
+        env = {
+            "REDIS_URL": redis_server.url,
+            "AzureWebJobsStorage": azurite.url,
+            "REMOTE_JOBS": "evaluate,questions,report",
+            **NO_CLIENT_LIMITS,
+        }
+        with start_devhost(ROOT, env) as host:
+            yield OwnStack(base_url=host.url, redis_url=redis_server.url)
+
+
+@pytest.mark.service  # starts its own redis-server, Azurite and host
+async def test_redis_is_not_the_record_an_interview_survives_a_flush(own_redis_stack: OwnStack) -> None:
+    async with aiohttp.ClientSession(base_url=own_redis_stack.base_url) as http:
+        candidate = await start_interview(http, questions=3)
+        await candidate.answer_and_wait(1, unique_answer(f"flush-{candidate.id}-1"))
+        async with Redis.from_url(own_redis_stack.redis_url) as redis:
+            assert await redis.dbsize() > 0  # what the host keeps there: counters, cache, guards
+            await redis.flushdb()
+        for turn in (2, 3):
+            await candidate.answer_and_wait(turn, unique_answer(f"flush-{candidate.id}-{turn}"))
+        status, report = await candidate.report(wait=10)
+        assert status == 200, report
+        state = await candidate.state()
     assert [entry["answer"] for entry in state["transcript"]] == [
         unique_answer(f"flush-{candidate.id}-{turn}") for turn in (1, 2, 3)
     ]

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from core.models import CRITERIA
-from testing.app_stack import MASTER_KEY, Services
+from testing.app_stack import OPS_HEADERS, Services
 from testing.fakes import FakeProvider
 from testing.interview_client import start_interview, unique_answer
 from testing.model_replies import with_batches
@@ -74,7 +74,7 @@ async def test_remote_providers_score_and_report_then_an_outage_falls_to_local(
         ]
         assert report["scored_locally"] == []
 
-        async with http.get("/api/ops/providers", headers={"x-functions-key": MASTER_KEY}) as response:
+        async with http.get("/api/ops/providers", headers=OPS_HEADERS) as response:
             providers = {row["provider"]: row for row in (await response.json())["providers"]}
         assert sum(providers[name]["used_today"] for name in fakes) == 4
         assert providers["keyless"]["state"] == "no key"
@@ -94,7 +94,7 @@ async def test_remote_providers_score_and_report_then_an_outage_falls_to_local(
 async def test_the_ops_summary_shows_the_configured_keys_capacity_per_owner(pooled_host: str) -> None:
     async with (
         aiohttp.ClientSession(base_url=pooled_host) as http,
-        http.get("/api/ops/summary", headers={"x-functions-key": MASTER_KEY}) as response,
+        http.get("/api/ops/summary", headers=OPS_HEADERS) as response,
     ):
         assert response.status == 200
         capacity = (await response.json())["capacity"]

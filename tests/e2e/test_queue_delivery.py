@@ -18,10 +18,10 @@ from core.infra import store
 from core.infra.connections import connections
 from core.infra.job_queue import JOBS_QUEUE
 from core.models import EvaluateJob, JobMessage, ReportJob
-from testing.app_stack import MASTER_KEY, ROOT, Stack
+from testing.app_stack import OPS_HEADERS, ROOT, Stack
 from testing.interview_client import start_interview, unique_answer
 
-ADMIN = {"x-functions-key": MASTER_KEY}
+ADMIN = OPS_HEADERS
 
 
 async def _eventually(check: Callable[[], Awaitable[Any]], seconds: float, what: str) -> Any:

@@ -14,7 +14,7 @@ import pytest
 from redis.asyncio import Redis
 
 from devhost.stack import start_azurite, start_devhost, start_redis
-from testing.app_stack import MASTER_KEY, ROOT
+from testing.app_stack import MASTER_KEY, NO_CLIENT_LIMITS, ROOT
 from testing.fakes.tcp_proxy import Proxy
 from testing.interview_client import start_interview, unique_answer
 
@@ -50,6 +50,7 @@ async def app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Redunda
             "REDIS_RETRY_PRIMARY_SECONDS": str(RETRY_PRIMARY_SECONDS),
             "AzureWebJobsStorage": azurite.url,
             "DEVHOST_MASTER_KEY": MASTER_KEY,
+            **NO_CLIENT_LIMITS,
             "REMOTE_JOBS": "evaluate,questions,report",  # the queue and the worker use Redis too
         }
         # The devhost starts in a thread: this event loop must keep serving the proxies meanwhile.

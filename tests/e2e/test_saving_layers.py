@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from testing.app_stack import MASTER_KEY, Services
+from testing.app_stack import OPS_HEADERS, Services
 from testing.fakes import FakeProvider
 from testing.interview_client import start_interview, unique_answer
 from testing.provider_host import groq_and_gemini, host_with_providers
@@ -66,7 +66,7 @@ def default_policy_host(
 
 
 async def counters(http: aiohttp.ClientSession) -> dict[str, int]:
-    async with http.get("/api/ops/summary", headers={"x-functions-key": MASTER_KEY}) as response:
+    async with http.get("/api/ops/summary", headers=OPS_HEADERS) as response:
         assert response.status == 200
         return (await response.json())["counters"]
 

@@ -337,7 +337,13 @@ async function submitAnswer() {
     const { status, data } = await callApi("POST", endpoint(`/interviews/${interview.id}/turns`), {
       token: interview.token,
       body: { turn, answer },
+      // Storage out of reach (503): the answer stays in the box, and is sent again after a pause.
+      onRetry: (seconds) =>
+        showProgress(
+          `The service is briefly unavailable. Your answer is kept; sending it again in ${seconds} s…`,
+        ),
     });
+    showProgress("");
     updateSession({ draft: null });
     showAnswered(turn, question.text, answer, question.kind);
     try {

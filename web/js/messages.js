@@ -49,6 +49,28 @@ const BY_CODE = {
   wrong_token: LOST_INTERVIEW,
   missing_token: LOST_INTERVIEW,
   not_found: LOST_INTERVIEW,
+  storage_unavailable: {
+    message:
+      "The interview service can't reach its storage for the moment. Your answer is still here — " +
+      "please try again in a few seconds.",
+    action: "retry",
+  },
+  rate_limited: {
+    message: "That was a lot of requests in a short time. Please wait a few seconds, then try again.",
+    action: "retry",
+  },
+  daily_interviews: {
+    message:
+      "Your network has started as many interviews today as one network may (this keeps the service " +
+      "free for everyone). You can start a new one after midnight UTC.",
+    action: null,
+  },
+  daily_custom_roles: {
+    message:
+      "Your network has started as many interviews for a job title of its own today as one network " +
+      "may. Pick a role from the list, or come back after midnight UTC.",
+    action: null,
+  },
   internal_error: {
     message: "Something went wrong on our side. Nothing you wrote is lost — please try again in a moment.",
     action: "retry",

@@ -47,7 +47,11 @@ def echo(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(
         req.get_body(),
         status_code=201,
-        headers={"X-Echo-Method": req.method, "X-Echo-Header": req.headers.get("x-sample", "")},
+        headers={
+            "X-Echo-Method": req.method,
+            "X-Echo-Header": req.headers.get("x-sample", ""),
+            "X-Echo-Forwarded-For": req.headers.get("x-forwarded-for", ""),
+        },
         mimetype=req.headers.get("content-type", "application/octet-stream"),
         charset="",
     )

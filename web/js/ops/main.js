@@ -1,18 +1,23 @@
-// The ops dashboard: today's summary, the provider pool and the poison queue, behind the admin key.
+// The ops dashboard: today's summary, the clients, the provider pool and the poison queue, behind the
+// ops key (OPS_KEY, sent as X-Ops-Key).
 // This module signs in and out and keeps the panels fresh: it refreshes them every few seconds while
 // the tab is visible and pauses while it is hidden. Each panel draws itself (the modules beside this one).
 import { show } from "../dom.js";
-import { hasAdminKey, opsCall, setAdminKey } from "./admin-key.js";
 import { renderCapacity, renderCapacityUnavailable } from "./capacity.js";
+import { renderClients, renderClientsUnavailable } from "./clients.js";
 import { redrawCharts, renderCharts, renderChartsUnavailable } from "./hourly-charts.js";
 import { renderLatency, renderLatencyUnavailable } from "./latency.js";
+import { hasOpsKey, opsCall, setOpsKey } from "./ops-key.js";
 import { renderPoison, renderPoisonUnavailable, replayPoison } from "./poison.js";
 import { renderProviders, renderProvidersUnavailable } from "./providers.js";
 import { renderSaving, renderSavingUnavailable } from "./saving.js";
 import { renderTiles, renderTilesUnavailable } from "./tiles.js";
 
 const REFRESH_SECONDS = 5;
-const WRONG_KEY = "Wrong admin key: the API did not accept it. Check the key and enter it again.";
+const WRONG_KEY = "Wrong ops key: the API did not accept it. Check the key and enter it again.";
+const OPS_DISABLED =
+  "Ops are disabled on this API: it has no OPS_KEY setting. Set one (a Key Vault secret on Azure, " +
+  "local.settings.json locally) and sign in with it.";
 
 const byId = (id) => document.getElementById(id);
 const ui = {
@@ -20,7 +25,7 @@ const ui = {
   signOut: byId("sign-out"),
   login: byId("login"),
   loginForm: byId("login-form"),
-  adminKeyInput: byId("admin-key"),
+  opsKeyInput: byId("ops-key"),
   dashboard: byId("dashboard"),
   title: byId("dashboard-title"),
   refreshStatus: byId("refresh-status"),
@@ -40,6 +45,7 @@ function renderSummary(summary) {
   renderSaving(summary);
   renderLatency(summary.latency_ms);
   renderCapacity(summary.capacity);
+  renderClients(summary.clients);
 }
 
 function renderSummaryUnavailable(error) {
@@ -52,6 +58,7 @@ function renderSummaryUnavailable(error) {
   renderSavingUnavailable();
   renderLatencyUnavailable();
   renderCapacityUnavailable();
+  renderClientsUnavailable();
 }
 
 // --- signing in and out ----------------------------------------------------------------------------------
@@ -67,14 +74,20 @@ function showLogin(message = "") {
   show(ui.dashboard, false);
   show(ui.signOut, false);
   show(ui.login, true);
-  ui.adminKeyInput.value = "";
-  ui.adminKeyInput.focus();
+  ui.opsKeyInput.value = "";
+  ui.opsKeyInput.focus();
 }
 
-/** The API refused the key: forget it and ask for it again. */
-function rejectAdminKey() {
-  setAdminKey(null);
-  showLogin(WRONG_KEY);
+/** The API refused the key (401 none, 403 another) or has none (503 ops_disabled): ask again. */
+function refusedKey(failures) {
+  if (failures.some((error) => error.status === 503 && error.code === "ops_disabled")) return OPS_DISABLED;
+  if (failures.some((error) => error.status === 401 || error.status === 403)) return WRONG_KEY;
+  return null;
+}
+
+function rejectOpsKey(message) {
+  setOpsKey(null);
+  showLogin(message);
 }
 
 function showDashboard() {
@@ -92,7 +105,7 @@ function stopRefreshing() {
 
 function scheduleRefresh() {
   stopRefreshing();
-  if (document.visibilityState === "visible" && hasAdminKey()) {
+  if (document.visibilityState === "visible" && hasOpsKey()) {
     refreshTimer = setTimeout(refresh, REFRESH_SECONDS * 1000);
   }
 }
@@ -114,8 +127,9 @@ async function loadAll() {
     opsCall("GET", "/ops/poison"),
   ]);
   const failures = [summary, providers, poison].filter((result) => result.status === "rejected");
-  if (failures.some((failure) => failure.reason.status === 401)) {
-    rejectAdminKey();
+  const refused = refusedKey(failures.map((failure) => failure.reason));
+  if (refused) {
+    rejectOpsKey(refused);
     return;
   }
   showDashboard();
@@ -140,8 +154,9 @@ async function replayThenRefresh() {
   try {
     await replayPoison();
   } catch (error) {
-    if (error.status === 401) {
-      rejectAdminKey();
+    const refused = refusedKey([error]);
+    if (refused) {
+      rejectOpsKey(refused);
       return;
     }
     throw error;
@@ -153,9 +168,9 @@ async function replayThenRefresh() {
 
 ui.loginForm.addEventListener("submit", (event) => {
   event.preventDefault();
-  const key = ui.adminKeyInput.value.trim();
+  const key = ui.opsKeyInput.value.trim();
   if (!key) return;
-  setAdminKey(key);
+  setOpsKey(key);
   showError("");
   refresh().then(() => {
     if (!ui.dashboard.hidden) ui.title.focus();
@@ -163,7 +178,7 @@ ui.loginForm.addEventListener("submit", (event) => {
 });
 
 ui.signOut.addEventListener("click", () => {
-  setAdminKey(null);
+  setOpsKey(null);
   showLogin("");
 });
 
@@ -187,5 +202,5 @@ window.addEventListener("resize", () => {
   resizeFrame = requestAnimationFrame(redrawCharts);
 });
 
-if (hasAdminKey()) refresh();
+if (hasOpsKey()) refresh();
 else showLogin();

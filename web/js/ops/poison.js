@@ -1,6 +1,6 @@
 // The poison queue panel: the jobs that failed every delivery, and replaying them onto the jobs queue.
 import { el, fill, formatNumber } from "../dom.js";
-import { opsCall } from "./admin-key.js";
+import { opsCall } from "./ops-key.js";
 import { formatTime } from "./format.js";
 import { cell, table } from "./table.js";
 
@@ -55,8 +55,8 @@ export function renderPoisonUnavailable(error) {
 }
 
 /**
- * Put every poison message back on the jobs queue and say how it went. A refused admin key (401) is
- * not this panel's to handle: it is thrown for the caller.
+ * Put every poison message back on the jobs queue and say how it went. A refused ops key (401, 403, or
+ * 503 ops_disabled) is not this panel's to handle: it is thrown for the caller.
  */
 export async function replayPoison() {
   ui.replay.disabled = true;
@@ -65,7 +65,7 @@ export async function replayPoison() {
     const { replayed } = await opsCall("POST", "/ops/poison/replay");
     ui.replayResult.textContent = `Replayed ${formatNumber(replayed)} message${replayed === 1 ? "" : "s"} onto the jobs queue.`;
   } catch (error) {
-    if (error.status === 401) throw error;
+    if (error.status === 401 || error.status === 403 || error.code === "ops_disabled") throw error;
     ui.replayResult.textContent = `The replay failed (${error.code}). Try again in a moment.`;
   }
 }
