@@ -26,6 +26,8 @@ from bench.workload import Plan, answer_text
 REQUEST_TIMEOUT = 40.0
 TURN_DEADLINE = 90.0
 REPORT_DEADLINE = 120.0
+# A 429 rate_limited is waited out (its Retry-After) and the step sent again, as the page does, this often.
+RATE_LIMITED_RETRIES = 3
 
 
 class StepFailed(Exception):
@@ -49,6 +51,9 @@ class Stats:
     answers: Counter[str] = field(default_factory=Counter)
     roles: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
+    # Steps a per-client rate limit refused (429 rate_limited) and that were sent again after Retry-After:
+    # simulated candidates answer with no time to think, faster than people do.
+    rate_limited_waits: int = 0
 
 
 class Driver:
@@ -59,20 +64,31 @@ class Driver:
     async def step(
         self, method: str, path: str, expect: tuple[int, ...], what: str, **kwargs: Any
     ) -> tuple[int, Any]:
+        for attempt in range(RATE_LIMITED_RETRIES + 1):
+            status, body, retry_after = await self._send(method, path, what, **kwargs)
+            limited = isinstance(body, dict) and body.get("error", {}).get("code") == "rate_limited"
+            if status != 429 or not limited or attempt == RATE_LIMITED_RETRIES:
+                break
+            self.stats.rate_limited_waits += 1
+            await asyncio.sleep(retry_after)
+        if status not in expect:
+            code = body.get("error", {}).get("code", "") if isinstance(body, dict) else ""
+            self._fail(f"{what}: HTTP {status} {code}".strip())
+        return status, body
+
+    async def _send(self, method: str, path: str, what: str, **kwargs: Any) -> tuple[int, Any, float]:
+        """One request: its status, JSON body and Retry-After (seconds, 1 when absent)."""
         self.stats.steps += 1
         timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
         started = time.perf_counter()
         try:
             async with self.http.request(method, path, timeout=timeout, **kwargs) as response:
-                status, body = response.status, await response.json(content_type=None)
+                retry_after = float(response.headers.get("Retry-After", "1"))
+                return response.status, await response.json(content_type=None), retry_after
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
             self._fail(f"{what}: {type(error).__name__} {error}")
         finally:
             self.stats.step_seconds.append(time.perf_counter() - started)
-        if status not in expect:
-            code = body.get("error", {}).get("code", "") if isinstance(body, dict) else ""
-            self._fail(f"{what}: HTTP {status} {code}".strip())
-        return status, body
 
     def _fail(self, reason: str) -> NoReturn:
         self.stats.failed_steps += 1

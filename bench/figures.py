@@ -104,6 +104,7 @@ def figures(
             "failed_steps": stats.failed_steps,
             "error_rate": _share(stats.failed_steps, stats.steps),
             "failures": dict(stats.failures.most_common(10)),
+            "rate_limited_waits": stats.rate_limited_waits,
         },
         "remote_calls": {
             "total": remote,
@@ -182,6 +183,7 @@ def render(f: dict[str, Any]) -> str:
     )
     for reason, count in h["failures"].items():
         add(f"  {reason}", count)
+    add("  429 rate_limited, sent again after Retry-After", h["rate_limited_waits"])
     add("remote provider calls", r["total"])
     add(
         "  per started / per completed interview",
