@@ -249,9 +249,10 @@ def _neighbour(
     question: Question, text: str, words: list[Token], covered: list[tuple[str, Hit]], credit: float
 ) -> Question | None:
     """The bank question of the same role that the answer addresses instead of the one asked, if any: the
-    answer covers at most half of the asked question's key points (a behavioral story that never reaches
-    the situation asked about, less: see `_misses_situation`), many of the role's other questions better,
-    and one of them far better. A polished answer to a neighbouring question is still not an answer."""
+    answer covers at most half of the asked question's key points, many of the role's other questions
+    better, and one of them far better. A behavioral story that never reaches the situation asked about
+    (see `_misses_situation`) counts that situation twice and needs only the one far better neighbour.
+    A polished answer to a neighbouring question is still not an answer."""
     total = len(question.key_points)
     role = role_of(question.id)
     if role is None or not total or credit / total > OFF_TOPIC_SCREEN_SHARE:
@@ -278,7 +279,7 @@ def _neighbour(
     if (
         shares[best] >= OFF_TOPIC_NEIGHBOUR_SHARE
         and shares[best] - own >= OFF_TOPIC_MARGIN
-        and (not covered or outranked >= OFF_TOPIC_OUTRANKED)
+        and (not credit or missed or outranked >= OFF_TOPIC_OUTRANKED)
     ):
         return index.question(best)
     return None
@@ -286,11 +287,12 @@ def _neighbour(
 
 def _misses_situation(question: Question, covered: list[tuple[str, Hit]]) -> int:
     """1 when a behavioral answer misses the situation its question asks about (the bank writes it as the
-    first key point: who asked, what went wrong) and covers at most half of the key points, else 0. Such an
-    answer is measured as if the situation counted twice in the off-topic check: a story that never
-    reaches the situation asked about, whose few matches are words any story of the role uses, is the
-    story of another question. One covering more than half is measured as before, so a plainly worded
-    answer whose situation the lexicon does not recognise is not mistaken for one."""
+    first key point: who asked for what, what went wrong) and covers at most half of the key points, else
+    0. A story that never reaches the situation asked about, and whose few matches are words any story of
+    the role uses ("data", "later"), is the story of another question: the off-topic check counts the
+    situation twice and waives its "outranked by many neighbours" guard for it. An answer covering more
+    than half is measured as any other, so a plainly worded answer whose situation the lexicon does not
+    recognise keeps the usual protection."""
     if question.kind != "behavioral" or not question.key_points:
         return 0
     situation = question.key_points[0].text
