@@ -204,7 +204,9 @@ def _find(answer: str, question: Question | None) -> _Findings:
         layout=len(LIST_LINE_PATTERN.findall(text)) > 1 or bool(PARAGRAPH_BREAK_PATTERN.search(text)),
         screened=screened,
         term_list=term_list,
-        neighbour=None if term_list or question is None else _neighbour(question, text, words, credit),
+        neighbour=None
+        if term_list or question is None
+        else _neighbour(question, text, words, covered, credit),
     )
 
 
@@ -243,23 +245,32 @@ def _key_point_finder(terms_per_point: tuple[tuple[str, ...], ...]) -> PhraseFin
     return PhraseFinder({str(index): terms for index, terms in enumerate(terms_per_point)})
 
 
-def _neighbour(question: Question, text: str, words: list[Token], covered: float) -> Question | None:
+def _neighbour(
+    question: Question, text: str, words: list[Token], covered: list[tuple[str, Hit]], credit: float
+) -> Question | None:
     """The bank question of the same role that the answer addresses instead of the one asked, if any: the
     answer covers at most half of the asked question's key points, many of the role's other questions
-    better, and one of them far better. A polished answer to a neighbouring question is still not an
-    answer."""
+    better, and one of them far better. A behavioral story that never reaches the situation asked about
+    (see `_misses_situation`) counts that situation twice and needs only the one far better neighbour.
+    A polished answer to a neighbouring question is still not an answer."""
     total = len(question.key_points)
     role = role_of(question.id)
-    if role is None or not total or covered / total > OFF_TOPIC_SCREEN_SHARE:
+    if role is None or not total or credit / total > OFF_TOPIC_SCREEN_SHARE:
         return None
     index = role_index(role)
     counts: dict[str, float] = {}
     for label, strength in index.finder.strengths(text, words, index.weights).items():
         other = label.rsplit("#", 1)[0]
         counts[other] = counts.get(other, 0.0) + strength
-    # The asked question measured as its neighbours are (by the bank's copy of it, when it has one).
-    own = counts.get(question.id, 0.0) / index.points(question.id) if question.id in index.questions else 0.0
-    own = min(own, covered / total)
+    # The asked question measured as its neighbours are (by the bank's copy of it, when it has one), a
+    # missed situation counting twice.
+    missed = _misses_situation(question, covered)
+    own = (
+        counts.get(question.id, 0.0) / (index.points(question.id) + missed)
+        if question.id in index.questions
+        else 0.0
+    )
+    own = min(own, credit / (total + missed))
     shares = {other: count / index.points(other) for other, count in counts.items() if other != question.id}
     if not shares or own > OFF_TOPIC_OWN_SHARE:
         return None
@@ -268,10 +279,26 @@ def _neighbour(question: Question, text: str, words: list[Token], covered: float
     if (
         shares[best] >= OFF_TOPIC_NEIGHBOUR_SHARE
         and shares[best] - own >= OFF_TOPIC_MARGIN
-        and (not covered or outranked >= OFF_TOPIC_OUTRANKED)
+        and (not credit or missed or outranked >= OFF_TOPIC_OUTRANKED)
     ):
         return index.question(best)
     return None
+
+
+def _misses_situation(question: Question, covered: list[tuple[str, Hit]]) -> int:
+    """1 when a behavioral answer misses the situation its question asks about (the bank writes it as the
+    first key point: who asked for what, what went wrong) and covers at most half of the key points, else
+    0. A story that never reaches the situation asked about, and whose few matches are words any story of
+    the role uses ("data", "later"), is the story of another question: the off-topic check counts the
+    situation twice and waives its "outranked by many neighbours" guard for it. An answer covering more
+    than half is measured as any other, so a plainly worded answer whose situation the lexicon does not
+    recognise keeps the usual protection."""
+    if question.kind != "behavioral" or not question.key_points:
+        return 0
+    situation = question.key_points[0].text
+    if any(point == situation for point, _ in covered):
+        return 0
+    return int(len(covered) <= OFF_TOPIC_OWN_SHARE * len(question.key_points))
 
 
 def _quantities(answer: str) -> tuple[list[str], list[Hit]]:
