@@ -1,4 +1,6 @@
-// Filler words and phrases counted in a dictated answer: data only, read by delivery.js.
+// Filler words and phrases counted in a dictated answer: data only, read by delivery.js. Close to the
+// built-in evaluator's cues (core/rubric/cues.py FILLER_CUES), plus hedges ("kind of", "sort of") that
+// matter more in speech than in writing.
 // Each entry is a phrase in lower case, word by word. Words that are often not fillers carry a rule:
 //   notAfter  – not counted right after one of these words ("what kind of", "do you know");
 //   setOff    – counted only when set off: at the start of the answer or a sentence, next to a comma,
@@ -14,6 +16,7 @@ export const FILLERS = [
   { phrase: "umm" },
   { phrase: "uh" },
   { phrase: "uhh" },
+  { phrase: "uhm" },
   { phrase: "er" },
   { phrase: "erm" },
   { phrase: "hmm" },
