@@ -116,10 +116,10 @@ async function readJson(response) {
 }
 
 /**
- * Delete an interview on the server, with everything stored for it (DELETE /interviews/{id}, 204).
- * Throws ApiError as callApi does; afterwards every route for the id answers 404.
+ * Delete an interview and everything stored for it (DELETE /interviews/{id}, with its token).
+ * Resolves when it is gone (204); throws ApiError otherwise (404 when it is gone already).
  * @param {string} id
- * @param {string} token the interview's secret
+ * @param {string} token
  */
 export async function deleteInterview(id, token) {
   await callApi("DELETE", endpoint(`/interviews/${encodeURIComponent(id)}`), { token });
