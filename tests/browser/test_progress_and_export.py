@@ -8,6 +8,7 @@ import asyncio
 import json
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -215,10 +216,24 @@ async def test_delete_my_data_here_and_on_the_server(page: Page, screenshot: Scr
         else:
             await route.continue_()
 
+    # One more, finished 40 days ago: past the server's retention, so its token is dropped on sight (no
+    # DELETE could use it) and it is forgotten here without a call.
+    old = seeded(1, [3.0, 3.0, 3.0, 3.0, 3.0], [("Seeded: a long time ago.", 3.0)])
+    old["finishedAt"] = (datetime.now(UTC) - timedelta(days=40)).isoformat().replace("+00:00", "Z")
+    await page.evaluate(
+        """([key, entry]) => {
+            const saved = JSON.parse(localStorage.getItem(key));
+            localStorage.setItem(key, JSON.stringify({interviews: [entry, ...saved.interviews]}));
+        }""",
+        [HISTORY_KEY, old],
+    )
+
     await page.route("**/api/interviews/*", unreachable_deletes)
     await page.get_by_role("button", name="Your progress").click()
     view = page.locator("#history")
-    await expect(view.locator(".history-count")).to_contain_text("1 finished interview kept")
+    await expect(view.locator(".history-count")).to_contain_text("2 finished interviews kept")
+    stored = await stored_history(page)
+    assert [entry["token"] for entry in stored] == [None, finished["token"]]
     dialogs: list[str] = []
 
     def accept(dialog: Any) -> None:
@@ -228,10 +243,12 @@ async def test_delete_my_data_here_and_on_the_server(page: Page, screenshot: Scr
     page.on("dialog", accept)
     await view.get_by_role("button", name="Delete my data").click()
     status = view.locator("#delete-status")
+    await expect(status).to_contain_text("Deleted 1 interview from this browser and from the server.")
     await expect(status).to_contain_text("2 interviews could not be deleted on the server")
     await expect(status).to_contain_text("couldn't reach the interview service")
-    assert "Delete your 2 interviews" in dialogs[-1]
-    assert len(await stored_history(page)) == 1 and await stored_session(page) is not None
+    assert "Delete your 3 interviews" in dialogs[-1]
+    assert [entry["id"] for entry in await stored_history(page)] == [finished["id"]]
+    assert await stored_session(page) is not None
     await page.unroute("**/api/interviews/*")
 
     # With the server there: both interviews deleted on it (DELETE with the token in the header, never in

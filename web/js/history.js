@@ -4,12 +4,19 @@
 // One entry: {id, token, finishedAt, role, roleTitle, level, kind, overall, criteria: {key: score},
 //             questions: [{turn, question, score}]}
 // The token is kept only so that "Delete my data" can delete the interview on the server too
-// (DELETE /api/interviews/{id} needs it); the entry, token included, goes once that is done. An entry
-// pushed out by newer ones takes its token with it, and its interview is then left to the server's own
-// retention.
+// (DELETE /api/interviews/{id} needs it), and only while the server still keeps the interview: the API
+// deletes an interview RETENTION_DAYS (30 by default) after it starts, so a token older than that opens
+// nothing and is dropped from the entry (the scores stay). The entry, token included, goes once "Delete my
+// data" has deleted it. An entry pushed out by newer ones takes its token with it, and its interview is
+// then left to the server's retention.
 
 const STORAGE_KEY = "mock-interview:history:v1";
 export const MAX_INTERVIEWS = 50;
+// The API's default RETENTION_DAYS (core/settings.py). An interview finishes after it starts, so this
+// keeps no token past the server's retention; with a longer RETENTION_DAYS, an older interview is left
+// to expire there.
+const TOKEN_KEPT_DAYS = 30;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 function storage() {
   try {
@@ -31,12 +38,19 @@ function isEntry(entry) {
 
 /** The stored interviews, oldest first; [] when there are none or the store cannot be read. */
 export function loadHistory() {
+  let interviews;
   try {
     const saved = JSON.parse(storage()?.getItem(STORAGE_KEY) ?? "null");
-    return Array.isArray(saved?.interviews) ? saved.interviews.filter(isEntry) : [];
+    interviews = Array.isArray(saved?.interviews) ? saved.interviews.filter(isEntry) : [];
   } catch {
     return [];
   }
+  const cutoff = Date.now() - TOKEN_KEPT_DAYS * DAY_MS;
+  const expired = interviews.filter((entry) => entry.token && Date.parse(entry.finishedAt) < cutoff);
+  if (expired.length === 0) return interviews;
+  const pruned = interviews.map((entry) => (expired.includes(entry) ? { ...entry, token: null } : entry));
+  saveHistory(pruned);
+  return pruned;
 }
 
 function saveHistory(interviews) {
