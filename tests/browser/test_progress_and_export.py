@@ -4,7 +4,6 @@ in Chromium against the real devhost."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import uuid
@@ -12,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Page, Request, Route, expect
+from playwright.async_api import Dialog, Page, Request, Route, expect
 from test_candidate_page import (
     CRITERIA,
     Screenshot,
@@ -80,12 +79,21 @@ def one_decimal(value: float) -> str:
 async def test_the_report_downloads_and_progress_builds_up(page: Page, screenshot: Screenshot) -> None:
     # Two interviews finished earlier in this browser.
     earlier = [
-        seeded(3, [2.0, 3.0, 1.5, 2.5, 3.5], [("Seeded: describe a conflict.", 1.4), ("Seeded: a hard bug.", 3.6)]),
-        seeded(17, [3.0, 3.5, 2.0, 2.5, 4.0], [("Seeded: describe a conflict.", 4.2), ("Seeded: an outage.", 2.2)]),
+        seeded(
+            3,
+            [2.0, 3.0, 1.5, 2.5, 3.5],
+            [("Seeded: describe a conflict.", 1.4), ("Seeded: a hard bug.", 3.6)],
+        ),
+        seeded(
+            17,
+            [3.0, 3.5, 2.0, 2.5, 4.0],
+            [("Seeded: describe a conflict.", 4.2), ("Seeded: an outage.", 2.2)],
+        ),
     ]
     await page.goto("/")
     await page.evaluate(
-        "([key, interviews]) => localStorage.setItem(key, JSON.stringify({interviews}))", [HISTORY_KEY, earlier]
+        "([key, interviews]) => localStorage.setItem(key, JSON.stringify({interviews}))",
+        [HISTORY_KEY, earlier],
     )
 
     # A third, through the page: its report is added to the history once shown.
@@ -236,9 +244,9 @@ async def test_delete_my_data_here_and_on_the_server(page: Page, screenshot: Scr
     assert [entry["token"] for entry in stored] == [None, finished["token"]]
     dialogs: list[str] = []
 
-    def accept(dialog: Any) -> None:
+    async def accept(dialog: Dialog) -> None:
         dialogs.append(dialog.message)
-        asyncio.ensure_future(dialog.accept())
+        await dialog.accept()
 
     page.on("dialog", accept)
     await view.get_by_role("button", name="Delete my data").click()
