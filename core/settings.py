@@ -59,6 +59,10 @@ class Settings(BaseModel):
     daily_custom_roles_per_client: int = Field(
         description="DAILY_CUSTOM_ROLES_PER_CLIENT: interviews for a custom role a client may start a UTC day."
     )
+    retention_days: float = Field(
+        description="RETENTION_DAYS: days an interview and its answers are kept after it was created; then its "
+        "token stops working at once and the hourly sweep deletes it."
+    )
     model_call_share_per_client: float = Field(
         description="MODEL_CALL_SHARE_PER_CLIENT: the share of the day's model calls (the free capacity of the "
         "configured keys) one client's interviews may cause; past it their jobs use the built-in evaluator."
@@ -100,6 +104,12 @@ def _non_negative(name: str, value: Number) -> Number:
     return value
 
 
+def _positive(name: str, value: float) -> float:
+    if not value > 0:  # also refuses NaN
+        raise RuntimeError(f"the setting {name} must be more than 0, not {value}")
+    return value
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings(
@@ -135,6 +145,7 @@ def get_settings() -> Settings:
         daily_custom_roles_per_client=_non_negative(
             "DAILY_CUSTOM_ROLES_PER_CLIENT", int(_env("DAILY_CUSTOM_ROLES_PER_CLIENT", "5"))
         ),
+        retention_days=_positive("RETENTION_DAYS", float(_env("RETENTION_DAYS", "30"))),
         model_call_share_per_client=_non_negative(
             "MODEL_CALL_SHARE_PER_CLIENT", float(_env("MODEL_CALL_SHARE_PER_CLIENT", "0.05"))
         ),

@@ -64,6 +64,13 @@ async def get_interview(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(await service.state(req.route_params["id"], bearer_token(req)))
 
 
+@bp.route(route="interviews/{id}", methods=["DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
+@json_endpoint
+async def delete_interview(req: func.HttpRequest) -> func.HttpResponse:
+    await service.delete(req.route_params["id"], bearer_token(req))
+    return func.HttpResponse(status_code=204)
+
+
 @bp.route(route="interviews/{id}/report", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @json_endpoint
 async def get_report(req: func.HttpRequest) -> func.HttpResponse:

@@ -77,6 +77,9 @@ param dailyInterviewsPerClient string = '20'
 param dailyCustomRolesPerClient string = '5'
 param modelCallSharePerClient string = '0.05'
 
+@description('RETENTION_DAYS: days an interview and its answers are kept after it starts; then the hourly sweep deletes it.')
+param retentionDays string = '30'
+
 @description('Object id of the person running azd (set by azd): gets Key Vault Secrets Officer, to rotate keys. Empty: none.')
 param principalId string = ''
 
@@ -277,6 +280,7 @@ module api 'app/api.bicep' = {
     dailyInterviewsPerClient: dailyInterviewsPerClient
     dailyCustomRolesPerClient: dailyCustomRolesPerClient
     modelCallSharePerClient: modelCallSharePerClient
+    retentionDays: retentionDays
     cloudflareAccountId: cloudflareAccountId
   }
   // The identity's roles first, so that the first start can read storage and the Key Vault references.

@@ -68,7 +68,8 @@ def _client_key(day: date, client: str) -> str:
     return f"{_day_prefix(day)}:c:{client}"
 
 
-def _owner_key(interview_id: str) -> str:
+def owner_key(interview_id: str) -> str:
+    """The key naming the client of one interview (its keyed hash), for its share of model calls."""
     return f"{PREFIX}:owner:{interview_id}"
 
 
@@ -268,7 +269,7 @@ async def _new_interview(address: str, interview_id: str, custom: bool) -> Refus
         _client_key(day, client),
         f"{_day_prefix(day)}:top",
         f"{_day_prefix(day)}:limited",
-        _owner_key(interview_id),
+        owner_key(interview_id),
     ]
     args = [
         client,
@@ -325,7 +326,7 @@ async def take_model_call(interview_id: str, budget: int) -> bool:
     script = (
         connections()
         .redis()
-        .script(MODEL_CALL, [_owner_key(interview_id)], [_day_prefix(now.date()), budget, _ttl(now)])
+        .script(MODEL_CALL, [owner_key(interview_id)], [_day_prefix(now.date()), budget, _ttl(now)])
     )
     allowed = await or_default("client limits (model calls)", script, 1)
     return bool(allowed != 0)

@@ -29,6 +29,11 @@ class Counts(TypedDict, total=False):
     questions_generated: int
     reports_written: int
     duplicate_deliveries: int
+    # Jobs that found their interview deleted (by its candidate or its expiry) and did nothing.
+    jobs_for_deleted_interviews: int
+    # Interviews deleted by their candidates, and by the retention sweep.
+    interviews_deleted: int
+    interviews_expired: int
     # What the day spent besides provider calls.
     queue_messages: int
     table_operations: int

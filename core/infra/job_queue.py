@@ -22,9 +22,14 @@ def job_tag(job: Job) -> str:
     )
 
 
+def queued_marker(job: Job) -> str:
+    """The Redis key that says the job was queued within REQUEUE_AFTER_SECONDS."""
+    return f"queued:{job_tag(job)}"
+
+
 async def enqueue_once(job: Job) -> bool:
     """Queue the job unless it was queued within REQUEUE_AFTER_SECONDS; True when it was queued now."""
-    marker = f"queued:{job_tag(job)}"
+    marker = queued_marker(job)
     mark = connections().redis().run(lambda redis: redis.set(marker, b"1", nx=True, ex=REQUEUE_AFTER_SECONDS))
     # Without Redis the job is queued anyway: the worker is idempotent, a lost job is not.
     first = await or_default("queued marker", mark, True)

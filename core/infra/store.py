@@ -6,7 +6,10 @@ entity-group transaction, guarded by ETags: a retried request or a redelivered j
 
 from __future__ import annotations
 
+import contextlib
+import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from azure.core import MatchConditions
@@ -20,7 +23,11 @@ from core.models import InterviewRecord, Report, TurnRecord
 from core.settings import get_settings
 
 INTERVIEW_ROW = "interview"
+# The partitions listing interviews by their creation day (interview ids are hex: no partition clashes).
+CREATED_PREFIX = "created-"
 REPORT_ROW = "report"
+# Entities one table transaction may hold (Table storage's entity-group limit).
+MAX_TRANSACTION_ENTITIES = 100
 
 
 # Table storage holds a string property of up to 64 KiB: 32,768 UTF-16 code units.
@@ -106,13 +113,67 @@ async def _submit(operations: list[Operation]) -> None:
         code = getattr(error, "error_code", None)
         if code == "EntityAlreadyExists":
             raise AlreadyExists(str(error)) from error
-        if code in ("UpdateConditionNotSatisfied", "ConditionNotMet"):
+        # A row gone from under a guarded write: the interview was deleted meanwhile (or its deletion
+        # raced another), which a caller treats like any other change: reload and decide again.
+        if code in ("UpdateConditionNotSatisfied", "ConditionNotMet", "ResourceNotFound"):
             raise StaleWrite(str(error)) from error
         raise
 
 
+def _created_keys(interview_id: str, created_at: datetime) -> tuple[str, str]:
+    """Where the interview is listed by its creation time: a partition per UTC day, rows in time order
+    (fixed-width UTC stamps sort as they read), so the interviews created before a moment are one range
+    query over the keys, never a scan of the table."""
+    moment = created_at.astimezone(UTC)
+    return f"{CREATED_PREFIX}{moment:%Y-%m-%d}", f"{moment:%Y-%m-%dT%H:%M:%S.%fZ}_{interview_id}"
+
+
 async def create_interview(record: InterviewRecord) -> None:
+    """The interview's record, and its row in the list by creation time (written first: an interview
+    is never stored without the row that makes it expire; a row whose record failed expires nothing)."""
+    partition, row = _created_keys(record.id, record.created_at)
+    await (await _table()).upsert_entity({"PartitionKey": partition, "RowKey": row, "interview": record.id})
     await (await _table()).create_entity(_entity(record.id, INTERVIEW_ROW, record.model_dump_json()))
+
+
+@dataclass(frozen=True)
+class Created:
+    """An interview as the list by creation time knows it."""
+
+    interview_id: str
+    created_at: datetime
+
+
+async def created_before(cutoff: datetime, limit: int) -> list[Created]:
+    """Up to `limit` interviews created before `cutoff`, oldest first, from the list by creation time:
+    one range query over the keys (the partitions of the days up to the cutoff's, the rows before it),
+    which costs a table operation per page of up to 1,000 rows, however large the table."""
+    last_partition, cutoff_row = _created_keys("", cutoff)
+    entities = (await _table()).query_entities(
+        "PartitionKey ge @first and PartitionKey le @last and RowKey lt @cutoff",
+        parameters={"first": CREATED_PREFIX, "last": last_partition, "cutoff": cutoff_row},
+        select=["PartitionKey", "RowKey", "interview"],
+        results_per_page=min(limit, 1000),
+    )
+    found: list[Created] = []
+    async for entity in entities:
+        stamp = entity["RowKey"].rpartition("_")[0]
+        found.append(
+            Created(
+                entity["interview"], datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+            )
+        )
+        if len(found) >= limit:
+            break
+    usage.note(table_operations=max(0, math.ceil(len(found) / 1000) - 1))  # pages past the first
+    return found
+
+
+async def forget_created(interview_id: str, created_at: datetime) -> None:
+    """The interview's row in the list by creation time removed (gone already: nothing to do)."""
+    partition, row = _created_keys(interview_id, created_at)
+    with contextlib.suppress(ResourceNotFoundError):
+        await (await _table()).delete_entity(partition, row)
 
 
 async def load_interview(interview_id: str) -> Versioned | None:
@@ -183,6 +244,46 @@ async def save_report(current: Versioned, updated: InterviewRecord, report: Repo
             ("create", _entity(updated.id, REPORT_ROW, report.model_dump_json())),
         ]
     )
+
+
+async def delete_interview(interview_id: str) -> bool:
+    """Every row of the interview's partition (its record, answers and report) deleted; True when its
+    record was there. The record's row goes in the last transaction, guarded by its ETag: every write to
+    an interview changes that row too, so an answer or a feedback landing meanwhile fails that
+    transaction and the partition is listed again; nothing written during a deletion is left behind."""
+    while True:
+        rows = [
+            entity
+            async for entity in (await _table()).query_entities(
+                "PartitionKey eq @pk", parameters={"pk": interview_id}, select=["RowKey"]
+            )
+        ]
+        record = next((row for row in rows if row["RowKey"] == INTERVIEW_ROW), None)
+        if record is None:
+            return False
+        deletes: list[Operation] = [
+            ("delete", {"PartitionKey": interview_id, "RowKey": row["RowKey"]})
+            for row in rows
+            if row is not record
+        ]
+        deletes.append(
+            (
+                "delete",
+                {"PartitionKey": interview_id, "RowKey": INTERVIEW_ROW},
+                {"etag": _etag(record), "match_condition": MatchConditions.IfNotModified},
+            )
+        )
+        # In practice one transaction (a record, a dozen answers, a report); the record is always last.
+        chunks = [
+            deletes[max(0, end - MAX_TRANSACTION_ENTITIES) : end]
+            for end in range(len(deletes), 0, -MAX_TRANSACTION_ENTITIES)
+        ][::-1]
+        try:
+            for chunk in chunks:
+                await _submit(chunk)
+        except StaleWrite:
+            continue  # a write landed, or a concurrent deletion took rows first: list again
+        return True
 
 
 async def load_report(interview_id: str) -> Report | None:

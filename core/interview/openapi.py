@@ -147,7 +147,17 @@ def openapi_document() -> dict[str, Any]:
                         "200": {"description": "State", **_content(InterviewState)},
                         **_errors(401, 403, 404),
                     },
-                }
+                },
+                "delete": {
+                    "summary": "Delete the interview: its record, answers, feedback and report (results "
+                    "shared between candidates, such as cached evaluations, stay until they expire)",
+                    "parameters": [interview_id],
+                    "security": _BEARER,
+                    "responses": {
+                        "204": {"description": "Deleted; every route of this id now answers 404"},
+                        **_errors(401, 403, 404),
+                    },
+                },
             },
             "/interviews/{id}/report": {
                 "get": {

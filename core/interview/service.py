@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from core.infra import client_limits, signals, store, usage
 from core.infra.counters import LOCAL_PROVIDER, Counts
 from core.infra.job_queue import REQUEUE_AFTER_SECONDS, enqueue_once
-from core.interview import templates
+from core.interview import retention, templates
 from core.interview.errors import ApiError, conflict, not_found, too_many
 from core.interview.progress import queue_report_when_complete, report_subject, turn_subject
 from core.interview.question_bank import interview_question, question_bank, with_generated
@@ -149,13 +149,34 @@ async def create(setup: InterviewSetup, client: str | None = None) -> InterviewC
     )
 
 
+def _gone(interview_id: str) -> ApiError:
+    # One answer for an interview that never was, was deleted, or expired (whether or not the sweep has
+    # deleted it yet): a client cannot tell them apart, nor learn that an id once existed.
+    return not_found(
+        f"there is no interview {interview_id} (interviews are deleted {get_settings().retention_days:g}"
+        " days after they start, or when their candidate deletes them)"
+    )
+
+
 async def _authorised(interview_id: str, token: str) -> store.Versioned:
+    """The interview, if `token` is its token and it is within its retention; 404 when it is gone or
+    expired (checked first: an expired interview is answered as a deleted one), 403 for another token."""
     current = await store.load_interview(interview_id)
-    if current is None:
-        raise not_found(f"there is no interview {interview_id}")
+    if current is None or retention.expired(current.record):
+        raise _gone(interview_id)
     if not hmac.compare_digest(current.record.token_hash, _hash_token(token)):
         raise ApiError(403, "wrong_token", "this token does not belong to this interview")
     return current
+
+
+async def delete(interview_id: str, token: str) -> None:
+    """Delete the interview and everything stored for it alone (core/interview/retention.py says what
+    that is, and what shared results stay). Its token's holder only; afterwards every route of the id
+    answers 404, a second deletion too."""
+    record = (await _authorised(interview_id, token)).record
+    if not await retention.erase(record.id, record.created_at):
+        raise _gone(interview_id)  # a concurrent deletion took it first
+    await usage.count(interviews_deleted=1)
 
 
 async def _instant_feedback(

@@ -38,24 +38,34 @@ log = logging.getLogger(__name__)
 
 
 class JobRejected(Exception):
-    """The stored data cannot serve this job (no such interview or turn, or not ready for it)."""
+    """The stored data cannot serve this job (no such turn, or not ready for it)."""
+
+
+class InterviewGone(Exception):
+    """The job's interview is not stored (deleted by its candidate or its expiry): nothing to do."""
 
 
 async def handle_message(body: bytes) -> None:
     """Entry point for one queue message; raising leaves the message to the host's retry and poison rules."""
     job: Job = parse_job(body)
-    if isinstance(job, EvaluateJob):
-        await evaluate(job)
-    elif isinstance(job, QuestionsJob):
-        await generate_questions(job)
-    else:
-        await report(job)
+    try:
+        if isinstance(job, EvaluateJob):
+            await evaluate(job)
+        elif isinstance(job, QuestionsJob):
+            await generate_questions(job)
+        else:
+            await report(job)
+    except InterviewGone:
+        # Jobs are queued only after their interview is stored, so a job without one outlived its
+        # interview: it ends here (counted), neither retried nor poisoned.
+        log.info("job %s: its interview %s was deleted; nothing to do", job.kind, job.interview_id)
+        await usage.count(jobs_for_deleted_interviews=1)
 
 
 async def _interview(interview_id: str) -> store.Versioned:
     current = await store.load_interview(interview_id)
     if current is None:
-        raise JobRejected(f"no interview {interview_id}")
+        raise InterviewGone(interview_id)
     return current
 
 

@@ -83,6 +83,9 @@ param dailyInterviewsPerClient string = '20'
 param dailyCustomRolesPerClient string = '5'
 param modelCallSharePerClient string = '0.05'
 
+@description('RETENTION_DAYS: days an interview and its answers are kept after it starts (core/interview/retention.py); then its token stops working and the hourly sweep deletes it.')
+param retentionDays string = '30'
+
 @description('CLOUDFLARE_ACCOUNT_ID: not a secret; empty leaves the Cloudflare provider off.')
 param cloudflareAccountId string = ''
 
@@ -213,6 +216,8 @@ var appSettings = {
   DAILY_INTERVIEWS_PER_CLIENT: dailyInterviewsPerClient
   DAILY_CUSTOM_ROLES_PER_CLIENT: dailyCustomRolesPerClient
   MODEL_CALL_SHARE_PER_CLIENT: modelCallSharePerClient
+  // How long interviews are kept (core/interview/retention.py).
+  RETENTION_DAYS: retentionDays
   // The LLM providers of data/providers.json (enabled entries): keys from Key Vault, empty when not given.
   GROQ_API_KEY: storedSecrets['groq-api-key'] ? '${kvPrefix}groq-api-key)' : ''
   GROQ_API_KEY_2: storedSecrets['groq-api-key-2'] ? '${kvPrefix}groq-api-key-2)' : ''

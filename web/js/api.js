@@ -116,6 +116,16 @@ async function readJson(response) {
 }
 
 /**
+ * Delete an interview and everything stored for it (DELETE /interviews/{id}, with its token).
+ * Resolves when it is gone (204); throws ApiError otherwise (404 when it is gone already).
+ * @param {string} id
+ * @param {string} token
+ */
+export async function deleteInterview(id, token) {
+  await callApi("DELETE", endpoint(`/interviews/${encodeURIComponent(id)}`), { token });
+}
+
+/**
  * GET a resource that answers 202 while it is being prepared, until it answers 200.
  * Each request is a long-poll (the server holds it until the result is ready or `wait` passes), so
  * waiting costs a request every 20 s, not a busy loop. If a 202 comes back sooner than the server's

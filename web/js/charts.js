@@ -6,7 +6,8 @@ const HEIGHT = 200;
 const MARGIN = { top: 10, right: 8, bottom: 22, left: 34 };
 const SERIES_CLASSES = 8;
 
-function svg(tag, attributes = {}, ...children) {
+/** An SVG element, as dom.js's el() makes HTML ones (attributes all set, children appended). */
+export function svg(tag, attributes = {}, ...children) {
   const node = document.createElementNS(SVG_NS, tag);
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
   for (const child of children) node.append(child);

@@ -3,7 +3,7 @@ import { el, formatScore, fractionBar } from "./dom.js";
 
 // The criteria are not listed here: they are whatever the API scored, in the order it gives them, each
 // named after its key ("relevance" → "Relevance").
-function criterionLabel(key) {
+export function criterionLabel(key) {
   const words = key.replaceAll("_", " ");
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
@@ -197,4 +197,58 @@ export function renderReport(report) {
       ` Report written by ${scorerName(report.written_by)}.`,
     ),
   ];
+}
+
+// Rough guides for the delivery figures, said as such: conversational English runs at about 120 to 160
+// words a minute, and a few fillers per 100 words go unnoticed.
+const PACE_GUIDE = { slow: 110, fast: 170 };
+const FILLERS_GUIDE = 3;
+
+function paceComment(wordsPerMinute) {
+  if (wordsPerMinute < PACE_GUIDE.slow) return "on the slow side; interviewers usually hear 120–160 comfortably";
+  if (wordsPerMinute > PACE_GUIDE.fast) return "on the fast side; slowing a little helps the listener follow";
+  return "a comfortable pace for an interview";
+}
+
+/**
+ * How a dictated answer was delivered (delivery.js): pace and filler words, labelled as measured by this
+ * browser from the dictation, not scored by the interviewer.
+ */
+export function renderDelivery(delivery) {
+  const fillerList = Object.entries(delivery.byPhrase)
+    .sort((a, b) => b[1] - a[1])
+    .map(([phrase, count]) => `“${phrase}” ×${count}`)
+    .join(", ");
+  return el(
+    "section",
+    { class: "delivery", "aria-labelledby": "delivery-heading" },
+    el("h3", { id: "delivery-heading" }, "From your dictation"),
+    el(
+      "p",
+      { class: "muted small" },
+      "Measured by your browser from what its speech recognition heard, not part of the scores.",
+    ),
+    el(
+      "dl",
+      {},
+      el("dt", {}, "Speaking pace"),
+      el(
+        "dd",
+        { class: "pace" },
+        delivery.wordsPerMinute === null
+          ? `Too short to time (${delivery.words} words).`
+          : `${delivery.wordsPerMinute} words per minute — ${paceComment(delivery.wordsPerMinute)}.`,
+      ),
+      el("dt", {}, "Filler words"),
+      el(
+        "dd",
+        { class: "fillers" },
+        delivery.fillersPer100 === null
+          ? "No words heard."
+          : `${formatScore(delivery.fillersPer100)} per 100 words` +
+              (delivery.fillers ? ` (${fillerList})` : "") +
+              (delivery.fillersPer100 > FILLERS_GUIDE ? " — try a short pause instead." : "."),
+      ),
+    ),
+  );
 }

@@ -1,12 +1,25 @@
 // The candidate's page: set up an interview, answer question by question, read feedback and the report.
 // The page moves through these views, one at a time:
 //   setup → question (answering) → scoring (waiting for feedback) → feedback → question … → report.
-import { callApi, endpoint, pollUntilReady, serverUrl } from "./api.js";
+import { callApi, deleteInterview, endpoint, pollUntilReady, serverUrl } from "./api.js";
+import { deliveryOf } from "./delivery.js";
 import { fill, formatNumber, show } from "./dom.js";
-import { renderFeedback, renderReport } from "./feedback.js";
-import { describeError, describeRolesError } from "./messages.js";
+import { download, exportFileName, reportJson, reportMarkdown } from "./export.js";
+import { criterionLabel, renderDelivery, renderFeedback, renderReport } from "./feedback.js";
+import { forgetInterviews, historyEntry, loadHistory, rememberInterview } from "./history.js";
+import { describeDeletion, describeError, describeRolesError } from "./messages.js";
+import { renderProgress } from "./progress.js";
 import { loadRoleOptions } from "./roles.js";
 import { clearSession, loadSession, saveSession, updateSession } from "./session.js";
+import {
+  canDictate,
+  canSpeak,
+  Dictation,
+  loadVoicePreference,
+  saveVoicePreference,
+  speak,
+  stopSpeaking,
+} from "./voice.js";
 
 // The API's limit on an answer: 8 KB of UTF-8 (core/models.py MAX_ANSWER_BYTES).
 const MAX_ANSWER_BYTES = 8 * 1024;
@@ -49,7 +62,22 @@ const ui = {
   report: byId("report"),
   reportBody: byId("report-body"),
   printReport: byId("print-report"),
+  downloadMarkdown: byId("download-markdown"),
+  downloadJson: byId("download-json"),
+  reportHistory: byId("report-history"),
   newInterview: byId("new-interview"),
+  voiceMode: byId("voice-mode"),
+  readQuestion: byId("read-question"),
+  voiceNotice: byId("voice-notice"),
+  dictation: byId("dictation"),
+  dictate: byId("dictate"),
+  dictationStatus: byId("dictation-status"),
+  showHistory: byId("show-history"),
+  history: byId("history"),
+  historyBody: byId("history-body"),
+  closeHistory: byId("close-history"),
+  deleteData: byId("delete-data"),
+  deleteStatus: byId("delete-status"),
 };
 
 const KIND_LABELS = { behavioral: "Behavioral question", technical: "Technical question" };
@@ -63,6 +91,10 @@ let shownResult = null;
 let busy = false;
 // Filling the role list from the question bank (a promise); null until it starts and after it fails.
 let rolesLoading = null;
+// The report on screen, for the downloads: {report, state, roleTitle, date}.
+let shownReport = null;
+// The views hidden while "Your progress" is open, shown again by "Back".
+let hiddenByHistory = [];
 
 // --- small helpers -----------------------------------------------------------------------------
 
@@ -136,13 +168,19 @@ function setBusy(value) {
   ui.answer.readOnly = value;
   ui.start.disabled = value;
   ui.nextQuestion.disabled = value;
+  ui.dictate.disabled = value;
   updateCounter();
 }
 
 // --- views -------------------------------------------------------------------------------------
 
 function showSetup() {
-  interview = question = shownResult = null;
+  interview = question = shownResult = shownReport = null;
+  dictation.reset();
+  stopSpeaking();
+  hiddenByHistory = [];
+  show(ui.history, false);
+  show(ui.showHistory, true);
   loadRoles();
   show(ui.loading, false);
   show(ui.interview, false);
@@ -181,9 +219,12 @@ function showQuestion(next) {
   for (const part of [ui.givenAnswer, ui.feedback, ui.next, ui.closing, ui.report]) show(part, false);
   showProgress("");
   show(ui.answerForm, true);
+  dictation.reset();
+  syncVoice();
   updateCounter();
   ui.answer.focus();
   announce(`Question ${next.turn} of ${interview.total}. ${next.text}`);
+  if (ui.voiceMode.checked) speak(next.text);
 }
 
 /** The question with the answer as sent, while its feedback is awaited or shown. */
@@ -192,6 +233,7 @@ function showAnswered(turn, questionText, answerText, kind) {
   ui.givenAnswerText.textContent = answerText;
   show(ui.answerForm, false);
   show(ui.givenAnswer, true);
+  syncVoice();
 }
 
 function showScoring() {
@@ -203,7 +245,9 @@ function showScoring() {
 async function showResult(result) {
   shownResult = result;
   showProgress("");
-  fill(ui.feedback, renderFeedback(result));
+  // How a dictated answer was delivered, measured in this browser when it was sent.
+  const delivery = loadSession()?.delivery;
+  fill(ui.feedback, renderFeedback(result), delivery?.turn === result.turn && renderDelivery(delivery));
   show(ui.feedback, true);
   byId("feedback-heading").focus();
   announce(`Feedback on question ${result.turn}: ${result.feedback.overall} out of 5 overall.`);
@@ -221,14 +265,186 @@ async function showResult(result) {
 
 async function showReport(reportUrl) {
   showProgress("Writing your report…");
-  const report = await pollUntilReady(reportUrl, { token: interview.token });
+  const auth = { token: interview.token };
+  const report = await pollUntilReady(reportUrl, auth);
+  // The setup and the transcript, for the progress kept in this browser and for the downloads.
+  const { data: state } = await callApi("GET", endpoint(`/interviews/${interview.id}`), auth);
   showProgress("");
+  const roleTitle = roleTitleOf(state.setup);
+  shownReport = { report, state, roleTitle, date: new Date() };
+  rememberInterview(historyEntry(interview, state, report, roleTitle));
   fill(ui.reportBody, renderReport(report));
   show(ui.report, true);
   document.title = "Your report · Mock interview";
   announce(`Your report is ready: ${report.overall} out of 5 overall.`);
   // Only take focus from the candidate if they are not reading the last answer's feedback.
   if (!ui.feedback.contains(document.activeElement)) byId("report-heading").focus();
+}
+
+/** The role as the setup form titles it ("Backend engineer"), or the job title of a custom role. */
+function roleTitleOf(setup) {
+  if (setup.custom_role) return setup.custom_role;
+  const option = [...ui.role.options].find((candidate) => candidate.value === setup.role);
+  return option?.textContent ?? criterionLabel(setup.role);
+}
+
+function downloadReport(format) {
+  if (!shownReport) return;
+  const { report, state, roleTitle, date } = shownReport;
+  if (format === "markdown") {
+    const text = reportMarkdown(report, state, { roleTitle, date });
+    download(exportFileName(state, date, "md"), "text/markdown;charset=utf-8", text);
+  } else {
+    download(exportFileName(state, date, "json"), "application/json", reportJson(report, state, { date }));
+  }
+  announce(`Your report was downloaded as ${format === "markdown" ? "Markdown" : "JSON"}.`);
+}
+
+// --- voice mode ----------------------------------------------------------------------------------
+
+const dictation = new Dictation(ui.answer, {
+  onText() {
+    updateCounter();
+    updateSession({ draft: { turn: question?.turn, text: ui.answer.value } });
+  },
+  onState({ listening, interim, error }) {
+    ui.dictate.textContent = listening ? "Stop dictation" : "Start dictation";
+    ui.dictate.setAttribute("aria-pressed", String(listening));
+    if (error === "unavailable") {
+      dictationUnavailable = true;
+      syncVoice();
+    }
+    ui.dictationStatus.textContent = dictationStatus(listening, interim, error);
+  },
+});
+// Set when the recognition said it cannot work here (microphone refused, no service).
+let dictationUnavailable = false;
+
+function dictationStatus(listening, interim, error) {
+  if (listening) return interim ? `Hearing: ${interim}` : "Listening… speak your answer.";
+  if (error === "no-speech") return "No speech was heard. Press “Start dictation” to try again.";
+  if (error && error !== "unavailable" && error !== "aborted") return "Dictation stopped. You can start it again, or type.";
+  return "";
+}
+
+/** Show the voice controls that fit: voice mode on or off, and what this browser can do. */
+function syncVoice() {
+  const on = ui.voiceMode.checked;
+  const dictating = on && canDictate() && !dictationUnavailable;
+  const answering = !ui.answerForm.hidden;
+  show(ui.dictation, dictating && answering);
+  show(ui.readQuestion, on && canSpeak() && answering);
+  const missing = [];
+  if (on && !canSpeak()) missing.push("read questions aloud");
+  if (on && (!canDictate() || dictationUnavailable)) missing.push("take dictation");
+  ui.voiceNotice.textContent = missing.length
+    ? `Voice mode is only partly available: this browser can't ${missing.join(" or ")}` +
+      `${dictating ? "" : ", so type your answer as usual"}.` +
+      (dictationUnavailable ? " (The microphone may be blocked, or the browser's speech service unreachable.)" : "")
+    : "";
+  show(ui.voiceNotice, missing.length > 0);
+  if (!dictating || !answering) dictation.stop();
+}
+
+function setVoiceMode(on) {
+  saveVoicePreference(on);
+  syncVoice();
+  if (!on) {
+    stopSpeaking();
+    return;
+  }
+  if (question && !ui.answerForm.hidden) speak(question.text);
+}
+
+/** What the dictation heard for the answer about to be sent: its delivery, kept for its feedback. */
+function recordDelivery(turn) {
+  dictation.stop();
+  stopSpeaking();
+  const transcript = dictation.transcript;
+  updateSession({ delivery: transcript ? { turn, ...deliveryOf(transcript, dictation.spokenMs) } : null });
+}
+
+// --- your progress -------------------------------------------------------------------------------
+
+const MAIN_VIEWS = () => [ui.setup, ui.interview, ui.report, ui.loading, ui.error];
+
+function openHistory() {
+  if (ui.history.hidden) {
+    hiddenByHistory = MAIN_VIEWS().filter((view) => !view.hidden);
+    for (const view of hiddenByHistory) show(view, false);
+  }
+  dictation.stop();
+  ui.deleteStatus.textContent = "";
+  renderHistory();
+  show(ui.history, true);
+  show(ui.showHistory, false);
+  document.title = "Your progress · Mock interview";
+  byId("history-heading").focus();
+}
+
+function renderHistory() {
+  const history = loadHistory();
+  fill(ui.historyBody, renderProgress(history));
+  ui.deleteData.disabled = history.length === 0 && loadSession() === null;
+}
+
+function closeHistory() {
+  show(ui.history, false);
+  show(ui.showHistory, true);
+  if (interview === null && ui.report.hidden) {
+    hiddenByHistory = [];
+    showSetup();
+    ui.role.focus();
+    return;
+  }
+  for (const view of hiddenByHistory) show(view, true);
+  hiddenByHistory = [];
+  document.title = !ui.report.hidden
+    ? "Your report · Mock interview"
+    : question
+      ? `Question ${question.turn} of ${interview.total} · Mock interview`
+      : "Mock interview";
+  (ui.report.hidden ? ui.questionNumber : byId("report-heading")).focus();
+}
+
+/**
+ * "Delete my data": every interview this browser knows of (the finished ones kept for progress, and the
+ * one in progress) is deleted on the server, then forgotten here. One the server could not delete is kept,
+ * token and all, so the candidate can try again.
+ */
+async function deleteMyData() {
+  const session = loadSession();
+  const targets = new Map(loadHistory().map((entry) => [entry.id, entry.token]));
+  if (session) targets.set(session.id, session.token);
+  if (targets.size === 0) return;
+  const confirmation =
+    `Delete your ${targets.size} interview${targets.size === 1 ? "" : "s"} from this browser and from the ` +
+    "server? Answers, feedback and reports go too, and this can't be undone.";
+  if (!window.confirm(confirmation)) return;
+  ui.deleteData.disabled = true;
+  ui.deleteStatus.textContent = "Deleting your data…";
+  const deleted = [];
+  const failures = [];
+  for (const [id, token] of targets) {
+    try {
+      if (token) await deleteInterview(id, token);
+      deleted.push(id);
+    } catch (error) {
+      // Already gone on the server (deleted elsewhere, or expired): nothing is left to delete there.
+      if (error.status === 404 && error.code === "not_found") deleted.push(id);
+      else failures.push(error);
+    }
+  }
+  forgetInterviews(deleted);
+  if (session && deleted.includes(session.id)) {
+    clearSession();
+    interview = question = shownResult = shownReport = null;
+    hiddenByHistory = [];
+    for (const view of MAIN_VIEWS()) show(view, false);
+    show(ui.startOver, false);
+  }
+  renderHistory();
+  ui.deleteStatus.textContent = describeDeletion(deleted.length, failures);
 }
 
 // --- the roles -----------------------------------------------------------------------------------
@@ -330,6 +546,7 @@ async function startInterview() {
 }
 
 async function submitAnswer() {
+  recordDelivery(question.turn);
   const answer = ui.answer.value;
   const turn = question.turn;
   setBusy(true);
@@ -447,6 +664,22 @@ ui.nextQuestion.addEventListener("click", () => {
 ui.startOver.addEventListener("click", startOver);
 ui.newInterview.addEventListener("click", startOver);
 ui.printReport.addEventListener("click", () => window.print());
+ui.downloadMarkdown.addEventListener("click", () => downloadReport("markdown"));
+ui.downloadJson.addEventListener("click", () => downloadReport("json"));
+
+ui.voiceMode.addEventListener("change", () => setVoiceMode(ui.voiceMode.checked));
+ui.readQuestion.addEventListener("click", () => question && speak(question.text));
+ui.dictate.addEventListener("click", () => {
+  if (dictation.listening) dictation.stop();
+  else dictation.start();
+  ui.answer.focus();
+});
+
+ui.showHistory.addEventListener("click", openHistory);
+ui.reportHistory.addEventListener("click", openHistory);
+ui.closeHistory.addEventListener("click", closeHistory);
+ui.deleteData.addEventListener("click", deleteMyData);
+ui.voiceMode.checked = loadVoicePreference();
 
 // A form restored by the browser (back button, reload) may come back with "Another role…" chosen.
 window.addEventListener("pageshow", syncCustomRole);

@@ -104,3 +104,20 @@ export function describeRolesError(error) {
     action: "retry",
   };
 }
+
+/**
+ * What "Delete my data" did: how many interviews were deleted (on the server and in this browser), and
+ * why any others could not be (they stay in this browser, with what it takes to try again).
+ */
+export function describeDeletion(deletedCount, failures) {
+  const interviews = (count) => `${count} interview${count === 1 ? "" : "s"}`;
+  const done = deletedCount
+    ? `Deleted ${interviews(deletedCount)} from this browser and from the server.`
+    : "";
+  if (failures.length === 0) return done || "There was nothing to delete.";
+  const reason = describeError(failures[0]).message;
+  return (
+    `${done} ${interviews(failures.length)} could not be deleted on the server, so ` +
+    `${failures.length === 1 ? "it is" : "they are"} still kept here: ${reason}`
+  ).trim();
+}
