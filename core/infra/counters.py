@@ -29,6 +29,9 @@ class Counts(TypedDict, total=False):
     questions_generated: int
     reports_written: int
     duplicate_deliveries: int
+    # Callbacks (core/interview/callbacks.py): events a receiver took, and events given up after every retry.
+    callbacks_delivered: int
+    callbacks_failed: int
     # What the day spent besides provider calls.
     queue_messages: int
     table_operations: int
