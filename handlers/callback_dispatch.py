@@ -7,7 +7,8 @@ import logging
 import azure.functions as func
 
 from core.infra import usage
-from core.interview.callbacks import CALLBACKS_QUEUE, handle_message
+from core.infra.callback_queue import CALLBACKS_QUEUE
+from core.interview.callbacks import handle_message
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)

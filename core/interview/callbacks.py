@@ -1,8 +1,8 @@
 """Callbacks: an interview created with a callback_url is told, by a signed POST, when each turn's feedback
 and its report are ready (`turn.ready`, `report.ready`).
 
-Each event is a message of its own queue (CALLBACKS_QUEUE; handlers/callback_dispatch.py), apart from the
-jobs queue, so a slow or failing receiver never holds up or poisons the interview's own work. A failed
+Each event is a message of its own queue (core/infra/callback_queue.py, handlers/callback_dispatch.py),
+apart from the jobs queue, so a slow or failing receiver never holds up or poisons the interview's own work. A failed
 attempt is queued again, hidden for the next wait of CALLBACK_RETRY_SECONDS (1 s, 5 s, 30 s, 2 min, 10 min:
 six attempts); after the last one the event goes to FAILED_QUEUE, which ops lists and replays.
 
@@ -26,24 +26,18 @@ import time
 from datetime import UTC, datetime
 
 from core.infra import callback_sender, store, usage
+from core.infra.callback_queue import event_id, give_up, queue_event
 from core.infra.connections import connections
 from core.infra.redis_failover import or_default
 from core.infra.webhook_signature import interview_secret, signed_headers
 from core.models import CallbackData, CallbackEvent, CallbackJob, InterviewRecord
 from core.settings import get_settings
 
-CALLBACKS_QUEUE = "interview-callbacks"
-FAILED_QUEUE = f"{CALLBACKS_QUEUE}-failed"
 # Longer than an interview lasts: an event is created once, however often its job is redelivered.
 MARK_SECONDS = 3 * 24 * 3600
 # An event waiting for an earlier one looks again after 1 s, then after as long as it has waited, up to this.
 LONGEST_ORDER_STEP_SECONDS = 60
 log = logging.getLogger(__name__)
-
-
-def event_id(job: CallbackJob) -> str:
-    """The Webhook-Id: one per event, the same on every attempt and replay."""
-    return f"{job.interview_id}-{job.sequence}"
 
 
 def _finished_key(interview_id: str) -> str:
@@ -82,13 +76,7 @@ async def _create(job: CallbackJob) -> None:
     mark = connections().redis().run(lambda redis: redis.set(marker, b"1", nx=True, ex=MARK_SECONDS))
     # Without Redis the event is queued anyway: a receiver takes a duplicate by its Webhook-Id.
     if await or_default("callback marker", mark, True):
-        await _queue(job, delay=0)
-
-
-async def _queue(job: CallbackJob, delay: int) -> None:
-    queue = await connections().queue(CALLBACKS_QUEUE)
-    await queue.send_message(job.model_dump_json().encode(), visibility_timeout=delay)
-    usage.note(queue_messages=1)
+        await queue_event(job, delay=0)
 
 
 async def _earlier_finished(job: CallbackJob) -> bool:
@@ -147,7 +135,7 @@ async def deliver(job: CallbackJob) -> None:
     if not await _earlier_finished(job):
         step = _order_step(job, now)
         if step is not None:
-            await _queue(job.model_copy(update={"waited_since": job.waited_since or now}), delay=step)
+            await queue_event(job.model_copy(update={"waited_since": job.waited_since or now}), delay=step)
             return
     settings = get_settings()
     signing_key = settings.callback_signing_key.get_secret_value()
@@ -166,13 +154,10 @@ async def deliver(job: CallbackJob) -> None:
         return
     retries = settings.callback_retry_seconds
     if signing_key and attempted.attempts <= len(retries):
-        await _queue(attempted, delay=retries[attempted.attempts - 1])
+        await queue_event(attempted, delay=retries[attempted.attempts - 1])
         return
     log.warning("callback %s failed after %s attempts: %s", event_id(job), attempted.attempts, error)
-    failed = await connections().queue(FAILED_QUEUE)
-    # Kept until ops replays it (a storage queue's messages expire after 7 days unless told otherwise).
-    await failed.send_message(attempted.model_dump_json().encode(), time_to_live=-1)
-    usage.note(queue_messages=1)
+    await give_up(attempted)
     await _finish(attempted)
     await usage.count(callbacks_failed=1)
 

@@ -8,8 +8,8 @@ import contextlib
 from azure.core.exceptions import ResourceNotFoundError
 from pydantic import BaseModel, ValidationError
 
+from core.infra.callback_queue import CALLBACKS_QUEUE, FAILED_QUEUE, event_id
 from core.infra.connections import connections
-from core.interview.callbacks import CALLBACKS_QUEUE, FAILED_QUEUE, event_id
 from core.models import CallbackJob
 
 BATCH = 32
