@@ -37,9 +37,7 @@ class AddressRefused(OSError):
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 one stands for: IPv4-mapped, 6to4, Teredo's client, NAT64."""
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
+    """The IPv4 address an IPv6 one carries: 6to4, Teredo's client, NAT64."""
     if address.sixtofour is not None:
         return address.sixtofour
     if address.teredo is not None:
@@ -53,6 +51,8 @@ def public_address(address: Address) -> bool:
     """Whether an address is on the public internet: not loopback, private, shared (CGNAT), link-local,
     multicast, reserved or unspecified, also when an IPv6 address carries an IPv4 one."""
     if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # ::ffff:a.b.c.d is a.b.c.d on a dual-stack socket
+            return public_address(address.ipv4_mapped)
         if address.is_site_local:
             return False
         embedded = _embedded_ipv4(address)
@@ -80,10 +80,6 @@ class Target:
     scheme: str
     host: str
     port: int
-
-    @property
-    def origin(self) -> str:
-        return f"{self.scheme}://{self.host}:{self.port}"
 
 
 def parse_target(url: str) -> Target:
