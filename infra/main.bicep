@@ -104,6 +104,13 @@ param redisBackupUrl string = ''
 param opsKey string = ''
 
 @secure()
+@description('CALLBACK_SIGNING_KEY: each interview\'s callback secret is derived from it (Key Vault secret callback-signing-key). Empty: callbacks off (a callback_url is refused).')
+param callbackSigningKey string = ''
+
+@description('CALLBACK_ALLOWED_HOSTS: host suffixes a callback_url must match, comma-separated; empty: any public host.')
+param callbackAllowedHosts string = ''
+
+@secure()
 param groqApiKey string = ''
 
 @secure()
@@ -146,6 +153,7 @@ var secretValues = {
   'redis-url': redisUrl
   'redis-backup-url': redisBackupUrl
   'ops-key': opsKey
+  'callback-signing-key': callbackSigningKey
   'groq-api-key': groqApiKey
   'groq-api-key-2': groqApiKey2
   'openrouter-api-key': openrouterApiKey
@@ -162,6 +170,7 @@ var storedSecrets = {
   'redis-url': !empty(redisUrl)
   'redis-backup-url': !empty(redisBackupUrl)
   'ops-key': !empty(opsKey)
+  'callback-signing-key': !empty(callbackSigningKey)
   'groq-api-key': !empty(groqApiKey)
   'groq-api-key-2': !empty(groqApiKey2)
   'openrouter-api-key': !empty(openrouterApiKey)
@@ -277,6 +286,7 @@ module api 'app/api.bicep' = {
     dailyInterviewsPerClient: dailyInterviewsPerClient
     dailyCustomRolesPerClient: dailyCustomRolesPerClient
     modelCallSharePerClient: modelCallSharePerClient
+    callbackAllowedHosts: callbackAllowedHosts
     cloudflareAccountId: cloudflareAccountId
   }
   // The identity's roles first, so that the first start can read storage and the Key Vault references.
