@@ -73,7 +73,7 @@ class Delivery:
 @dataclass
 class Receiver:
     """POST /ok/<tag>: 200. /flaky/<tag>: 500 to the first two attempts of each event, then 200.
-    /down/<tag>: 503 while <tag> is in `down`, then 200."""
+    /first-flaky/<tag>: the same for the first event only. /down/<tag>: 503 while <tag> is in `down`."""
 
     deliveries: list[Delivery] = field(default_factory=list)
     down: set[str] = field(default_factory=set)
@@ -85,10 +85,8 @@ class Receiver:
         headers = {name.lower(): value for name, value in request.headers.items()}
         body = await request.read()
         status = 200
-        if kind == "flaky":
-            tries = sum(
-                1 for seen in self.deliveries if seen.headers["webhook-id"] == headers.get("webhook-id")
-            )
+        tries = sum(1 for seen in self.deliveries if seen.headers["webhook-id"] == headers.get("webhook-id"))
+        if kind == "flaky" or (kind == "first-flaky" and json.loads(body)["data"]["sequence"] == 1):
             status = 500 if tries < 2 else 200
         elif kind == "down" and tag in self.down:
             status = 503
@@ -228,6 +226,26 @@ async def test_a_receiver_that_fails_twice_gets_each_event_on_the_third_attempt(
         assert all(signature_ok(candidate.created["callback_secret"], d.headers, d.body) for d in tries)
     taken = [delivery for delivery in deliveries if delivery.status == 200]
     assert [sequence for _, _, sequence in _events(taken)] == [1, 2, 3, 4]
+
+
+async def test_later_events_wait_for_an_earlier_one_being_retried(
+    host: CallbackHost, http: aiohttp.ClientSession
+) -> None:
+    """Turn 1's event fails twice; the others are ready meanwhile, and still come after it."""
+    path = "/first-flaky/order"
+    candidate = await start_interview(http, callback_url=host.receiver.url + path)
+    await _answer_all(candidate, ["I don't know", "No idea", "I don't know"])
+    receiver = host.receiver
+    await receiver.wait_for(lambda: sum(d.status == 200 for d in receiver.to(path)) >= 4)
+    deliveries = receiver.to(path)
+    assert [(d.event["data"]["sequence"], d.status) for d in deliveries] == [
+        (1, 500),
+        (1, 500),
+        (1, 200),
+        (2, 200),
+        (3, 200),
+        (4, 200),
+    ]
 
 
 async def _failed(http: aiohttp.ClientSession) -> dict[str, Any]:
