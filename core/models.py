@@ -38,6 +38,7 @@ CRITERIA: tuple[Criterion, ...] = ("relevance", "structure", "specificity", "imp
 FeedbackSource = Literal["template", "local", "cache", "provider"]
 
 MAX_ANSWER_BYTES = 8 * 1024
+MAX_CALLBACK_URL_LENGTH = 2048
 # C0 control characters but tab and newline, and lone surrogates (which JSON can carry but UTF-8
 # cannot encode, so such text could be accepted and then never stored).
 _NOT_ALLOWED = re.compile(r"[\x00-\x08\x0b-\x1f]|[\ud800-\udfff]")
@@ -164,6 +165,23 @@ class InterviewSetup(StrictModel):
     kind: InterviewKind
     questions: StrictInt = Field(default=5, ge=3, le=15, description="How many questions the interview asks.")
     candidate_name: ClientText | None = Field(default=None, max_length=80)
+    callback_url: ClientText | None = Field(
+        default=None,
+        max_length=MAX_CALLBACK_URL_LENGTH,
+        json_schema_extra={"format": "uri"},
+        description="Where to POST this interview's events (turn.ready, report.ready; see `webhooks`): an "
+        "https URL whose host resolves only to public addresses (and, where the app has an allow-list, "
+        "matches it). The events are signed with the callback_secret the create response returns once.",
+    )
+
+    @field_validator("callback_url")
+    @classmethod
+    def _plain_url(cls, value: str | None) -> str | None:
+        # The shape only: the scheme, the address and the allow-list are checked when the interview is
+        # created (core/infra/callback_target.py), with the app's settings and DNS.
+        if value is not None and (not value or any(character.isspace() for character in value)):
+            raise ValueError("a callback_url has no spaces")
+        return value
 
     @field_validator("candidate_name")
     @classmethod
@@ -217,6 +235,11 @@ class InterviewCreated(StrictModel):
     token: str = Field(description="Secret: send it as 'Authorization: Bearer <token>'.")
     greeting: str
     question: QuestionOut
+    callback_secret: str | None = Field(
+        default=None,
+        description="With a callback_url only, and only here: the secret the events' Webhook-Signature is "
+        "made with (Standard Webhooks, 'whsec_' and base64). Keep it: it is not shown again.",
+    )
 
 
 class TurnPending(StrictModel):
@@ -328,6 +351,46 @@ class QuestionsJob(StrictModel):
 
     kind: Literal["questions"] = "questions"
     interview_id: str
+
+
+class CallbackJob(StrictModel):
+    """One event for an interview's callback_url, and where its delivery stands (a message of the
+    callbacks queue; the URL and the secret are read from the interview and the settings when it is sent)."""
+
+    interview_id: str
+    type: Literal["turn.ready", "report.ready"]
+    turn: int | None = Field(
+        default=None, ge=1, description="With turn.ready: the turn whose feedback is ready."
+    )
+    sequence: int = Field(
+        ge=1, description="The event's place in its interview: turn n is n, the report total+1."
+    )
+    ready_at: datetime
+    attempts: int = Field(default=0, ge=0, description="Deliveries tried so far.")
+    waited_since: datetime | None = Field(
+        default=None, description="When it began to wait for an earlier event of its interview."
+    )
+    last_error: str | None = None
+
+
+class CallbackData(StrictModel):
+    interview_id: str
+    turn: int | None = Field(
+        description="The turn whose feedback is ready (turn.ready); null for report.ready."
+    )
+    sequence: int = Field(
+        description="The event's place in its interview (turn n is n, the report the number of questions "
+        "plus 1): order by it."
+    )
+    url: str = Field(description="Where to GET the result, with the interview's bearer token.")
+
+
+class CallbackEvent(StrictModel):
+    """The body of a callback POST (the Standard Webhooks payload shape)."""
+
+    type: Literal["turn.ready", "report.ready"]
+    timestamp: datetime = Field(description="When the result became ready (the same on every retry).")
+    data: CallbackData
 
 
 class JobMessage(StrictModel):

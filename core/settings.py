@@ -67,6 +67,24 @@ class Settings(BaseModel):
         description="MODEL_CALL_SHARE_PER_CLIENT: the share of the day's model calls (the free capacity of the "
         "configured keys) one client's interviews may cause; past it their jobs use the built-in evaluator."
     )
+    # Callbacks (core/interview/callbacks.py): signed events POSTed to an interview's callback_url.
+    callback_signing_key: SecretStr = Field(
+        description="CALLBACK_SIGNING_KEY: each interview's callback secret is derived from it (never stored); "
+        "empty: callbacks off (a callback_url is refused)."
+    )
+    callback_allowed_hosts: tuple[str, ...] = Field(
+        description="CALLBACK_ALLOWED_HOSTS: host suffixes a callback_url must match (comma-separated); empty: any."
+    )
+    callback_retry_seconds: tuple[int, ...] = Field(
+        description="CALLBACK_RETRY_SECONDS: the waits before each retry of a failed delivery; then it is failed."
+    )
+    callback_order_wait_seconds: int = Field(
+        description="CALLBACK_ORDER_WAIT_SECONDS: how long an event waits for the earlier events of its interview."
+    )
+    callback_insecure_origins: frozenset[str] = Field(
+        description="CALLBACK_INSECURE_ORIGINS: test and development only, refused on Azure: exact origins "
+        "(scheme://host:port) exempt from the https and public-address checks, e.g. a local receiver."
+    )
 
 
 def _env(name: str, default: str | None = None) -> str:
@@ -110,6 +128,36 @@ def _positive(name: str, value: float) -> float:
     return value
 
 
+def _host_suffixes(raw: str) -> tuple[str, ...]:
+    return tuple(suffix.strip().lower().strip(".") for suffix in raw.split(",") if suffix.strip().strip("."))
+
+
+def _retry_seconds(raw: str) -> tuple[int, ...]:
+    try:
+        waits = tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError as error:
+        raise RuntimeError(
+            f"CALLBACK_RETRY_SECONDS must be whole seconds, comma-separated, not {raw!r}"
+        ) from error
+    # A storage queue hides a message for at most 7 days.
+    if any(not 0 <= wait <= 7 * 24 * 3600 for wait in waits):
+        raise RuntimeError(f"CALLBACK_RETRY_SECONDS must each be 0 to 604800 seconds, not {raw!r}")
+    return waits
+
+
+# Set by Azure on every App Service and Functions instance: what tells a deployed app from a local one.
+AZURE_INSTANCE_SETTING = "WEBSITE_INSTANCE_ID"
+
+
+def _insecure_origins(raw: str) -> frozenset[str]:
+    """Exact origins a local receiver may use (tests and development only): never on Azure, where a
+    mistaken setting would let a candidate's callback reach the app's own network."""
+    origins = frozenset(origin.strip().lower().rstrip("/") for origin in raw.split(",") if origin.strip())
+    if origins and os.environ.get(AZURE_INSTANCE_SETTING):
+        raise RuntimeError("CALLBACK_INSECURE_ORIGINS is for tests and development only; unset it on Azure")
+    return origins
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings(
@@ -149,4 +197,11 @@ def get_settings() -> Settings:
         model_call_share_per_client=_non_negative(
             "MODEL_CALL_SHARE_PER_CLIENT", float(_env("MODEL_CALL_SHARE_PER_CLIENT", "0.05"))
         ),
+        callback_signing_key=SecretStr(_env("CALLBACK_SIGNING_KEY", "")),
+        callback_allowed_hosts=_host_suffixes(_env("CALLBACK_ALLOWED_HOSTS", "")),
+        callback_retry_seconds=_retry_seconds(_env("CALLBACK_RETRY_SECONDS", "1,5,30,120,600")),
+        callback_order_wait_seconds=_non_negative(
+            "CALLBACK_ORDER_WAIT_SECONDS", int(_env("CALLBACK_ORDER_WAIT_SECONDS", "900"))
+        ),
+        callback_insecure_origins=_insecure_origins(_env("CALLBACK_INSECURE_ORIGINS", "")),
     )

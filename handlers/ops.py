@@ -1,4 +1,4 @@
-"""HTTP triggers for operators: the poison queue, usage counters, the day's summary, providers.
+"""HTTP triggers for operators: the poison queue, failed callbacks, usage counters, the day's summary, providers.
 
 They are behind their own key, OPS_KEY, sent only in the X-Ops-Key header: never in a query string (which
 ends up in logs and browser history) and never the host's master key. The routes are anonymous to the
@@ -17,7 +17,7 @@ import azure.functions as func
 from core.infra import client_limits, usage
 from core.infra.redis_failover import or_default
 from core.interview.errors import ApiError
-from core.ops import poison
+from core.ops import callback_failures, poison
 from core.ops.summary import summary
 from core.providers.status import slot_statuses
 from core.settings import get_settings
@@ -61,6 +61,18 @@ async def list_poison(req: func.HttpRequest) -> func.HttpResponse:
 @ops_endpoint
 async def replay_poison(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(await poison.replay_poison())
+
+
+@bp.route(route="ops/callbacks/failed", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@ops_endpoint
+async def list_failed_callbacks(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(await callback_failures.list_failed())
+
+
+@bp.route(route="ops/callbacks/replay", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@ops_endpoint
+async def replay_failed_callbacks(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(await callback_failures.replay_failed())
 
 
 def _day(req: func.HttpRequest) -> date:

@@ -107,6 +107,13 @@ param redisBackupUrl string = ''
 param opsKey string = ''
 
 @secure()
+@description('CALLBACK_SIGNING_KEY: each interview\'s callback secret is derived from it (Key Vault secret callback-signing-key). Empty: callbacks off (a callback_url is refused).')
+param callbackSigningKey string = ''
+
+@description('CALLBACK_ALLOWED_HOSTS: host suffixes a callback_url must match, comma-separated; empty: any public host.')
+param callbackAllowedHosts string = ''
+
+@secure()
 param groqApiKey string = ''
 
 @secure()
@@ -149,6 +156,7 @@ var secretValues = {
   'redis-url': redisUrl
   'redis-backup-url': redisBackupUrl
   'ops-key': opsKey
+  'callback-signing-key': callbackSigningKey
   'groq-api-key': groqApiKey
   'groq-api-key-2': groqApiKey2
   'openrouter-api-key': openrouterApiKey
@@ -165,6 +173,7 @@ var storedSecrets = {
   'redis-url': !empty(redisUrl)
   'redis-backup-url': !empty(redisBackupUrl)
   'ops-key': !empty(opsKey)
+  'callback-signing-key': !empty(callbackSigningKey)
   'groq-api-key': !empty(groqApiKey)
   'groq-api-key-2': !empty(groqApiKey2)
   'openrouter-api-key': !empty(openrouterApiKey)
@@ -281,6 +290,7 @@ module api 'app/api.bicep' = {
     dailyCustomRolesPerClient: dailyCustomRolesPerClient
     modelCallSharePerClient: modelCallSharePerClient
     retentionDays: retentionDays
+    callbackAllowedHosts: callbackAllowedHosts
     cloudflareAccountId: cloudflareAccountId
   }
   // The identity's roles first, so that the first start can read storage and the Key Vault references.

@@ -15,6 +15,7 @@ from azure.storage.queue import BinaryBase64DecodePolicy, BinaryBase64EncodePoli
 from azure.storage.queue.aio import QueueClient
 from redis.asyncio import Redis
 
+from core.infra.callback_target import CheckedResolver
 from core.infra.redis_failover import FailoverRedis
 from core.settings import get_settings
 
@@ -29,6 +30,7 @@ class Connections:
     def __init__(self) -> None:
         self._redis: FailoverRedis | None = None
         self._http: aiohttp.ClientSession | None = None
+        self._callback_http: aiohttp.ClientSession | None = None
         self._queues: dict[tuple[str, bool], QueueClient] = {}
         self._tables: dict[str, TableClient] = {}
         self._identity: ManagedIdentityCredential | DefaultAzureCredential | None = None
@@ -59,6 +61,19 @@ class Connections:
         if self._http is None or self._http.closed:
             self._http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300))
         return self._http
+
+    def callback_http(self) -> aiohttp.ClientSession:
+        """The HTTP session for callbacks, apart from the providers' one: its resolver refuses addresses
+        that are not public, and with no DNS cache every new connection is checked again. A few
+        connections per receiver, so one slow receiver cannot take every connection."""
+        if self._callback_http is None or self._callback_http.closed:
+            self._callback_http = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    resolver=CheckedResolver(), use_dns_cache=False, limit=50, limit_per_host=4
+                ),
+                trust_env=False,
+            )
+        return self._callback_http
 
     async def queue(self, name: str, *, raw: bool = False) -> QueueClient:
         """A client for one queue; `raw` sends and returns message text as stored, with no codec."""
@@ -145,10 +160,13 @@ class Connections:
             await self._redis.aclose()
         if self._http is not None:
             await self._http.close()
+        if self._callback_http is not None:
+            await self._callback_http.close()
         if self._identity is not None:
             await self._identity.close()
         self._identity = None
         self._http = None
+        self._callback_http = None
         self._queues.clear()
         self._tables.clear()
         self._redis = None

@@ -34,6 +34,9 @@ class Counts(TypedDict, total=False):
     # Interviews deleted by their candidates, and by the retention sweep.
     interviews_deleted: int
     interviews_expired: int
+    # Callbacks (core/interview/callbacks.py): events a receiver took, and events given up after every retry.
+    callbacks_delivered: int
+    callbacks_failed: int
     # What the day spent besides provider calls.
     queue_messages: int
     table_operations: int

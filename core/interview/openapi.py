@@ -8,8 +8,10 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from core.infra.webhook_signature import ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from core.models import (
     AnswerIn,
+    CallbackEvent,
     ErrorOut,
     InterviewCreated,
     InterviewSetup,
@@ -69,10 +71,54 @@ _WAIT = {
 }
 
 
+_SIGNED_HEADERS = [
+    {
+        "name": ID_HEADER,
+        "in": "header",
+        "required": True,
+        "description": "The event's id, the same on every attempt and replay: take each id once.",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": TIMESTAMP_HEADER,
+        "in": "header",
+        "required": True,
+        "description": "Unix seconds of this attempt; refuse one more than 5 minutes from your clock.",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": SIGNATURE_HEADER,
+        "in": "header",
+        "required": True,
+        "description": "'v1,' and the base64 of HMAC-SHA256 over '{Webhook-Id}.{Webhook-Timestamp}.{body}', keyed "
+        "with the base64-decoded part of the interview's callback_secret after 'whsec_' (Standard Webhooks); "
+        "compare in constant time.",
+        "schema": {"type": "string"},
+    },
+]
+
+
+def _webhook(summary: str) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": summary,
+            "description": "POSTed to the interview's callback_url through a queue: at least once (take each "
+            "Webhook-Id once), retried on anything but a 2xx after 1 s, 5 s, 30 s, 2 min and 10 min, then kept "
+            "for ops to replay. An event is sent once every earlier event of its interview was delivered or "
+            "given up (unless one is still not ready 15 minutes later); order by data.sequence. Redirects are "
+            "not followed; answer within 5 s.",
+            "parameters": _SIGNED_HEADERS,
+            "requestBody": {"required": True, **_content(CallbackEvent)},
+            "responses": {"200": {"description": "Any 2xx: taken; anything else is retried"}},
+        }
+    }
+
+
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
     models: list[type[BaseModel]] = [
         AnswerIn,
+        CallbackEvent,
         ErrorOut,
         InterviewCreated,
         InterviewSetup,
@@ -93,6 +139,10 @@ def openapi_document() -> dict[str, Any]:
             "schemas": schemas["$defs"],
             "securitySchemes": {"interviewToken": {"type": "http", "scheme": "bearer"}},
         },
+        "webhooks": {
+            "turn.ready": _webhook("A turn's feedback is ready: GET data.url with the interview's token"),
+            "report.ready": _webhook("The report is ready: GET data.url with the interview's token"),
+        },
         "paths": {
             "/roles": {
                 "get": {
@@ -104,6 +154,9 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "summary": "Start an interview: its id, token, greeting and first question",
                     "requestBody": {"required": True, **_content(InterviewSetup)},
+                    "description": "With callback_url: 422 invalid_callback_url when it is not an https URL "
+                    "whose host resolves only to public addresses (or is not on the app's allow-list), and 422 "
+                    "callbacks_disabled on an app that sends none; nothing is created either way.",
                     "responses": {
                         "201": {"description": "Created", **_content(InterviewCreated)},
                         **_errors(400, 413, 422, 429),

@@ -1,10 +1,11 @@
-"""What follows a turn's feedback being stored: waiting clients are told, and a completed interview gets
-its report queued. Safe to run again for the same turn: a redelivered job re-runs it harmlessly."""
+"""What follows a turn's feedback being stored: waiting clients are told, the interview's callback (if it
+has one) gets its turn.ready event, and a completed interview gets its report queued. Safe to run again for the same turn: a redelivered job re-runs it harmlessly."""
 
 from __future__ import annotations
 
 from core.infra import signals
 from core.infra.job_queue import enqueue_once
+from core.interview import callbacks
 from core.models import InterviewRecord, ReportJob
 
 
@@ -20,6 +21,8 @@ def report_subject(interview_id: str) -> str:
 
 async def after_feedback(record: InterviewRecord, turn: int) -> None:
     await signals.announce(turn_subject(record.id, turn))
+    # Before the report is queued, so this turn's event is created before the report's.
+    await callbacks.turn_ready(record, turn)
     await queue_report_when_complete(record)
 
 

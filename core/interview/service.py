@@ -15,9 +15,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from core.infra import client_limits, signals, store, usage
+from core.infra.callback_target import CallbackRefused, check_callback_url
 from core.infra.counters import LOCAL_PROVIDER, Counts
 from core.infra.job_queue import REQUEUE_AFTER_SECONDS, enqueue_once
-from core.interview import retention, templates
+from core.infra.webhook_signature import interview_secret
+from core.interview import callbacks, retention, templates
 from core.interview.errors import ApiError, conflict, not_found, too_many
 from core.interview.progress import queue_report_when_complete, report_subject, turn_subject
 from core.interview.question_bank import interview_question, question_bank, with_generated
@@ -121,10 +123,28 @@ def _refuse_if(refused: client_limits.Refused | None) -> None:
         raise too_many(refused.code, refused.message, refused.retry_after)
 
 
+async def _callback_secret(callback_url: str, interview_id: str) -> str:
+    """The interview's callback secret, once its callback_url is one the app may POST to (before anything
+    is created or counted: a refused URL changes nothing)."""
+    signing_key = get_settings().callback_signing_key.get_secret_value()
+    if not signing_key:
+        raise ApiError(
+            422, "callbacks_disabled", "this app sends no callbacks: create it without callback_url"
+        )
+    try:
+        await check_callback_url(callback_url)
+    except CallbackRefused as error:
+        raise ApiError(422, "invalid_callback_url", str(error)) from error
+    return interview_secret(signing_key, interview_id)
+
+
 async def create(setup: InterviewSetup, client: str | None = None) -> InterviewCreated:
     """A new interview; `client` (the caller's address) is held to the per-client limits."""
     bank = question_bank()
     interview_id = uuid.uuid4().hex
+    callback_secret = None
+    if setup.callback_url is not None:
+        callback_secret = await _callback_secret(setup.callback_url, interview_id)
     if client is not None:
         _refuse_if(await client_limits.admit_interview(client, interview_id, custom=setup.role == "custom"))
     token = secrets.token_urlsafe(32)
@@ -145,7 +165,11 @@ async def create(setup: InterviewSetup, client: str | None = None) -> InterviewC
     from_bank = sum(not question_id.startswith("gen-") for question_id in record.question_ids)
     await usage.count(saved, interviews_created=1, template_answers=1 + from_bank)
     return InterviewCreated(
-        id=interview_id, token=token, greeting=record.greeting, question=_question_out(record, 1)
+        id=interview_id,
+        token=token,
+        greeting=record.greeting,
+        question=_question_out(record, 1),
+        callback_secret=callback_secret,
     )
 
 
@@ -251,6 +275,10 @@ async def answer(
         elapsed_ms = (time.perf_counter() - started) * 1000
         await usage.count(saved, latency=("answered", elapsed_ms), turns_answered=1)
         # Nobody can be waiting for this turn: it had feedback from the moment it existed.
+        try:
+            await callbacks.turn_ready(updated, turn.turn)
+        except Exception:  # the answer and its feedback are stored; only the callback is lost
+            log.exception("could not queue the turn.ready callback of %s turn %s", interview_id, turn.turn)
         await queue_report_when_complete(updated)
         return _result(updated, turn)
     await usage.count(turns_answered=1, cache_lookups=1, jobs_queued=1)

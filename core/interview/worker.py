@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from core.infra import signals, store, usage
 from core.infra.job_queue import Job, parse_job
-from core.interview import service
+from core.interview import callbacks, service
 from core.interview.progress import after_feedback, report_subject
 from core.interview.question_bank import interview_question, question_bank, with_generated
 from core.interview.shared_results import (
@@ -187,3 +187,5 @@ async def report(job: ReportJob) -> None:
         await usage.count(reports_written=1, batched_jobs=batched)
         break
     await signals.announce(report_subject(job.interview_id))
+    # Also on a redelivery: the event is created once however often this runs (a raise retries the job).
+    await callbacks.report_ready(record)

@@ -85,6 +85,8 @@ param modelCallSharePerClient string = '0.05'
 
 @description('RETENTION_DAYS: days an interview and its answers are kept after it starts (core/interview/retention.py); then its token stops working and the hourly sweep deletes it.')
 param retentionDays string = '30'
+@description('CALLBACK_ALLOWED_HOSTS: host suffixes a callback_url must match; empty: any public host.')
+param callbackAllowedHosts string = ''
 
 @description('CLOUDFLARE_ACCOUNT_ID: not a secret; empty leaves the Cloudflare provider off.')
 param cloudflareAccountId string = ''
@@ -218,6 +220,13 @@ var appSettings = {
   MODEL_CALL_SHARE_PER_CLIENT: modelCallSharePerClient
   // How long interviews are kept (core/interview/retention.py).
   RETENTION_DAYS: retentionDays
+  // Callbacks (core/interview/callbacks.py): the signing key from Key Vault (empty: callbacks off), the
+  // allow-list, and the code's retry and order waits. The exemption of local receivers is never set here:
+  // it is for tests and development only, and core/settings.py refuses it on Azure.
+  CALLBACK_SIGNING_KEY: storedSecrets['callback-signing-key'] ? '${kvPrefix}callback-signing-key)' : ''
+  CALLBACK_ALLOWED_HOSTS: callbackAllowedHosts
+  CALLBACK_RETRY_SECONDS: '1,5,30,120,600'
+  CALLBACK_ORDER_WAIT_SECONDS: '900'
   // The LLM providers of data/providers.json (enabled entries): keys from Key Vault, empty when not given.
   GROQ_API_KEY: storedSecrets['groq-api-key'] ? '${kvPrefix}groq-api-key)' : ''
   GROQ_API_KEY_2: storedSecrets['groq-api-key-2'] ? '${kvPrefix}groq-api-key-2)' : ''

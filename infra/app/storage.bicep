@@ -13,6 +13,11 @@ param deploymentContainerName string
 param jobsQueueName string = 'interview-jobs'
 param poisonQueueName string = 'interview-jobs-poison'
 
+@description('The callbacks queue (core/infra/callback_queue.py CALLBACKS_QUEUE), its poison queue, and the events given up after every retry, which ops lists and replays.')
+param callbacksQueueName string = 'interview-callbacks'
+param callbacksPoisonQueueName string = 'interview-callbacks-poison'
+param callbacksFailedQueueName string = 'interview-callbacks-failed'
+
 @description('The durable tables (INTERVIEWS_TABLE, USAGE_TABLE).')
 param interviewsTableName string = 'interviews'
 param usageTableName string = 'usage'
@@ -83,6 +88,21 @@ resource jobsQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-
 resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
   parent: queueService
   name: poisonQueueName
+}
+
+resource callbacksQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: callbacksQueueName
+}
+
+resource callbacksPoisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: callbacksPoisonQueueName
+}
+
+resource callbacksFailedQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: callbacksFailedQueueName
 }
 
 resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {

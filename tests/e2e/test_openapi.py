@@ -22,3 +22,13 @@ async def test_the_openapi_document_is_valid_and_complete(http: aiohttp.ClientSe
     }
     setup = document["components"]["schemas"]["InterviewSetup"]
     assert len(setup["properties"]["role"]["enum"]) >= 8
+    # Callbacks: the field on create, the secret in its answer, and the events with their signed headers.
+    assert {"maxLength": 2048, "type": "string"} in setup["properties"]["callback_url"]["anyOf"]
+    assert "callback_secret" in document["components"]["schemas"]["InterviewCreated"]["properties"]
+    assert set(document["webhooks"]) == {"turn.ready", "report.ready"}
+    for webhook in document["webhooks"].values():
+        headers = {parameter["name"] for parameter in webhook["post"]["parameters"]}
+        assert headers == {"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"}
+        assert webhook["post"]["requestBody"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/CallbackEvent"
+        }

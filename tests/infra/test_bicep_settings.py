@@ -36,6 +36,10 @@ ALLOWED_UNSET = {
         " AzureWebJobsStorage__queueServiceUri is unset; see test_storage_is_reached_by_identity)"
     ),
     "PROVIDERS_FILE": "a local and test override of data/providers.json; the deployed app uses the shipped file",
+    "CALLBACK_INSECURE_ORIGINS": (
+        "test and development only (a local http receiver); core/settings.py refuses it on Azure, so Bicep"
+        " must never set it"
+    ),
 }
 
 READ_PATTERNS = tuple(
@@ -220,3 +224,10 @@ def test_main_has_the_outputs_the_hooks_use() -> None:
         assert re.search(rf"^output {output} string = ", text, re.MULTILINE), (
             f"main.bicep lost output {output}"
         )
+
+
+def test_the_test_only_callback_exemption_is_never_deployed() -> None:
+    """CALLBACK_INSECURE_ORIGINS lets a callback reach a local http receiver: no template may set it."""
+    for template in INFRA.rglob("*.bicep"):
+        assert "CALLBACK_INSECURE_ORIGINS" not in template.read_text("utf-8"), template
+    assert "CALLBACK_INSECURE_ORIGINS" not in (INFRA / "main.parameters.json").read_text("utf-8")
