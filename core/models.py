@@ -313,6 +313,11 @@ class InterviewRecord(StrictModel):
     answered: int = 0
     evaluated: int = 0
     report_done: bool = False
+    report_queued_at: datetime | None = Field(
+        default=None,
+        description="When the report job was last queued: queued again only once this is over "
+        "REQUEUE_AFTER_SECONDS old (core/interview/progress.py).",
+    )
 
     @property
     def total(self) -> int:

@@ -1,4 +1,5 @@
-"""Timer triggers: the daily roll-overs of the usage counters and of the providers' quotas."""
+"""Timer triggers: the daily roll-overs of the usage counters and of the providers' quotas, and the
+hourly deletion of expired interviews."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import timedelta
 import azure.functions as func
 
 from core.infra import usage
+from core.interview.retention import sweep_expired
 from core.providers.rollover import roll_over
 
 bp = func.Blueprint()
@@ -32,3 +34,14 @@ async def roll_over_provider_quotas(timer: func.TimerRequest) -> None:
     recorded = await roll_over()
     if recorded:
         log.info("provider days recorded: %s", recorded)
+
+
+# Hourly, at 17 past (away from the roll-overs above): an interview outlives its RETENTION_DAYS by at most
+# an hour in storage, and not at all through the API (its token stops working at its expiry). Not on
+# start-up, for the reason above; a missed run is caught up by the next, which finds every interview
+# created before its cutoff.
+@bp.timer_trigger(arg_name="timer", schedule="0 17 * * * *", run_on_startup=False)
+async def delete_expired_interviews(timer: func.TimerRequest) -> None:
+    usage.note(function_executions=1)
+    deleted = await sweep_expired()
+    log.info("expired interviews deleted: %s", deleted)

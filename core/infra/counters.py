@@ -29,6 +29,8 @@ class Counts(TypedDict, total=False):
     questions_generated: int
     reports_written: int
     duplicate_deliveries: int
+    # Report jobs queued again because the first was presumed lost (core/interview/progress.py).
+    reports_requeued: int
     # Jobs that found their interview deleted (by its candidate or its expiry) and did nothing.
     jobs_for_deleted_interviews: int
     # Interviews deleted by their candidates, and by the retention sweep.

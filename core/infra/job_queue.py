@@ -34,10 +34,15 @@ async def enqueue_once(job: Job) -> bool:
     # Without Redis the job is queued anyway: the worker is idempotent, a lost job is not.
     first = await or_default("queued marker", mark, True)
     if first:
-        queue = await connections().queue(JOBS_QUEUE)
-        await queue.send_message(JobMessage(job=job).model_dump_json().encode())
-        usage.note(queue_messages=1)
+        await enqueue(job)
     return bool(first)
+
+
+async def enqueue(job: Job) -> None:
+    """Queue the job now; for callers that decided in storage that it is due (core/interview/progress.py)."""
+    queue = await connections().queue(JOBS_QUEUE)
+    await queue.send_message(JobMessage(job=job).model_dump_json().encode())
+    usage.note(queue_messages=1)
 
 
 def parse_job(body: bytes) -> Job:

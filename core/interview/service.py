@@ -21,7 +21,13 @@ from core.infra.job_queue import REQUEUE_AFTER_SECONDS, enqueue_once
 from core.infra.webhook_signature import interview_secret
 from core.interview import callbacks, retention, templates
 from core.interview.errors import ApiError, conflict, not_found, too_many
-from core.interview.progress import queue_report_when_complete, report_subject, turn_subject
+from core.interview.progress import (
+    completing,
+    queue_report,
+    report_subject,
+    requeue_report_if_lost,
+    turn_subject,
+)
 from core.interview.question_bank import interview_question, question_bank, with_generated
 from core.interview.shared_results import (
     SAVED_BY,
@@ -42,7 +48,6 @@ from core.models import (
     QuestionOut,
     QuestionsJob,
     Report,
-    ReportJob,
     ReportPending,
     RolesOut,
     TranscriptEntry,
@@ -259,9 +264,12 @@ async def answer(
             feedback=feedback,
             source=source,
         )
-        updated = record.model_copy(
+        counted = record.model_copy(
             update={"answered": record.answered + 1, "evaluated": record.evaluated + (feedback is not None)}
         )
+        # An instant feedback on the last turn completes the interview: the same write records its
+        # report as queued, and the job is sent below.
+        updated = completing(counted)
         try:
             await store.add_turn(current, updated, turn)
         except store.TooLarge as error:  # refused before anything was stored
@@ -279,7 +287,8 @@ async def answer(
             await callbacks.turn_ready(updated, turn.turn)
         except Exception:  # the answer and its feedback are stored; only the callback is lost
             log.exception("could not queue the turn.ready callback of %s turn %s", interview_id, turn.turn)
-        await queue_report_when_complete(updated)
+        if updated is not counted:
+            await queue_report(interview_id)
         return _result(updated, turn)
     await usage.count(turns_answered=1, cache_lookups=1, jobs_queued=1)
     try:
@@ -358,7 +367,11 @@ async def state(interview_id: str, token: str) -> InterviewState:
 
 
 async def report(interview_id: str, token: str, wait: float) -> Report | ReportPending:
-    record = (await _authorised(interview_id, token)).record
+    """The report, waiting up to `wait` seconds for it. A poll queues its job again only when the job is
+    presumed lost (queued over REQUEUE_AFTER_SECONDS ago), and then only one of any number of concurrent
+    polls does (progress.requeue_report_if_lost): poll loops cannot multiply jobs."""
+    current = await _authorised(interview_id, token)
+    record = current.record
     if not record.finished:
         raise conflict(
             "interview_not_finished",
@@ -369,6 +382,7 @@ async def report(interview_id: str, token: str, wait: float) -> Report | ReportP
     )
     if found is not None:
         return found
-    if record.evaluated >= record.total:
-        await enqueue_once(ReportJob(interview_id=interview_id))
+    # Decided on the record read before the wait: if anything changed it since (the report landed, another
+    # poll queued the job), the guarded write fails and this poll queues nothing.
+    await requeue_report_if_lost(current)
     return ReportPending(retry_after=get_settings().retry_after_seconds)

@@ -11,7 +11,12 @@ from datetime import UTC, datetime
 from core.infra import signals, store, usage
 from core.infra.job_queue import Job, parse_job
 from core.interview import callbacks, service
-from core.interview.progress import after_feedback, report_subject
+from core.interview.progress import (
+    after_feedback,
+    completing,
+    report_subject,
+    requeue_report_if_lost,
+)
 from core.interview.question_bank import interview_question, question_bank, with_generated
 from core.interview.shared_results import (
     SAVED_BY,
@@ -79,12 +84,15 @@ async def evaluate(job: EvaluateJob) -> None:
         turn, turn_etag = loaded
         if turn.feedback is not None:
             await usage.count(duplicate_deliveries=1)
-            await after_feedback(current.record, job.turn)
+            await after_feedback(current.record, job.turn, completed_now=False)
+            # Its report is queued again only if that job is presumed lost (progress.py).
+            await requeue_report_if_lost(current)
             return
         # Scored once: a write that loses a race retries the write, never the provider call.
         scored = scored or await _evaluation_for(current.record, turn)
         evaluation, source, found = scored
-        updated = current.record.model_copy(update={"evaluated": current.record.evaluated + 1})
+        counted = current.record.model_copy(update={"evaluated": current.record.evaluated + 1})
+        updated = completing(counted)
         try:
             await store.save_feedback(
                 current,
@@ -97,7 +105,7 @@ async def evaluate(job: EvaluateJob) -> None:
         waited_ms = (datetime.now(UTC) - turn.answered_at).total_seconds() * 1000
         # The lookup was counted when the turn was queued: a hit here is that lookup's late hit.
         await usage.count(SAVED_BY[found], latency=("queued", waited_ms))
-        await after_feedback(updated, job.turn)
+        await after_feedback(updated, job.turn, completed_now=updated is not counted)
         return
 
 

@@ -39,5 +39,5 @@ def test_the_app_indexes_with_only_the_settings_azure_has() -> None:
     functions = dict(json.loads(result.stdout))
     assert functions["dispatch_job"] == ["queueTrigger"]
     assert functions["deliver_callback"] == ["queueTrigger"]
-    assert {"record_daily_usage", "roll_over_provider_quotas"} <= set(functions)
+    assert {"record_daily_usage", "roll_over_provider_quotas", "delete_expired_interviews"} <= set(functions)
     assert sum(bindings[0] == "httpTrigger" for bindings in functions.values()) >= 10

@@ -15,7 +15,8 @@ import pytest
 from core.infra import connections as connections_module
 from core.infra.connections import Connections, connections
 from core.infra.job_queue import JOBS_QUEUE, POISON_QUEUE
-from core.ops.poison import replay_poison
+from core.ops import poison as poison_module
+from core.ops.poison import Replayed, replay_poison
 from core.settings import get_settings
 from devhost.stack import start_azurite
 from testing.app_stack import Services
@@ -93,3 +94,41 @@ async def test_a_replay_moves_the_snapshot_it_started_with(
     assert replayed.replayed == 3
     assert sorted(await _drain(JOBS_QUEUE)) == ["before-0", "before-1", "before-2"]
     assert await _drain(POISON_QUEUE) == ["after"]
+
+
+async def test_a_batch_slower_than_its_hold_still_moves_each_message_once(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _drain(POISON_QUEUE)
+    await _drain(JOBS_QUEUE)
+    poison = await connections().queue(POISON_QUEUE, raw=True)
+    jobs = await connections().queue(JOBS_QUEUE, raw=True)
+    sent = [f"slow-{index}-{uuid.uuid4().hex}" for index in range(8)]
+    for body in sent:
+        await poison.send_message(body)
+    # A hold of 1 s, and sends of 0.3 s: the first replay's batch of 8 takes 2.4 s, so the end of its
+    # batch is visible again while it runs, and the second replay (started once the hold ran out)
+    # receives those messages. A replay that moved its whole batch on the first receipt would send them
+    # twice (and then fail to delete them with a receipt no longer valid).
+    monkeypatch.setattr(poison_module, "MOVE_SECONDS", 1)
+    monkeypatch.setattr(poison_module, "RENEW_WITHIN_SECONDS", 0.6)
+    send = jobs.send_message
+
+    async def slow_send(content: str) -> object:
+        await asyncio.sleep(0.3)
+        return await send(content)
+
+    monkeypatch.setattr(jobs, "send_message", slow_send)
+
+    async def later() -> Replayed:
+        await asyncio.sleep(1.2)
+        return await replay_poison()
+
+    first, second = await asyncio.gather(replay_poison(), later())
+    monkeypatch.undo()
+
+    assert second.replayed > 0  # the race happened: the second replay moved part of the first's batch
+    assert first.replayed + second.replayed == len(sent)
+    assert sorted(await _drain(JOBS_QUEUE)) == sorted(sent)  # each once: none lost, none doubled
+    await asyncio.sleep(1.1)  # every hold has run out: what is left in the poison queue is visible
+    assert await _drain(POISON_QUEUE) == []
