@@ -18,3 +18,11 @@ export function formatRatio(value) {
 export function formatTime(iso) {
   return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }
+
+/** An ISO timestamp as the reader's local time of day if it is today, with its date before if not. */
+export function formatWhen(iso) {
+  const when = new Date(iso);
+  if (when.toDateString() === new Date().toDateString()) return formatTime(iso);
+  const day = when.toLocaleDateString([], { year: "numeric", month: "short", day: "numeric" });
+  return `${day}, ${formatTime(iso)}`;
+}

@@ -1,10 +1,15 @@
-// The ops dashboard: today's summary, the clients, the provider pool and the poison queue, behind the
-// ops key (OPS_KEY, sent as X-Ops-Key).
+// The ops dashboard: today's summary, the clients, the provider pool, the poison queue and the failed
+// callbacks, behind the ops key (OPS_KEY, sent as X-Ops-Key).
 // This module signs in and out and keeps the panels fresh: it refreshes them every few seconds while
 // the tab is visible and pauses while it is hidden. Each panel draws itself (the modules beside this one).
 import { show } from "../dom.js";
 import { renderCapacity, renderCapacityUnavailable } from "./capacity.js";
 import { renderClients, renderClientsUnavailable } from "./clients.js";
+import {
+  renderFailedCallbacks,
+  renderFailedCallbacksUnavailable,
+  replayFailedCallbacks,
+} from "./failed-callbacks.js";
 import { redrawCharts, renderCharts, renderChartsUnavailable } from "./hourly-charts.js";
 import { renderLatency, renderLatencyUnavailable } from "./latency.js";
 import { hasOpsKey, opsCall, setOpsKey } from "./ops-key.js";
@@ -31,6 +36,7 @@ const ui = {
   refreshStatus: byId("refresh-status"),
   refreshNow: byId("refresh-now"),
   replay: byId("replay"),
+  replayCallbacks: byId("callbacks-replay"),
 };
 
 let refreshTimer = null;
@@ -110,7 +116,7 @@ function scheduleRefresh() {
   }
 }
 
-/** Load all three views at once; one failing does not hide the others. */
+/** Load every view at once; one failing does not hide the others. */
 function refresh() {
   // A refresh already under way (timer, button and replay can coincide) is joined, not doubled.
   refreshing ??= loadAll().finally(() => {
@@ -121,12 +127,13 @@ function refresh() {
 }
 
 async function loadAll() {
-  const [summary, providers, poison] = await Promise.allSettled([
+  const [summary, providers, poison, failedCallbacks] = await Promise.allSettled([
     opsCall("GET", "/ops/summary"),
     opsCall("GET", "/ops/providers"),
     opsCall("GET", "/ops/poison"),
+    opsCall("GET", "/ops/callbacks/failed"),
   ]);
-  const failures = [summary, providers, poison].filter((result) => result.status === "rejected");
+  const failures = [summary, providers, poison, failedCallbacks].filter((result) => result.status === "rejected");
   const refused = refusedKey(failures.map((failure) => failure.reason));
   if (refused) {
     rejectOpsKey(refused);
@@ -145,14 +152,17 @@ async function loadAll() {
   else renderProvidersUnavailable(providers.reason);
   if (poison.status === "fulfilled") renderPoison(poison.value.messages);
   else renderPoisonUnavailable(poison.reason);
+  if (failedCallbacks.status === "fulfilled") renderFailedCallbacks(failedCallbacks.value);
+  else renderFailedCallbacksUnavailable(failedCallbacks.reason);
 
   const updated = new Date().toLocaleTimeString();
   ui.refreshStatus.textContent = `Updated at ${updated} · refreshes every ${REFRESH_SECONDS} s while this tab is open.`;
 }
 
-async function replayThenRefresh() {
+/** Run `replay` (a panel's), then show the panels as they are afterwards. */
+async function replayThenRefresh(replay) {
   try {
-    await replayPoison();
+    await replay();
   } catch (error) {
     const refused = refusedKey([error]);
     if (refused) {
@@ -183,7 +193,8 @@ ui.signOut.addEventListener("click", () => {
 });
 
 ui.refreshNow.addEventListener("click", refresh);
-ui.replay.addEventListener("click", replayThenRefresh);
+ui.replay.addEventListener("click", () => replayThenRefresh(replayPoison));
+ui.replayCallbacks.addEventListener("click", () => replayThenRefresh(replayFailedCallbacks));
 
 document.addEventListener("visibilitychange", () => {
   if (ui.dashboard.hidden) return;
