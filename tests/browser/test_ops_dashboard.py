@@ -324,7 +324,9 @@ async def test_a_callback_that_failed_for_good_is_listed_and_replayed_from_the_d
     await expect(cells.nth(3)).to_have_text("3")
     await expect(cells.nth(4)).to_have_text("HTTP 500")
     await expect(cells.nth(5)).to_have_text(re.compile(r"\d{2}:\d{2}:\d{2}"))
-    await expect(page.locator("#callbacks-failed caption")).to_have_text("The oldest failed callbacks, oldest first.")
+    await expect(page.locator("#callbacks-failed caption")).to_have_text(
+        "The oldest failed callbacks, oldest first."
+    )
     assert [status for status, _ in receiver.received] == [500, 500, 500]
     await page.locator("section[aria-labelledby=callbacks-failed-title]").screenshot(
         path=SCREENSHOTS / "ops-failed-callbacks.png"
