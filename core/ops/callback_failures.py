@@ -26,22 +26,29 @@ class FailedCallback(BaseModel):
 class FailedCallbacks(BaseModel):
     waiting: int
     callbacks: list[FailedCallback]
+    # Messages of the queue that are not events (hand-written, or from another version): left for a person.
+    unreadable: int = 0
 
 
 class Replayed(BaseModel):
     replayed: int
+    unreadable: int = 0
 
 
 async def list_failed(limit: int = BATCH) -> FailedCallbacks:
     """The oldest failed events (up to BATCH) and how many wait in all."""
     queue = await connections().queue(FAILED_QUEUE)
     waiting = (await queue.get_queue_properties()).approximate_message_count or 0
-    found = []
+    found, unreadable = [], 0
     for message in await queue.peek_messages(max_messages=min(limit, BATCH)):
-        job = CallbackJob.model_validate_json(message.content)
+        try:
+            job = CallbackJob.model_validate_json(message.content)
+        except ValidationError:
+            unreadable += 1  # one bad message must not hide the others
+            continue
         failed_on = message.inserted_on.isoformat() if message.inserted_on else None
         found.append(FailedCallback(event_id=event_id(job), failed_on=failed_on, event=job))
-    return FailedCallbacks(waiting=waiting, callbacks=found)
+    return FailedCallbacks(waiting=waiting, callbacks=found, unreadable=unreadable)
 
 
 async def replay_failed() -> Replayed:
@@ -51,6 +58,7 @@ async def replay_failed() -> Replayed:
     callbacks = await connections().queue(CALLBACKS_QUEUE)
     waiting = (await failed.get_queue_properties()).approximate_message_count or 0
     moved: set[str] = set()
+    unreadable = 0
     while len(moved) < waiting:
         size = min(BATCH, waiting - len(moved))
         batch = [
@@ -67,9 +75,13 @@ async def replay_failed() -> Replayed:
             try:
                 job = CallbackJob.model_validate_json(message.content)
             except ValidationError:
-                continue  # not an event: left where it is, for a person to look at
+                unreadable += 1
+                # Not an event: left where it is, and visible again at once, for a person to look at.
+                with contextlib.suppress(ResourceNotFoundError):
+                    await failed.update_message(message, visibility_timeout=0)
+                continue
             again = job.model_copy(update={"attempts": 0, "waited_since": None})
             await callbacks.send_message(again.model_dump_json().encode())
             with contextlib.suppress(ResourceNotFoundError):
                 await failed.delete_message(message)
-    return Replayed(replayed=len(moved))
+    return Replayed(replayed=len(moved) - unreadable, unreadable=unreadable)

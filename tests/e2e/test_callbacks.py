@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -23,9 +24,12 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables.aio import TableClient
+from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
+from azure.storage.queue.aio import QueueClient
 
+from core.infra.callback_queue import FAILED_QUEUE
 from devhost.stack import start_azurite, start_devhost
 from testing.app_stack import NO_CLIENT_LIMITS, OPS_HEADERS, OPS_KEY, ROOT, Services
 from testing.interview_client import Candidate, start_interview, unique_answer
@@ -294,6 +298,34 @@ async def test_a_receiver_that_stays_down_is_recorded_failed_then_replayed(
     assert len(taken) == 1 and taken[0].headers["webhook-id"] == event_id
     assert signature_ok(candidate.created["callback_secret"], taken[0].headers, taken[0].body)
     assert not await listed()
+
+
+async def test_a_message_that_is_not_an_event_is_counted_and_left_alone(
+    host: CallbackHost, http: aiohttp.ClientSession
+) -> None:
+    """One unreadable message in the failed queue (hand-written, or from another version) neither hides
+    the events listed beside it nor counts as replayed: it stays for a person to look at."""
+    # Base64, as the app's queues are (QUEUE_MESSAGE_ENCODING).
+    base64_text = {
+        "message_encode_policy": TextBase64EncodePolicy(),
+        "message_decode_policy": TextBase64DecodePolicy(),
+    }
+    async with QueueClient.from_connection_string(host.storage, FAILED_QUEUE, **base64_text) as failed:
+        with contextlib.suppress(ResourceExistsError):  # made on the first failure, which may not be yet
+            await failed.create_queue()
+        await failed.send_message("not an event")
+        status = await _failed(http)
+        assert status["unreadable"] >= 1
+        async with http.post("/api/ops/callbacks/replay", headers=OPS_HEADERS) as response:
+            assert response.status == 200
+            replayed = await response.json()
+        assert replayed["unreadable"] >= 1
+        peeked = [message.content for message in await failed.peek_messages(max_messages=32)]
+        assert "not an event" in peeked
+        # Cleaned up for the other tests of this module.
+        async for message in failed.receive_messages(max_messages=32, messages_per_page=32):
+            if message.content == "not an event":
+                await failed.delete_message(message)
 
 
 async def _interviews_stored(storage: str) -> int:
