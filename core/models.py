@@ -131,6 +131,10 @@ class AnswerSummary(StrictModel):
     overall: float
     improvement: str
     scored_by: str
+    follow_up: str | None = Field(default=None, description="The follow-up question asked on this turn.")
+    follow_up_answer: str | None = Field(
+        default=None, description="The candidate's answer to it, scored together with the main answer."
+    )
     comment: str | None = Field(
         default=None, description="A model's note on this answer, written with the report in the same call."
     )
@@ -164,6 +168,11 @@ class InterviewSetup(StrictModel):
     kind: InterviewKind
     questions: StrictInt = Field(default=5, ge=3, le=15, description="How many questions the interview asks.")
     candidate_name: ClientText | None = Field(default=None, max_length=80)
+    follow_ups: bool = Field(
+        default=True,
+        description="Whether the interviewer may ask one follow-up question on an answer that misses a STAR "
+        "part, a key point or a result (false: never).",
+    )
 
     @field_validator("candidate_name")
     @classmethod
@@ -185,15 +194,36 @@ class InterviewSetup(StrictModel):
 
 
 class AnswerIn(StrictModel):
+    """An answer to a turn's question, an answer to its follow-up (`follow_up: true`), or the skip of
+    its follow-up (`skip_follow_up: true`, no answer)."""
+
     turn: StrictInt = Field(ge=1, le=100, description="The number of the question being answered, from 1.")
-    answer: ClientText = Field(min_length=1)
+    answer: ClientText | None = Field(
+        default=None, min_length=1, description="Required unless skip_follow_up is true."
+    )
+    follow_up: bool = Field(default=False, description="The answer is to this turn's follow-up question.")
+    skip_follow_up: bool = Field(
+        default=False, description="Skip this turn's follow-up question (send no answer with it)."
+    )
 
     @field_validator("answer")
     @classmethod
-    def _limit_size(cls, value: str) -> str:
-        if len(value.encode("utf-8")) > MAX_ANSWER_BYTES:
+    def _limit_size(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode("utf-8")) > MAX_ANSWER_BYTES:
             raise ValueError(f"the answer is over {MAX_ANSWER_BYTES} bytes")
         return value
+
+    @model_validator(mode="after")
+    def _answer_or_skip(self) -> AnswerIn:
+        if self.skip_follow_up and self.answer is not None:
+            raise ValueError("skip_follow_up takes no answer")
+        if not self.skip_follow_up and self.answer is None:
+            raise ValueError("an answer is required (or skip_follow_up: true to skip a follow-up)")
+        return self
+
+    @property
+    def to_follow_up(self) -> bool:
+        return self.follow_up or self.skip_follow_up
 
 
 class RoleOut(StrictModel):
@@ -219,6 +249,21 @@ class InterviewCreated(StrictModel):
     question: QuestionOut
 
 
+# What an answer missed, which a follow-up question aims at (core/interview/follow_ups.py).
+FollowUpGap = Literal["result", "impact", "key_point", "situation", "task", "action"]
+
+
+class FollowUp(StrictModel):
+    """One follow-up question, asked when an answer misses something (core/interview/follow_ups.py)."""
+
+    text: str
+    reason: str = Field(description="Why it is asked: what the answer missed.")
+    gap: FollowUpGap = Field(description="What the answer missed: the kind of gap the follow-up aims at.")
+
+
+FollowUpStatus = Literal["open", "answered", "skipped"]
+
+
 class TurnPending(StrictModel):
     turn: int
     status: Literal["pending"] = "pending"
@@ -231,8 +276,21 @@ class TurnResult(StrictModel):
     status: Literal["done"] = "done"
     question: str
     answer: str
-    feedback: Evaluation
+    feedback: Evaluation = Field(
+        description="The turn's score: of the answer and its follow-up's answer together once that is answered."
+    )
     source: FeedbackSource
+    follow_up: FollowUp | None = Field(
+        default=None,
+        description="The follow-up question on this answer, if one is asked. While its status is 'open' the "
+        "next question waits: answer it (POST the turn with follow_up: true) or skip it (skip_follow_up: true).",
+    )
+    follow_up_status: FollowUpStatus | None = None
+    follow_up_answer: str | None = None
+    answer_feedback: Evaluation | None = Field(
+        default=None,
+        description="The main answer's own feedback, when `feedback` is the combined score with the follow-up.",
+    )
     transition: str | None = None
     next_question: QuestionOut | None = None
     closing: str | None = None
@@ -245,6 +303,9 @@ class TranscriptEntry(StrictModel):
     answer: str | None
     status: Literal["unanswered", "pending", "done"]
     feedback: Evaluation | None = None
+    follow_up: FollowUp | None = None
+    follow_up_status: FollowUpStatus | None = None
+    follow_up_answer: str | None = None
 
 
 class InterviewState(StrictModel):
@@ -252,7 +313,13 @@ class InterviewState(StrictModel):
     setup: InterviewSetup
     status: Literal["active", "finished"]
     greeting: str
-    current_question: QuestionOut | None
+    current_question: QuestionOut | None = Field(
+        description="The question waiting for an answer; null when finished or while a follow-up is open."
+    )
+    open_follow_up: int | None = Field(
+        default=None,
+        description="The turn whose follow-up waits for an answer or a skip (see its transcript).",
+    )
     transcript: list[TranscriptEntry]
     report_status: Literal["not_ready", "pending", "done"]
     report_url: str
@@ -288,8 +355,12 @@ class InterviewRecord(StrictModel):
     )
     greeting: str
     answered: int = 0
+    # Turns whose final score is stored: a turn whose follow-up answer is being scored is not counted.
     evaluated: int = 0
     report_done: bool = False
+    follow_up_open: int | None = Field(
+        default=None, description="The turn whose follow-up question waits for an answer or a skip."
+    )
 
     @property
     def total(self) -> int:
@@ -297,7 +368,7 @@ class InterviewRecord(StrictModel):
 
     @property
     def finished(self) -> bool:
-        return self.answered >= self.total
+        return self.answered >= self.total and self.follow_up_open is None
 
 
 class TurnRecord(StrictModel):
@@ -307,6 +378,26 @@ class TurnRecord(StrictModel):
     answered_at: datetime
     feedback: Evaluation | None = None
     source: FeedbackSource | None = None
+    follow_up: FollowUp | None = None
+    follow_up_status: FollowUpStatus | None = None
+    follow_up_answer: str | None = None
+    # The answer and the follow-up's answer scored together.
+    combined: Evaluation | None = None
+    combined_source: FeedbackSource | None = None
+
+    @property
+    def scored_text(self) -> str:
+        """What the turn's final score rests on: the answer, and the follow-up's answer after it."""
+        return f"{self.answer}\n\n{self.follow_up_answer}" if self.follow_up_answer else self.answer
+
+    @property
+    def final_feedback(self) -> Evaluation | None:
+        """The turn's score; None while it is being scored (the answer, or the follow-up's answer)."""
+        return self.combined if self.follow_up_answer is not None else self.feedback
+
+    @property
+    def final_source(self) -> FeedbackSource | None:
+        return self.combined_source if self.follow_up_answer is not None else self.source
 
 
 # --- the queue ---------------------------------------------------------------------------
@@ -316,6 +407,8 @@ class EvaluateJob(StrictModel):
     kind: Literal["evaluate"] = "evaluate"
     interview_id: str
     turn: int = Field(ge=1)
+    # The worker scores what the turn lacks; this only keeps the job apart from the answer's own.
+    follow_up: bool = False
 
 
 class ReportJob(StrictModel):

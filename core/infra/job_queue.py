@@ -17,9 +17,10 @@ Job = EvaluateJob | ReportJob | QuestionsJob
 
 
 def job_tag(job: Job) -> str:
-    return (
-        f"{job.interview_id}:{job.turn}" if isinstance(job, EvaluateJob) else f"{job.interview_id}:{job.kind}"
-    )
+    if isinstance(job, EvaluateJob):
+        # A follow-up's answer is scored by a job of its own: the answer's may still hold the marker.
+        return f"{job.interview_id}:{job.turn}" + (":follow-up" if job.follow_up else "")
+    return f"{job.interview_id}:{job.kind}"
 
 
 async def enqueue_once(job: Job) -> bool:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from core.infra import signals, store, usage
 from core.infra.job_queue import Job, parse_job
 from core.interview import service
+from core.interview.follow_ups import follow_up_for
 from core.interview.progress import after_feedback, report_subject
 from core.interview.question_bank import interview_question, question_bank, with_generated
 from core.interview.shared_results import (
@@ -67,21 +68,32 @@ async def evaluate(job: EvaluateJob) -> None:
         if loaded is None:
             raise JobRejected(f"interview {job.interview_id} has no turn {job.turn}")
         turn, turn_etag = loaded
-        if turn.feedback is not None:
+        if turn.final_feedback is not None:
             await usage.count(duplicate_deliveries=1)
             await after_feedback(current.record, job.turn)
             return
-        # Scored once: a write that loses a race retries the write, never the provider call.
+        # Scored once: a write that loses a race retries the write, never the provider call. What is
+        # scored cannot change meanwhile: a follow-up is only asked once the answer's feedback is stored.
         scored = scored or await _evaluation_for(current.record, turn)
         evaluation, source, found = scored
-        updated = current.record.model_copy(update={"evaluated": current.record.evaluated + 1})
+        record = current.record
+        if turn.follow_up_answer is not None:
+            changes: dict[str, object] = {"combined": evaluation, "combined_source": source}
+            opens = record.follow_up_open
+        else:
+            # Asked only while this is the latest answer: a candidate who went on has left the question.
+            latest = record.answered == turn.turn
+            follow_up = follow_up_for(record, turn.turn, evaluation, turn.answer) if latest else None
+            changes = {
+                "feedback": evaluation,
+                "source": source,
+                "follow_up": follow_up,
+                "follow_up_status": "open" if follow_up else None,
+            }
+            opens = turn.turn if follow_up else record.follow_up_open
+        updated = record.model_copy(update={"evaluated": record.evaluated + 1, "follow_up_open": opens})
         try:
-            await store.save_feedback(
-                current,
-                updated,
-                turn.model_copy(update={"feedback": evaluation, "source": source}),
-                turn_etag,
-            )
+            await store.save_feedback(current, updated, turn.model_copy(update=changes), turn_etag)
         except store.StaleWrite:
             continue  # the interview moved on (another turn landed); decide again on fresh data
         waited_ms = (datetime.now(UTC) - turn.answered_at).total_seconds() * 1000
@@ -97,15 +109,17 @@ async def _evaluation_for(
     question = interview_question(record, turn.question_id)
     answerer = answerer_for_jobs()
 
+    text = turn.scored_text
+
     async def compute() -> Computed:
-        evaluation = await answerer.evaluate(question, turn.answer)
+        evaluation = await answerer.evaluate(question, text)
         # A local fallback must not stand in for a model's evaluation in the cache.
         shareable = (evaluation.scored_by == "local") == (answerer.model_class == LOCAL_CLASS)
         return evaluation.model_dump_json().encode(), shareable
 
-    payload, found = await coalescing.once(evaluation_key(question, turn.answer), compute)
+    payload, found = await coalescing.once(evaluation_key(question, text), compute)
     assert payload is not None
-    evaluation = evaluation_for(payload, turn.answer)
+    evaluation = evaluation_for(payload, text)
     return evaluation, "provider" if found == "computed" else "cache", found
 
 
@@ -140,6 +154,25 @@ async def generate_questions(job: QuestionsJob) -> None:
     await usage.count(SAVED_BY[found], questions_generated=int(bool(generated) and found == "computed"))
 
 
+def with_follow_ups(written: Report, turns: list[TurnRecord]) -> Report:
+    """The report with each turn's follow-up question and answer, whoever wrote it."""
+    by_turn = {turn.turn: turn for turn in turns}
+    return written.model_copy(
+        update={
+            "answers": [
+                summary.model_copy(
+                    update={
+                        "follow_up": asked.follow_up.text if asked and asked.follow_up else None,
+                        "follow_up_answer": asked.follow_up_answer if asked else None,
+                    }
+                )
+                for summary in written.answers
+                for asked in [by_turn.get(summary.turn)]
+            ]
+        }
+    )
+
+
 async def report(job: ReportJob) -> None:
     written: Report | None = None
     while True:
@@ -149,24 +182,28 @@ async def report(job: ReportJob) -> None:
             await usage.count(duplicate_deliveries=1)
             break
         turns = sorted(await store.load_turns(record.id), key=lambda turn: turn.turn)
-        if not record.finished or any(turn.feedback is None for turn in turns):
+        if not record.finished or any(turn.final_feedback is None for turn in turns):
             raise JobRejected(f"interview {record.id} is not ready for its report")
         if written is None:
             # Nothing but non-answers (template feedback): nothing for a model to review. A client past
             # its share of the day's model calls: the built-in evaluator writes the report too.
             declined = all(
-                turn.feedback is not None and turn.feedback.scored_by == "template" for turn in turns
+                turn.final_feedback is not None and turn.final_feedback.scored_by == "template"
+                for turn in turns
             )
             remote = not declined and await service.remote_allowed("report", record.id)
             answerer: Answerer = answerer_for_jobs() if remote else LocalAnswerer()
-            written = await answerer.report(
-                question_bank().title(record.setup),
-                record.setup,
-                [
-                    (turn.turn, interview_question(record, turn.question_id), turn.answer, turn.feedback)
-                    for turn in turns
-                    if turn.feedback
-                ],
+            written = with_follow_ups(
+                await answerer.report(
+                    question_bank().title(record.setup),
+                    record.setup,
+                    [
+                        (turn.turn, interview_question(record, turn.question_id), turn.scored_text, scored)
+                        for turn in turns
+                        if (scored := turn.final_feedback)
+                    ],
+                ),
+                turns,
             )
         try:
             await store.save_report(current, record.model_copy(update={"report_done": True}), written)
