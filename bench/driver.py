@@ -21,11 +21,13 @@ from typing import Any, NoReturn
 
 import aiohttp
 
-from bench.workload import Plan, answer_text
+from bench.workload import Plan, answer_text, follow_up_answer
 
 REQUEST_TIMEOUT = 40.0
 TURN_DEADLINE = 90.0
 REPORT_DEADLINE = 120.0
+# The share of follow-up questions the simulated candidates answer; they skip the others.
+FOLLOW_UP_ANSWER_SHARE = 0.5
 
 
 class StepFailed(Exception):
@@ -49,6 +51,7 @@ class Stats:
     answers: Counter[str] = field(default_factory=Counter)
     roles: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
+    follow_ups: Counter[str] = field(default_factory=Counter)
 
 
 class Driver:
@@ -101,26 +104,17 @@ class Driver:
         for turn in range(1, len(plan.answers) + 1):
             text, how = answer_text(plan, turn, question)
             self.stats.answers[how] += 1
-            started = time.perf_counter()
-            status, body = await self.step(
-                "POST",
-                f"{base}/turns",
-                (200, 202),
-                "answer",
-                json={"turn": turn, "answer": text},
-                headers=auth,
-            )
-            if status == 200:
-                self.stats.answered_ms.append((time.perf_counter() - started) * 1000)
-            else:
-                while status == 202:
-                    if time.perf_counter() - started > TURN_DEADLINE:
-                        self._fail(f"turn still pending after {TURN_DEADLINE:.0f} s")
-                    status, body = await self.step(
-                        "GET", f"{base}/turns/{turn}?wait=10", (200, 202), "poll turn", headers=auth
-                    )
-                self.stats.queued_ms.append((time.perf_counter() - started) * 1000)
-            self.stats.sources[body.get("source", "?")] += 1
+            body = await self._turn(base, auth, turn, {"turn": turn, "answer": text})
+            if body.get("follow_up_status") == "open":
+                # Some candidates answer the follow-up (with the outcome it mostly asks for), the rest skip it.
+                if plan.rng.random() < FOLLOW_UP_ANSWER_SHARE:
+                    self.stats.follow_ups["answered"] += 1
+                    reply = {"turn": turn, "answer": follow_up_answer(plan, turn), "follow_up": True}
+                else:
+                    self.stats.follow_ups["skipped"] += 1
+                    reply = {"turn": turn, "skip_follow_up": True}
+                # A skip is not a turn's feedback: it is left out of the latencies and the sources.
+                body = await self._turn(base, auth, turn, reply, counted="answer" in reply)
             if turn < total:
                 if not body.get("next_question"):
                     self._fail("turn result without next_question")
@@ -134,6 +128,26 @@ class Driver:
                 self._fail(f"report still pending after {REPORT_DEADLINE:.0f} s")
             status, _ = await self.step("GET", f"{base}/report?wait=15", (200, 202), "report", headers=auth)
         self.stats.report_ms.append((time.perf_counter() - started) * 1000)
+
+    async def _turn(
+        self, base: str, auth: dict[str, str], turn: int, sent: dict[str, Any], counted: bool = True
+    ) -> Any:
+        """POST a turn (an answer, or a follow-up's answer or skip), long-polling a 202 until the result."""
+        started = time.perf_counter()
+        status, body = await self.step("POST", f"{base}/turns", (200, 202), "answer", json=sent, headers=auth)
+        queued = status == 202
+        while status == 202:
+            if time.perf_counter() - started > TURN_DEADLINE:
+                self._fail(f"turn still pending after {TURN_DEADLINE:.0f} s")
+            status, body = await self.step(
+                "GET", f"{base}/turns/{turn}?wait=10", (200, 202), "poll turn", headers=auth
+            )
+        if counted:
+            (self.stats.queued_ms if queued else self.stats.answered_ms).append(
+                (time.perf_counter() - started) * 1000
+            )
+            self.stats.sources[body.get("source", "?")] += 1
+        return body
 
 
 def client_address(index: int) -> str:

@@ -131,6 +131,7 @@ def figures(
         "questions_generated": counts["questions_generated"],
         "reports_written": counts["reports_written"],
         "turn_sources": dict(stats.sources.most_common()),
+        "follow_ups": dict(stats.follow_ups.most_common()),
         "cache_hit_rate": _share(counts["cache_hits"], counts["cache_lookups"]),
         "cache_lookups": counts["cache_lookups"],
         "latency_ms": {
@@ -210,6 +211,7 @@ def render(f: dict[str, Any]) -> str:
         add(f"  {name}", value)
     add("  questions generated / reports written", f"{f['questions_generated']} / {f['reports_written']}")
     add("  turn feedback by source (client)", ", ".join(f"{k} {v}" for k, v in f["turn_sources"].items()))
+    add("  follow-up questions (client)", ", ".join(f"{k} {v}" for k, v in f["follow_ups"].items()) or "none")
     add("cache hit rate", f"{_fmt(f['cache_hit_rate'], '.1%')} of {f['cache_lookups']} lookups")
     for kind, p in f["latency_ms"].items():
         add(f"latency {kind} turns" if kind != "report" else "latency report", (
