@@ -38,6 +38,7 @@ CRITERIA: tuple[Criterion, ...] = ("relevance", "structure", "specificity", "imp
 FeedbackSource = Literal["template", "local", "cache", "provider"]
 
 MAX_ANSWER_BYTES = 8 * 1024
+MAX_JOB_DESCRIPTION_BYTES = 8 * 1024
 # C0 control characters but tab and newline, and lone surrogates (which JSON can carry but UTF-8
 # cannot encode, so such text could be accepted and then never stored).
 _NOT_ALLOWED = re.compile(r"[\x00-\x08\x0b-\x1f]|[\ud800-\udfff]")
@@ -140,6 +141,19 @@ class AnswerSummary(StrictModel):
     )
 
 
+class JobAd(StrictModel):
+    """What a job ad reads as (core/interview/job_ad.py)."""
+
+    role: BankRole = Field(description="The bank role the ad reads as.")
+    level: Level = Field(description="The level the ad reads as (the interview's own level is the setup's).")
+    skills: list[str] = Field(description="The skills of the vocabulary (data/skills.json) the ad names.")
+
+
+class SkillsShown(StrictModel):
+    shown: list[str] = Field(description="The ad's skills some answer showed.")
+    not_shown: list[str] = Field(description="The ad's skills no answer showed.")
+
+
 class Report(StrictModel):
     overall: float = Field(ge=0, le=5)
     criteria: dict[Criterion, float]
@@ -150,6 +164,9 @@ class Report(StrictModel):
     written_by: str = Field(description="The provider that wrote the report.")
     scored_locally: list[int] = Field(
         description="Turns whose feedback came from the built-in local evaluator."
+    )
+    ad_skills: SkillsShown | None = Field(
+        default=None, description="With a job ad: which of its skills the answers showed."
     )
 
 
@@ -168,11 +185,25 @@ class InterviewSetup(StrictModel):
     kind: InterviewKind
     questions: StrictInt = Field(default=5, ge=3, le=15, description="How many questions the interview asks.")
     candidate_name: ClientText | None = Field(default=None, max_length=80)
+    job_description: ClientText | None = Field(
+        default=None,
+        min_length=1,
+        description="A job ad in plain text (up to 8 KB): its skills steer which bank questions are asked, "
+        "with role 'custom' its role picks the bank role, and the report says which of its skills the "
+        "answers showed (see job_ad in the response).",
+    )
     follow_ups: bool = Field(
         default=True,
         description="Whether the interviewer may ask one follow-up question on an answer that misses a STAR "
         "part, a key point or a result (false: never).",
     )
+
+    @field_validator("job_description")
+    @classmethod
+    def _limit_job_description(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode("utf-8")) > MAX_JOB_DESCRIPTION_BYTES:
+            raise ValueError(f"the job description is over {MAX_JOB_DESCRIPTION_BYTES} bytes")
+        return value.strip() or None if value is not None else None
 
     @field_validator("candidate_name")
     @classmethod
@@ -247,6 +278,7 @@ class InterviewCreated(StrictModel):
     token: str = Field(description="Secret: send it as 'Authorization: Bearer <token>'.")
     greeting: str
     question: QuestionOut
+    job_ad: JobAd | None = Field(default=None, description="What the job ad, if one was given, reads as.")
 
 
 # What an answer missed, which a follow-up question aims at (core/interview/follow_ups.py).
@@ -313,6 +345,7 @@ class InterviewState(StrictModel):
     setup: InterviewSetup
     status: Literal["active", "finished"]
     greeting: str
+    job_ad: JobAd | None = None
     current_question: QuestionOut | None = Field(
         description="The question waiting for an answer; null when finished or while a follow-up is open."
     )

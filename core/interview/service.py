@@ -20,6 +20,7 @@ from core.infra.job_queue import REQUEUE_AFTER_SECONDS, enqueue_once
 from core.interview import templates
 from core.interview.errors import ApiError, conflict, not_found, too_many
 from core.interview.follow_ups import follow_up_for
+from core.interview.job_ad import read_job_ad
 from core.interview.progress import queue_report_when_complete, report_subject, turn_subject
 from core.interview.question_bank import interview_question, question_bank, with_generated
 from core.interview.shared_results import (
@@ -38,6 +39,7 @@ from core.models import (
     InterviewRecord,
     InterviewSetup,
     InterviewState,
+    JobAd,
     QuestionOut,
     QuestionsJob,
     Report,
@@ -146,8 +148,16 @@ async def create(setup: InterviewSetup, client: str | None = None) -> InterviewC
     from_bank = sum(not question_id.startswith("gen-") for question_id in record.question_ids)
     await usage.count(saved, interviews_created=1, template_answers=1 + from_bank)
     return InterviewCreated(
-        id=interview_id, token=token, greeting=record.greeting, question=_question_out(record, 1)
+        id=interview_id,
+        token=token,
+        greeting=record.greeting,
+        question=_question_out(record, 1),
+        job_ad=_job_ad(setup),
     )
+
+
+def _job_ad(setup: InterviewSetup) -> JobAd | None:
+    return read_job_ad(setup.job_description) if setup.job_description else None
 
 
 async def _authorised(interview_id: str, token: str) -> store.Versioned:
@@ -395,6 +405,7 @@ async def state(interview_id: str, token: str) -> InterviewState:
         setup=record.setup,
         status="finished" if record.finished else "active",
         greeting=record.greeting,
+        job_ad=_job_ad(record.setup),
         current_question=None
         if record.finished or record.follow_up_open is not None
         else _question_out(record, record.answered + 1),

@@ -12,6 +12,7 @@ from core.infra import signals, store, usage
 from core.infra.job_queue import Job, parse_job
 from core.interview import service
 from core.interview.follow_ups import follow_up_for
+from core.interview.job_ad import read_job_ad, skills_in
 from core.interview.progress import after_feedback, report_subject
 from core.interview.question_bank import interview_question, question_bank, with_generated
 from core.interview.shared_results import (
@@ -29,6 +30,7 @@ from core.models import (
     QuestionsJob,
     Report,
     ReportJob,
+    SkillsShown,
     TurnRecord,
 )
 from core.providers.answerer import LOCAL_CLASS, Answerer, LocalAnswerer, answerer_for_jobs
@@ -154,11 +156,21 @@ async def generate_questions(job: QuestionsJob) -> None:
     await usage.count(SAVED_BY[found], questions_generated=int(bool(generated) and found == "computed"))
 
 
-def with_follow_ups(written: Report, turns: list[TurnRecord]) -> Report:
-    """The report with each turn's follow-up question and answer, whoever wrote it."""
+def with_follow_ups(written: Report, turns: list[TurnRecord], job_description: str | None = None) -> Report:
+    """The report with each turn's follow-up question and answer, and with a job ad the ad's skills the
+    answers showed (by the same vocabulary), whoever wrote it."""
     by_turn = {turn.turn: turn for turn in turns}
+    ad_skills = None
+    if job_description:
+        wanted = read_job_ad(job_description).skills
+        shown = set(skills_in("\n\n".join(turn.scored_text for turn in turns)))
+        ad_skills = SkillsShown(
+            shown=[skill for skill in wanted if skill in shown],
+            not_shown=[skill for skill in wanted if skill not in shown],
+        )
     return written.model_copy(
         update={
+            "ad_skills": ad_skills,
             "answers": [
                 summary.model_copy(
                     update={
@@ -168,7 +180,7 @@ def with_follow_ups(written: Report, turns: list[TurnRecord]) -> Report:
                 )
                 for summary in written.answers
                 for asked in [by_turn.get(summary.turn)]
-            ]
+            ],
         }
     )
 
@@ -204,6 +216,7 @@ async def report(job: ReportJob) -> None:
                     ],
                 ),
                 turns,
+                record.setup.job_description,
             )
         try:
             await store.save_report(current, record.model_copy(update={"report_done": True}), written)
