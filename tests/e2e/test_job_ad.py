@@ -72,3 +72,13 @@ async def test_an_ad_over_8_kb_is_refused_and_without_one_there_is_no_job_ad(
     assert candidate.created["job_ad"] is None
     status, _ = await candidate.answer(1, "I don't know")
     assert status == 200
+    # The largest ad as stored (each quote escaped, twice its size in the record) still fits a custom
+    # role's record, rewritten on every turn.
+    worst = await start_interview(
+        http, role="custom", custom_role="Quote wrangler", job_description='"' * 8192
+    )
+    assert worst.created["job_ad"] == {"role": "backend", "level": "mid", "skills": []}
+    for turn in (1, 2, 3):
+        await worst.answer_and_wait(turn, "I don't know")
+    status, report = await worst.report(wait=10)
+    assert status == 200 and report["ad_skills"] == {"shown": [], "not_shown": []}, report
