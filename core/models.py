@@ -291,6 +291,12 @@ class FollowUp(StrictModel):
     text: str
     reason: str = Field(description="Why it is asked: what the answer missed.")
     gap: FollowUpGap = Field(description="What the answer missed: the kind of gap the follow-up aims at.")
+    point: str | None = Field(default=None, description="With gap 'key_point': the key point missed.")
+    written_by: Literal["bank", "template", "model"] = Field(
+        default="bank",
+        description="The question bank's follow-up, the gap's template, or a model's (cached per question "
+        "and gap).",
+    )
 
 
 FollowUpStatus = Literal["open", "answered", "skipped"]
@@ -456,7 +462,16 @@ class QuestionsJob(StrictModel):
     interview_id: str
 
 
+class FollowUpJob(StrictModel):
+    """Have a model write the follow-up of a turn's question and gap, for the cache: the next answer to
+    that question missing the same thing gets it. The turn itself keeps the follow-up it was asked."""
+
+    kind: Literal["follow_up"] = "follow_up"
+    interview_id: str
+    turn: int = Field(ge=1)
+
+
 class JobMessage(StrictModel):
     """The body of a queue message: references only; the data stays in the durable store."""
 
-    job: EvaluateJob | ReportJob | QuestionsJob = Field(discriminator="kind")
+    job: EvaluateJob | ReportJob | QuestionsJob | FollowUpJob = Field(discriminator="kind")

@@ -113,7 +113,28 @@ def choose_follow_up(question: Question, answer: str, evaluation: Evaluation) ->
     if text is None:
         text = rules().templates[gap].format(point=point_text)
     reason = rules().reasons[gap].format(point=point_text, detail=evaluation.impact.reason)
-    return FollowUp(text=text, reason=reason, gap=gap)
+    written_by = "bank" if text in question.follow_ups else "template"
+    return FollowUp(
+        text=text, reason=reason, gap=gap, point=point.text if point else None, written_by=written_by
+    )
+
+
+def gap_text(follow_up: FollowUp) -> str:
+    """What a follow-up's answer missed, in words a model is asked about and its reply is cached by:
+    the same for every answer to the question that misses the same thing."""
+    if follow_up.point:
+        return f"the key point “{follow_up.point}”"
+    return GAP_WORDS[follow_up.gap]
+
+
+GAP_WORDS: dict[FollowUpGap, str] = {
+    "result": "the result of the story: how it ended, ideally measured",
+    "impact": "what the approach buys and costs: consequences, trade-offs or numbers",
+    "key_point": "a key point of the question",
+    "situation": "the situation: the context and what was at stake",
+    "task": "the task: what the candidate was responsible for",
+    "action": "the candidate's own actions, in the first person",
+}
 
 
 def follow_up_for(record: InterviewRecord, turn: int, evaluation: Evaluation, answer: str) -> FollowUp | None:

@@ -19,7 +19,7 @@ from core.infra.counters import LOCAL_PROVIDER, Counts
 from core.infra.job_queue import REQUEUE_AFTER_SECONDS, enqueue_once
 from core.interview import templates
 from core.interview.errors import ApiError, conflict, not_found, too_many
-from core.interview.follow_ups import follow_up_for
+from core.interview.follow_ups import follow_up_for, gap_text
 from core.interview.job_ad import read_job_ad
 from core.interview.progress import queue_report_when_complete, report_subject, turn_subject
 from core.interview.question_bank import interview_question, question_bank, with_generated
@@ -27,6 +27,7 @@ from core.interview.shared_results import (
     SAVED_BY,
     evaluation_for,
     evaluation_key,
+    follow_up_key,
     generated_questions,
     questions_key,
 )
@@ -35,6 +36,8 @@ from core.models import (
     EvaluateJob,
     Evaluation,
     FeedbackSource,
+    FollowUp,
+    FollowUpJob,
     InterviewCreated,
     InterviewRecord,
     InterviewSetup,
@@ -53,6 +56,7 @@ from core.models import (
 )
 from core.providers.capacity import capacity_view, configured_keys
 from core.providers.catalogue import configured_slots
+from core.providers.prompts import LlmFollowUp
 from core.rubric.evaluator import evaluate_answer
 from core.saving import coalescing
 from core.settings import get_settings
@@ -112,6 +116,22 @@ async def _with_custom_questions(record: InterviewRecord) -> tuple[InterviewReco
     payload, how = found
     generated = generated_questions(job, record.setup, payload)
     return with_generated(record, generated, keep=0), Counts(cache_lookups=1) | SAVED_BY[how]
+
+
+async def model_follow_up(
+    record: InterviewRecord, turn: int, chosen: FollowUp | None
+) -> tuple[FollowUp | None, bool]:
+    """The follow-up to ask: a model's for this question and gap when the policy sends follow-ups to a
+    model and the cache has one, else the one chosen from the bank; and whether to have a model write it
+    now for the next answer missing the same (when the client is within its share of model calls)."""
+    if chosen is None or not _remote("follow_up"):
+        return chosen, False
+    question = interview_question(record, record.question_ids[turn - 1])
+    found = await coalescing.find(follow_up_key(question, gap_text(chosen)))
+    if found is None:
+        return chosen, await remote_allowed("follow_up", record.id)
+    written = LlmFollowUp.model_validate_json(found[0])
+    return chosen.model_copy(update={"text": written.question, "written_by": "model"}), False
 
 
 def roles() -> RolesOut:
@@ -226,6 +246,7 @@ async def answer(
     if body.to_follow_up:
         return await _answer_follow_up(interview_id, token, body)
     assert body.answer is not None  # AnswerIn requires one unless a follow-up is skipped
+    modelled: tuple[FollowUp | None, bool] | None = None
     while True:
         current = await _authorised(interview_id, token)
         record = current.record
@@ -233,7 +254,10 @@ async def answer(
         instant = await _instant_feedback(record, body.turn, body.answer)
         feedback, source, saved = instant if instant else (None, None, Counts())
         # Known with the feedback; a queued answer's is decided by the worker, with its feedback.
-        follow_up = follow_up_for(record, body.turn, feedback, body.answer) if feedback else None
+        if modelled is None:  # once: a retried write must not count a second model call
+            chosen = follow_up_for(record, body.turn, feedback, body.answer) if feedback else None
+            modelled = await model_follow_up(record, body.turn, chosen)
+        follow_up, write_follow_up = modelled
         turn = TurnRecord(
             turn=body.turn,
             question_id=record.question_ids[body.turn - 1],
@@ -260,6 +284,8 @@ async def answer(
         except store.StaleWrite:
             continue  # another request changed the interview first; its turn order decides this one
         break
+    if write_follow_up:
+        await queue_follow_up(interview_id, body.turn)
     if source is not None:
         elapsed_ms = (time.perf_counter() - started) * 1000
         await usage.count(saved, latency=("answered", elapsed_ms), turns_answered=1)
@@ -325,6 +351,13 @@ async def _answer_follow_up(interview_id: str, token: str, body: AnswerIn) -> Tu
     except Exception:  # stored; polling queues the job again after REQUEUE_AFTER_SECONDS
         log.exception("could not queue the evaluation of %s turn %s's follow-up", interview_id, body.turn)
     return _pending(interview_id, body.turn)
+
+
+async def queue_follow_up(interview_id: str, turn: int) -> None:
+    try:
+        await enqueue_once(FollowUpJob(interview_id=interview_id, turn=turn))
+    except Exception:  # only the cache misses it: the turn has its follow-up from the bank
+        log.exception("could not queue the follow-up job of %s turn %s", interview_id, turn)
 
 
 def _pending(interview_id: str, turn: int) -> TurnPending:

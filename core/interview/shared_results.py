@@ -26,6 +26,11 @@ def questions_key(setup: InterviewSetup) -> ResultKey:
     return ResultKey("questions", model_class(), setup.level, setup.custom_role or "", ordered=False)
 
 
+def follow_up_key(question: Question, gap: str) -> ResultKey:
+    """A model-written follow-up, per question and gap (core/interview/follow_ups.py gap_text)."""
+    return ResultKey("follow_up", model_class(), question.id, gap, ordered=True)
+
+
 def generated_questions(job: ResultKey, setup: InterviewSetup, payload: bytes) -> list[Question]:
     """The questions of a cached or new reply; their ids come from the job, so every interview given
     them shares the cache of their answers' evaluations."""

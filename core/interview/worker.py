@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from core.infra import signals, store, usage
 from core.infra.job_queue import Job, parse_job
 from core.interview import service
-from core.interview.follow_ups import follow_up_for
+from core.interview.follow_ups import follow_up_for, gap_text
 from core.interview.job_ad import read_job_ad, skills_in
 from core.interview.progress import after_feedback, report_subject
 from core.interview.question_bank import interview_question, question_bank, with_generated
@@ -19,6 +19,7 @@ from core.interview.shared_results import (
     SAVED_BY,
     evaluation_for,
     evaluation_key,
+    follow_up_key,
     generated_questions,
     questions_key,
 )
@@ -26,6 +27,8 @@ from core.models import (
     EvaluateJob,
     Evaluation,
     FeedbackSource,
+    FollowUp,
+    FollowUpJob,
     InterviewRecord,
     QuestionsJob,
     Report,
@@ -51,6 +54,8 @@ async def handle_message(body: bytes) -> None:
         await evaluate(job)
     elif isinstance(job, QuestionsJob):
         await generate_questions(job)
+    elif isinstance(job, FollowUpJob):
+        await write_follow_up(job)
     else:
         await report(job)
 
@@ -64,6 +69,7 @@ async def _interview(interview_id: str) -> store.Versioned:
 
 async def evaluate(job: EvaluateJob) -> None:
     scored: tuple[Evaluation, FeedbackSource, Found] | None = None
+    modelled: tuple[FollowUp | None, bool] | None = None
     while True:
         current = await _interview(job.interview_id)
         loaded = await store.load_turn(job.interview_id, job.turn)
@@ -85,7 +91,11 @@ async def evaluate(job: EvaluateJob) -> None:
         else:
             # Asked only while this is the latest answer: a candidate who went on has left the question.
             latest = record.answered == turn.turn
-            follow_up = follow_up_for(record, turn.turn, evaluation, turn.answer) if latest else None
+            if modelled is None or (modelled[0] is not None and not latest):
+                chosen = follow_up_for(record, turn.turn, evaluation, turn.answer) if latest else None
+                # Once while it is the latest answer: a retried write must not count a second model call.
+                modelled = await service.model_follow_up(record, turn.turn, chosen)
+            follow_up = modelled[0]
             changes = {
                 "feedback": evaluation,
                 "source": source,
@@ -101,6 +111,8 @@ async def evaluate(job: EvaluateJob) -> None:
         waited_ms = (datetime.now(UTC) - turn.answered_at).total_seconds() * 1000
         # The lookup was counted when the turn was queued: a hit here is that lookup's late hit.
         await usage.count(SAVED_BY[found], latency=("queued", waited_ms))
+        if modelled and modelled[1] and turn.follow_up_answer is None:
+            await service.queue_follow_up(job.interview_id, job.turn)
         await after_feedback(updated, job.turn)
         return
 
@@ -123,6 +135,27 @@ async def _evaluation_for(
     assert payload is not None
     evaluation = evaluation_for(payload, text)
     return evaluation, "provider" if found == "computed" else "cache", found
+
+
+async def write_follow_up(job: FollowUpJob) -> None:
+    """A model's follow-up for the turn's question and gap, into the cache for the next answer that
+    misses the same; the turn keeps the follow-up it was asked."""
+    current = await _interview(job.interview_id)
+    loaded = await store.load_turn(job.interview_id, job.turn)
+    if loaded is None or loaded[0].follow_up is None:
+        raise JobRejected(f"interview {job.interview_id} turn {job.turn} has no follow-up")
+    turn = loaded[0]
+    asked = turn.follow_up
+    assert asked is not None
+    question = interview_question(current.record, turn.question_id)
+    answerer = answerer_for_jobs()
+
+    async def compute() -> Computed:
+        reply = await answerer.follow_up(question, gap_text(asked))
+        return (reply.model_dump_json().encode(), True) if reply else (None, False)
+
+    _, found = await coalescing.once(follow_up_key(question, gap_text(asked)), compute)
+    await usage.count(SAVED_BY[found])
 
 
 async def generate_questions(job: QuestionsJob) -> None:

@@ -19,9 +19,11 @@ from core.providers.catalogue import configured_slots
 from core.providers.pool import Pool
 from core.providers.prompts import (
     LlmEvaluation,
+    LlmFollowUp,
     LlmQuestions,
     LlmReview,
     evaluation_request,
+    follow_up_request,
     questions_request,
     review_request,
     to_evaluation,
@@ -50,6 +52,8 @@ class Answerer(Protocol):
 
     async def questions(self, title: str, level: Level) -> LlmQuestions | None: ...
 
+    async def follow_up(self, question: Question, gap: str) -> LlmFollowUp | None: ...
+
 
 class LocalAnswerer:
     """Deterministic rubric scoring and aggregation, in process."""
@@ -66,6 +70,9 @@ class LocalAnswerer:
 
     async def questions(self, title: str, level: Level) -> LlmQuestions | None:
         return None  # the local answer to a custom role is the nearest bank role's questions
+
+    async def follow_up(self, question: Question, gap: str) -> LlmFollowUp | None:
+        return None  # the local follow-up is the bank's (core/interview/follow_ups.py)
 
 
 class PooledAnswerer:
@@ -103,6 +110,10 @@ class PooledAnswerer:
 
     async def questions(self, title: str, level: Level) -> LlmQuestions | None:
         asked = await self._pool.ask(questions_request(title, level), LlmQuestions)
+        return asked[0] if asked else None
+
+    async def follow_up(self, question: Question, gap: str) -> LlmFollowUp | None:
+        asked = await self._pool.ask(follow_up_request(question, gap), LlmFollowUp)
         return asked[0] if asked else None
 
 
