@@ -47,6 +47,9 @@ class QuestionBank:
         """Every bank role with its title, in the order of the bank's files."""
         return [RoleOut(role=role.role, title=role.title) for role in self._roles.values()]
 
+    def role_title(self, role: BankRole) -> str:
+        return self._roles[role].title
+
     def title(self, setup: InterviewSetup) -> str:
         return setup.custom_role or self._roles[bank_role(setup)].title
 
@@ -88,13 +91,21 @@ def interview_question(record: InterviewRecord, question_id: str) -> Question:
     return generated or question_bank().question(question_id)
 
 
+# With a job ad, the share of an interview's questions written for the ad; the bank's, drawn for its
+# skills, ask the rest (at least one of each).
+AD_GENERATED_SHARE = 1 / 3
+
+
 def with_generated(record: InterviewRecord, generated: list[Question], keep: int) -> InterviewRecord:
     """The record with its questions after the first `keep` (those already shown) replaced by generated
-    ones of the same kind, where there are enough."""
+    ones of the same kind, where there are enough; with a job ad, only a few of them."""
     unused = {kind: [q for q in generated if q.kind == kind] for kind in ("technical", "behavioral")}
     question_ids = record.question_ids[:keep]
+    few = max(1, int(record.total * AD_GENERATED_SHARE)) if record.setup.job_description else record.total
     for kind, current in zip(question_kinds(record.setup)[keep:], record.question_ids[keep:], strict=True):
-        question_ids.append(unused[kind].pop(0).id if unused[kind] else current)
+        replace = unused[kind] and few > 0
+        few -= bool(replace)
+        question_ids.append(unused[kind].pop(0).id if replace else current)
     return record.model_copy(
         update={"question_ids": question_ids, "generated": generated, "questions_pending": False}
     )

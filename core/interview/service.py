@@ -105,7 +105,8 @@ async def _with_custom_questions(record: InterviewRecord) -> tuple[InterviewReco
     """A custom role's generated questions when the cache has them; otherwise the nearest bank role's
     questions now, and generated ones later for the turns not yet reached (if the policy allows, and the
     client is within its share of the day's model calls)."""
-    if record.setup.role != "custom" or not _remote("questions"):
+    wanted = record.setup.role == "custom" or record.setup.job_description is not None
+    if not wanted or not _remote("questions"):
         return record, {}
     job = questions_key(record.setup)
     found = await coalescing.find(job)

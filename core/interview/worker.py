@@ -169,7 +169,10 @@ async def generate_questions(job: QuestionsJob) -> None:
     answerer = answerer_for_jobs()
 
     async def compute() -> Computed:
-        reply = await answerer.questions(setup.custom_role or "", setup.level)
+        ad = setup.job_description
+        # An ad's questions depend on the ad and the level only, as their cache key does.
+        title = question_bank().title(setup) if not ad else question_bank().role_title(read_job_ad(ad).role)
+        reply = await answerer.questions(title, setup.level, ad)
         return (reply.model_dump_json().encode(), True) if reply else (None, False)
 
     payload, found = await coalescing.once(cache_job, compute)

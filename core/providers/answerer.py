@@ -50,7 +50,7 @@ class Answerer(Protocol):
 
     async def report(self, title: str, setup: InterviewSetup, turns: AnsweredTurns) -> Report: ...
 
-    async def questions(self, title: str, level: Level) -> LlmQuestions | None: ...
+    async def questions(self, title: str, level: Level, job_ad: str | None = None) -> LlmQuestions | None: ...
 
     async def follow_up(self, question: Question, gap: str) -> LlmFollowUp | None: ...
 
@@ -68,7 +68,7 @@ class LocalAnswerer:
         usage.note_provider_call(LOCAL_PROVIDER)
         return write_report(title, setup, turns)
 
-    async def questions(self, title: str, level: Level) -> LlmQuestions | None:
+    async def questions(self, title: str, level: Level, job_ad: str | None = None) -> LlmQuestions | None:
         return None  # the local answer to a custom role is the nearest bank role's questions
 
     async def follow_up(self, question: Question, gap: str) -> LlmFollowUp | None:
@@ -108,8 +108,8 @@ class PooledAnswerer:
         review, slot = asked
         return with_review(scored, review, slot.entry.name)
 
-    async def questions(self, title: str, level: Level) -> LlmQuestions | None:
-        asked = await self._pool.ask(questions_request(title, level), LlmQuestions)
+    async def questions(self, title: str, level: Level, job_ad: str | None = None) -> LlmQuestions | None:
+        asked = await self._pool.ask(questions_request(title, level, job_ad), LlmQuestions)
         return asked[0] if asked else None
 
     async def follow_up(self, question: Question, gap: str) -> LlmFollowUp | None:
