@@ -3,8 +3,10 @@ started at `rate` interviews a second), and reads the app's own counters from GE
 and after.
 
 Per turn: POST .../turns; a 200 is an answered turn (latency = the POST); a 202 is queued and long-polled
-with GET .../turns/{n}?wait=10 until 200 (latency = POST to feedback). After the last turn GET
-.../report?wait=15 until 200. An interview fails if any step does.
+with GET .../turns/{n}?wait=10 until 200 (latency = POST to feedback). A follow-up question is answered
+(FOLLOW_UP_ANSWER_SHARE of them) or skipped the same way; a 429 rate_limited is sent again after its
+Retry-After (counted, not a failure). After the last turn GET .../report?wait=15 until 200. An interview
+fails if any step does.
 
 Each interview comes from a loopback address of its own (127.x.y.z: Linux answers on all of 127/8), as
 candidates come from addresses of their own, so the app's per-client limits apply as they would in
@@ -28,6 +30,7 @@ TURN_DEADLINE = 90.0
 REPORT_DEADLINE = 120.0
 # The share of follow-up questions the simulated candidates answer; they skip the others.
 FOLLOW_UP_ANSWER_SHARE = 0.5
+RATE_LIMITED_TRIES = 5
 
 
 class StepFailed(Exception):
@@ -52,12 +55,14 @@ class Stats:
     roles: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
     follow_ups: Counter[str] = field(default_factory=Counter)
+    rate_limited_waits: int = 0
 
 
 class Driver:
     def __init__(self, http: aiohttp.ClientSession, stats: Stats) -> None:
         self.http = http
         self.stats = stats
+        self.retry_after = 1.0
 
     async def step(
         self, method: str, path: str, expect: tuple[int, ...], what: str, **kwargs: Any
@@ -68,6 +73,7 @@ class Driver:
         try:
             async with self.http.request(method, path, timeout=timeout, **kwargs) as response:
                 status, body = response.status, await response.json(content_type=None)
+                self.retry_after = float(response.headers.get("Retry-After", "1") or 1)
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
             self._fail(f"{what}: {type(error).__name__} {error}")
         finally:
@@ -133,8 +139,19 @@ class Driver:
         self, base: str, auth: dict[str, str], turn: int, sent: dict[str, Any], counted: bool = True
     ) -> Any:
         """POST a turn (an answer, or a follow-up's answer or skip), long-polling a 202 until the result."""
-        started = time.perf_counter()
-        status, body = await self.step("POST", f"{base}/turns", (200, 202), "answer", json=sent, headers=auth)
+        # A candidate answering at machine speed, a follow-up on every turn, may outrun the per-client write
+        # rate (30 a minute, bursts of 10): like any polite client it waits Retry-After and sends again.
+        for _ in range(RATE_LIMITED_TRIES):
+            started = time.perf_counter()
+            status, body = await self.step(
+                "POST", f"{base}/turns", (200, 202, 429), "answer", json=sent, headers=auth
+            )
+            if status != 429:
+                break
+            self.stats.rate_limited_waits += 1
+            await asyncio.sleep(self.retry_after)
+        else:
+            self._fail("answer: HTTP 429 rate_limited, after waiting Retry-After")
         queued = status == 202
         while status == 202:
             if time.perf_counter() - started > TURN_DEADLINE:
