@@ -3,8 +3,10 @@ started at `rate` interviews a second), and reads the app's own counters from GE
 and after.
 
 Per turn: POST .../turns; a 200 is an answered turn (latency = the POST); a 202 is queued and long-polled
-with GET .../turns/{n}?wait=10 until 200 (latency = POST to feedback). After the last turn GET
-.../report?wait=15 until 200. An interview fails if any step does.
+with GET .../turns/{n}?wait=10 until 200 (latency = POST to feedback). A follow-up question is answered
+(FOLLOW_UP_ANSWER_SHARE of them) or skipped the same way; a 429 rate_limited is sent again after its
+Retry-After (counted, not a failure). After the last turn GET .../report?wait=15 until 200. An interview
+fails if any step does.
 
 Each interview comes from a loopback address of its own (127.x.y.z: Linux answers on all of 127/8), as
 candidates come from addresses of their own, so the app's per-client limits apply as they would in
@@ -21,13 +23,14 @@ from typing import Any, NoReturn
 
 import aiohttp
 
-from bench.workload import Plan, answer_text
+from bench.workload import Plan, answer_text, follow_up_answer
 
 REQUEST_TIMEOUT = 40.0
 TURN_DEADLINE = 90.0
 REPORT_DEADLINE = 120.0
-# A 429 rate_limited is waited out (its Retry-After) and the step sent again, as the page does, this often.
-RATE_LIMITED_RETRIES = 3
+# The share of follow-up questions the simulated candidates answer; they skip the others.
+FOLLOW_UP_ANSWER_SHARE = 0.5
+RATE_LIMITED_TRIES = 5
 
 
 class StepFailed(Exception):
@@ -51,8 +54,7 @@ class Stats:
     answers: Counter[str] = field(default_factory=Counter)
     roles: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
-    # Steps a per-client rate limit refused (429 rate_limited) and that were sent again after Retry-After:
-    # simulated candidates answer with no time to think, faster than people do.
+    follow_ups: Counter[str] = field(default_factory=Counter)
     rate_limited_waits: int = 0
 
 
@@ -60,35 +62,26 @@ class Driver:
     def __init__(self, http: aiohttp.ClientSession, stats: Stats) -> None:
         self.http = http
         self.stats = stats
+        self.retry_after = 1.0
 
     async def step(
         self, method: str, path: str, expect: tuple[int, ...], what: str, **kwargs: Any
     ) -> tuple[int, Any]:
-        for attempt in range(RATE_LIMITED_RETRIES + 1):
-            status, body, retry_after = await self._send(method, path, what, **kwargs)
-            limited = isinstance(body, dict) and body.get("error", {}).get("code") == "rate_limited"
-            if status != 429 or not limited or attempt == RATE_LIMITED_RETRIES:
-                break
-            self.stats.rate_limited_waits += 1
-            await asyncio.sleep(retry_after)
-        if status not in expect:
-            code = body.get("error", {}).get("code", "") if isinstance(body, dict) else ""
-            self._fail(f"{what}: HTTP {status} {code}".strip())
-        return status, body
-
-    async def _send(self, method: str, path: str, what: str, **kwargs: Any) -> tuple[int, Any, float]:
-        """One request: its status, JSON body and Retry-After (seconds, 1 when absent)."""
         self.stats.steps += 1
         timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
         started = time.perf_counter()
         try:
             async with self.http.request(method, path, timeout=timeout, **kwargs) as response:
-                retry_after = float(response.headers.get("Retry-After", "1"))
-                return response.status, await response.json(content_type=None), retry_after
+                status, body = response.status, await response.json(content_type=None)
+                self.retry_after = float(response.headers.get("Retry-After", "1") or 1)
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
             self._fail(f"{what}: {type(error).__name__} {error}")
         finally:
             self.stats.step_seconds.append(time.perf_counter() - started)
+        if status not in expect:
+            code = body.get("error", {}).get("code", "") if isinstance(body, dict) else ""
+            self._fail(f"{what}: HTTP {status} {code}".strip())
+        return status, body
 
     def _fail(self, reason: str) -> NoReturn:
         self.stats.failed_steps += 1
@@ -117,26 +110,17 @@ class Driver:
         for turn in range(1, len(plan.answers) + 1):
             text, how = answer_text(plan, turn, question)
             self.stats.answers[how] += 1
-            started = time.perf_counter()
-            status, body = await self.step(
-                "POST",
-                f"{base}/turns",
-                (200, 202),
-                "answer",
-                json={"turn": turn, "answer": text},
-                headers=auth,
-            )
-            if status == 200:
-                self.stats.answered_ms.append((time.perf_counter() - started) * 1000)
-            else:
-                while status == 202:
-                    if time.perf_counter() - started > TURN_DEADLINE:
-                        self._fail(f"turn still pending after {TURN_DEADLINE:.0f} s")
-                    status, body = await self.step(
-                        "GET", f"{base}/turns/{turn}?wait=10", (200, 202), "poll turn", headers=auth
-                    )
-                self.stats.queued_ms.append((time.perf_counter() - started) * 1000)
-            self.stats.sources[body.get("source", "?")] += 1
+            body = await self._turn(base, auth, turn, {"turn": turn, "answer": text})
+            if body.get("follow_up_status") == "open":
+                # Some candidates answer the follow-up (with the outcome it mostly asks for), the rest skip it.
+                if plan.rng.random() < FOLLOW_UP_ANSWER_SHARE:
+                    self.stats.follow_ups["answered"] += 1
+                    reply = {"turn": turn, "answer": follow_up_answer(plan, turn), "follow_up": True}
+                else:
+                    self.stats.follow_ups["skipped"] += 1
+                    reply = {"turn": turn, "skip_follow_up": True}
+                # A skip is not a turn's feedback: it is left out of the latencies and the sources.
+                body = await self._turn(base, auth, turn, reply, counted="answer" in reply)
             if turn < total:
                 if not body.get("next_question"):
                     self._fail("turn result without next_question")
@@ -150,6 +134,37 @@ class Driver:
                 self._fail(f"report still pending after {REPORT_DEADLINE:.0f} s")
             status, _ = await self.step("GET", f"{base}/report?wait=15", (200, 202), "report", headers=auth)
         self.stats.report_ms.append((time.perf_counter() - started) * 1000)
+
+    async def _turn(
+        self, base: str, auth: dict[str, str], turn: int, sent: dict[str, Any], counted: bool = True
+    ) -> Any:
+        """POST a turn (an answer, or a follow-up's answer or skip), long-polling a 202 until the result."""
+        # A candidate answering at machine speed, a follow-up on every turn, may outrun the per-client write
+        # rate (30 a minute, bursts of 10): like any polite client it waits Retry-After and sends again.
+        for _ in range(RATE_LIMITED_TRIES):
+            started = time.perf_counter()
+            status, body = await self.step(
+                "POST", f"{base}/turns", (200, 202, 429), "answer", json=sent, headers=auth
+            )
+            if status != 429:
+                break
+            self.stats.rate_limited_waits += 1
+            await asyncio.sleep(self.retry_after)
+        else:
+            self._fail("answer: HTTP 429 rate_limited, after waiting Retry-After")
+        queued = status == 202
+        while status == 202:
+            if time.perf_counter() - started > TURN_DEADLINE:
+                self._fail(f"turn still pending after {TURN_DEADLINE:.0f} s")
+            status, body = await self.step(
+                "GET", f"{base}/turns/{turn}?wait=10", (200, 202), "poll turn", headers=auth
+            )
+        if counted:
+            (self.stats.queued_ms if queued else self.stats.answered_ms).append(
+                (time.perf_counter() - started) * 1000
+            )
+            self.stats.sources[body.get("source", "?")] += 1
+        return body
 
 
 def client_address(index: int) -> str:

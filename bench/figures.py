@@ -104,7 +104,6 @@ def figures(
             "failed_steps": stats.failed_steps,
             "error_rate": _share(stats.failed_steps, stats.steps),
             "failures": dict(stats.failures.most_common(10)),
-            "rate_limited_waits": stats.rate_limited_waits,
         },
         "remote_calls": {
             "total": remote,
@@ -132,6 +131,8 @@ def figures(
         "questions_generated": counts["questions_generated"],
         "reports_written": counts["reports_written"],
         "turn_sources": dict(stats.sources.most_common()),
+        "follow_ups": dict(stats.follow_ups.most_common()),
+        "rate_limited_waits": stats.rate_limited_waits,
         "cache_hit_rate": _share(counts["cache_hits"], counts["cache_lookups"]),
         "cache_lookups": counts["cache_lookups"],
         "latency_ms": {
@@ -183,7 +184,6 @@ def render(f: dict[str, Any]) -> str:
     )
     for reason, count in h["failures"].items():
         add(f"  {reason}", count)
-    add("  429 rate_limited, sent again after Retry-After", h["rate_limited_waits"])
     add("remote provider calls", r["total"])
     add(
         "  per started / per completed interview",
@@ -212,6 +212,8 @@ def render(f: dict[str, Any]) -> str:
         add(f"  {name}", value)
     add("  questions generated / reports written", f"{f['questions_generated']} / {f['reports_written']}")
     add("  turn feedback by source (client)", ", ".join(f"{k} {v}" for k, v in f["turn_sources"].items()))
+    add("  follow-up questions (client)", ", ".join(f"{k} {v}" for k, v in f["follow_ups"].items()) or "none")
+    add("  answers sent again after a 429", str(f["rate_limited_waits"]))
     add("cache hit rate", f"{_fmt(f['cache_hit_rate'], '.1%')} of {f['cache_lookups']} lookups")
     for kind, p in f["latency_ms"].items():
         add(f"latency {kind} turns" if kind != "report" else "latency report", (

@@ -181,3 +181,8 @@ def answer_text(plan: Plan, turn: int, question: str) -> tuple[str, str]:
         return (_varied(text, rng), "sample, varied") if rng.random() < 1 / 3 else (text, "sample, exact")
     ticket = f" (ticket OPS-{plan.index * 16 + turn:06d})"
     return _star(question, rng, ticket), "unique"
+
+
+def follow_up_answer(plan: Plan, turn: int) -> str:
+    """A candidate's answer to a follow-up question: the outcome, measured, which most of them ask for."""
+    return f"In the end errors fell by {plan.rng.randint(10, 60)}% (ticket OPS-{plan.index * 16 + turn:06d})."

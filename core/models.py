@@ -39,6 +39,7 @@ FeedbackSource = Literal["template", "local", "cache", "provider"]
 
 MAX_ANSWER_BYTES = 8 * 1024
 MAX_CALLBACK_URL_LENGTH = 2048
+MAX_JOB_DESCRIPTION_BYTES = 8 * 1024
 # C0 control characters but tab and newline, and lone surrogates (which JSON can carry but UTF-8
 # cannot encode, so such text could be accepted and then never stored).
 _NOT_ALLOWED = re.compile(r"[\x00-\x08\x0b-\x1f]|[\ud800-\udfff]")
@@ -132,9 +133,26 @@ class AnswerSummary(StrictModel):
     overall: float
     improvement: str
     scored_by: str
+    follow_up: str | None = Field(default=None, description="The follow-up question asked on this turn.")
+    follow_up_answer: str | None = Field(
+        default=None, description="The candidate's answer to it, scored together with the main answer."
+    )
     comment: str | None = Field(
         default=None, description="A model's note on this answer, written with the report in the same call."
     )
+
+
+class JobAd(StrictModel):
+    """What a job ad reads as (core/interview/job_ad.py)."""
+
+    role: BankRole = Field(description="The bank role the ad reads as.")
+    level: Level = Field(description="The level the ad reads as (the interview's own level is the setup's).")
+    skills: list[str] = Field(description="The skills of the vocabulary (data/skills.json) the ad names.")
+
+
+class SkillsShown(StrictModel):
+    shown: list[str] = Field(description="The ad's skills some answer showed.")
+    not_shown: list[str] = Field(description="The ad's skills no answer showed.")
 
 
 class Report(StrictModel):
@@ -147,6 +165,9 @@ class Report(StrictModel):
     written_by: str = Field(description="The provider that wrote the report.")
     scored_locally: list[int] = Field(
         description="Turns whose feedback came from the built-in local evaluator."
+    )
+    ad_skills: SkillsShown | None = Field(
+        default=None, description="With a job ad: which of its skills the answers showed."
     )
 
 
@@ -173,6 +194,18 @@ class InterviewSetup(StrictModel):
         "https URL whose host resolves only to public addresses (and, where the app has an allow-list, "
         "matches it). The events are signed with the callback_secret the create response returns once.",
     )
+    job_description: ClientText | None = Field(
+        default=None,
+        min_length=1,
+        description="A job ad in plain text (up to 8 KB): its skills steer which bank questions are asked, "
+        "with role 'custom' its role picks the bank role, and the report says which of its skills the "
+        "answers showed (see job_ad in the response).",
+    )
+    follow_ups: bool = Field(
+        default=True,
+        description="Whether the interviewer may ask one follow-up question on an answer that misses a STAR "
+        "part, a key point or a result (false: never).",
+    )
 
     @field_validator("callback_url")
     @classmethod
@@ -182,6 +215,13 @@ class InterviewSetup(StrictModel):
         if value is not None and (not value or any(character.isspace() for character in value)):
             raise ValueError("a callback_url has no spaces")
         return value
+
+    @field_validator("job_description")
+    @classmethod
+    def _limit_job_description(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode("utf-8")) > MAX_JOB_DESCRIPTION_BYTES:
+            raise ValueError(f"the job description is over {MAX_JOB_DESCRIPTION_BYTES} bytes")
+        return value.strip() or None if value is not None else None
 
     @field_validator("candidate_name")
     @classmethod
@@ -203,15 +243,36 @@ class InterviewSetup(StrictModel):
 
 
 class AnswerIn(StrictModel):
+    """An answer to a turn's question, an answer to its follow-up (`follow_up: true`), or the skip of
+    its follow-up (`skip_follow_up: true`, no answer)."""
+
     turn: StrictInt = Field(ge=1, le=100, description="The number of the question being answered, from 1.")
-    answer: ClientText = Field(min_length=1)
+    answer: ClientText | None = Field(
+        default=None, min_length=1, description="Required unless skip_follow_up is true."
+    )
+    follow_up: bool = Field(default=False, description="The answer is to this turn's follow-up question.")
+    skip_follow_up: bool = Field(
+        default=False, description="Skip this turn's follow-up question (send no answer with it)."
+    )
 
     @field_validator("answer")
     @classmethod
-    def _limit_size(cls, value: str) -> str:
-        if len(value.encode("utf-8")) > MAX_ANSWER_BYTES:
+    def _limit_size(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode("utf-8")) > MAX_ANSWER_BYTES:
             raise ValueError(f"the answer is over {MAX_ANSWER_BYTES} bytes")
         return value
+
+    @model_validator(mode="after")
+    def _answer_or_skip(self) -> AnswerIn:
+        if self.skip_follow_up and self.answer is not None:
+            raise ValueError("skip_follow_up takes no answer")
+        if not self.skip_follow_up and self.answer is None:
+            raise ValueError("an answer is required (or skip_follow_up: true to skip a follow-up)")
+        return self
+
+    @property
+    def to_follow_up(self) -> bool:
+        return self.follow_up or self.skip_follow_up
 
 
 class RoleOut(StrictModel):
@@ -240,6 +301,28 @@ class InterviewCreated(StrictModel):
         description="With a callback_url only, and only here: the secret the events' Webhook-Signature is "
         "made with (Standard Webhooks, 'whsec_' and base64). Keep it: it is not shown again.",
     )
+    job_ad: JobAd | None = Field(default=None, description="What the job ad, if one was given, reads as.")
+
+
+# What an answer missed, which a follow-up question aims at (core/interview/follow_ups.py).
+FollowUpGap = Literal["result", "impact", "key_point", "situation", "task", "action"]
+
+
+class FollowUp(StrictModel):
+    """One follow-up question, asked when an answer misses something (core/interview/follow_ups.py)."""
+
+    text: str
+    reason: str = Field(description="Why it is asked: what the answer missed.")
+    gap: FollowUpGap = Field(description="What the answer missed: the kind of gap the follow-up aims at.")
+    point: str | None = Field(default=None, description="With gap 'key_point': the key point missed.")
+    written_by: Literal["bank", "template", "model"] = Field(
+        default="bank",
+        description="The question bank's follow-up, the gap's template, or a model's (cached per question "
+        "and gap).",
+    )
+
+
+FollowUpStatus = Literal["open", "answered", "skipped"]
 
 
 class TurnPending(StrictModel):
@@ -254,8 +337,21 @@ class TurnResult(StrictModel):
     status: Literal["done"] = "done"
     question: str
     answer: str
-    feedback: Evaluation
+    feedback: Evaluation = Field(
+        description="The turn's score: of the answer and its follow-up's answer together once that is answered."
+    )
     source: FeedbackSource
+    follow_up: FollowUp | None = Field(
+        default=None,
+        description="The follow-up question on this answer, if one is asked. While its status is 'open' the "
+        "next question waits: answer it (POST the turn with follow_up: true) or skip it (skip_follow_up: true).",
+    )
+    follow_up_status: FollowUpStatus | None = None
+    follow_up_answer: str | None = None
+    answer_feedback: Evaluation | None = Field(
+        default=None,
+        description="The main answer's own feedback, when `feedback` is the combined score with the follow-up.",
+    )
     transition: str | None = None
     next_question: QuestionOut | None = None
     closing: str | None = None
@@ -268,6 +364,9 @@ class TranscriptEntry(StrictModel):
     answer: str | None
     status: Literal["unanswered", "pending", "done"]
     feedback: Evaluation | None = None
+    follow_up: FollowUp | None = None
+    follow_up_status: FollowUpStatus | None = None
+    follow_up_answer: str | None = None
 
 
 class InterviewState(StrictModel):
@@ -275,7 +374,14 @@ class InterviewState(StrictModel):
     setup: InterviewSetup
     status: Literal["active", "finished"]
     greeting: str
-    current_question: QuestionOut | None
+    job_ad: JobAd | None = None
+    current_question: QuestionOut | None = Field(
+        description="The question waiting for an answer; null when finished or while a follow-up is open."
+    )
+    open_follow_up: int | None = Field(
+        default=None,
+        description="The turn whose follow-up waits for an answer or a skip (see its transcript).",
+    )
     transcript: list[TranscriptEntry]
     report_status: Literal["not_ready", "pending", "done"]
     report_url: str
@@ -311,12 +417,16 @@ class InterviewRecord(StrictModel):
     )
     greeting: str
     answered: int = 0
+    # Turns whose final score is stored: a turn whose follow-up answer is being scored is not counted.
     evaluated: int = 0
     report_done: bool = False
     report_queued_at: datetime | None = Field(
         default=None,
         description="When the report job was last queued: queued again only once this is over "
         "REQUEUE_AFTER_SECONDS old (core/interview/progress.py).",
+    )
+    follow_up_open: int | None = Field(
+        default=None, description="The turn whose follow-up question waits for an answer or a skip."
     )
 
     @property
@@ -325,7 +435,7 @@ class InterviewRecord(StrictModel):
 
     @property
     def finished(self) -> bool:
-        return self.answered >= self.total
+        return self.answered >= self.total and self.follow_up_open is None
 
 
 class TurnRecord(StrictModel):
@@ -335,6 +445,26 @@ class TurnRecord(StrictModel):
     answered_at: datetime
     feedback: Evaluation | None = None
     source: FeedbackSource | None = None
+    follow_up: FollowUp | None = None
+    follow_up_status: FollowUpStatus | None = None
+    follow_up_answer: str | None = None
+    # The answer and the follow-up's answer scored together.
+    combined: Evaluation | None = None
+    combined_source: FeedbackSource | None = None
+
+    @property
+    def scored_text(self) -> str:
+        """What the turn's final score rests on: the answer, and the follow-up's answer after it."""
+        return f"{self.answer}\n\n{self.follow_up_answer}" if self.follow_up_answer else self.answer
+
+    @property
+    def final_feedback(self) -> Evaluation | None:
+        """The turn's score; None while it is being scored (the answer, or the follow-up's answer)."""
+        return self.combined if self.follow_up_answer is not None else self.feedback
+
+    @property
+    def final_source(self) -> FeedbackSource | None:
+        return self.combined_source if self.follow_up_answer is not None else self.source
 
 
 # --- the queue ---------------------------------------------------------------------------
@@ -344,6 +474,8 @@ class EvaluateJob(StrictModel):
     kind: Literal["evaluate"] = "evaluate"
     interview_id: str
     turn: int = Field(ge=1)
+    # The worker scores what the turn lacks; this only keeps the job apart from the answer's own.
+    follow_up: bool = False
 
 
 class ReportJob(StrictModel):
@@ -398,7 +530,16 @@ class CallbackEvent(StrictModel):
     data: CallbackData
 
 
+class FollowUpJob(StrictModel):
+    """Have a model write the follow-up of a turn's question and gap, for the cache: the next answer to
+    that question missing the same thing gets it. The turn itself keeps the follow-up it was asked."""
+
+    kind: Literal["follow_up"] = "follow_up"
+    interview_id: str
+    turn: int = Field(ge=1)
+
+
 class JobMessage(StrictModel):
     """The body of a queue message: references only; the data stays in the durable store."""
 
-    job: EvaluateJob | ReportJob | QuestionsJob = Field(discriminator="kind")
+    job: EvaluateJob | ReportJob | QuestionsJob | FollowUpJob = Field(discriminator="kind")

@@ -103,7 +103,8 @@ def _storage_connection() -> str:
     return _env("AzureWebJobsStorage")
 
 
-REMOTE_JOB_KINDS = ("evaluate", "questions", "report")
+# follow_up: a model writes follow-up questions per question and gap, for the cache.
+REMOTE_JOB_KINDS = ("evaluate", "questions", "report", "follow_up")
 
 
 def _remote_jobs(raw: str) -> frozenset[str]:
@@ -176,6 +177,7 @@ def get_settings() -> Settings:
         cache_ttl_seconds={
             "evaluate": int(_env("CACHE_TTL_EVALUATE", str(14 * 24 * 3600))),
             "questions": int(_env("CACHE_TTL_QUESTIONS", str(30 * 24 * 3600))),
+            "follow_up": int(_env("CACHE_TTL_FOLLOW_UP", str(30 * 24 * 3600))),
         },
         coalesce_wait_seconds=float(_env("COALESCE_WAIT_SECONDS", "15")),
         remote_jobs=_remote_jobs(_env("REMOTE_JOBS", "questions,report")),

@@ -47,10 +47,14 @@ def storable(turn: TurnRecord) -> TurnRecord:
     large (the scores and the advice stay); a turn too large even so raises TooLarge."""
     if _units(turn.model_dump_json()) <= MAX_PROPERTY_UNITS:
         return turn
-    if turn.feedback is not None and turn.feedback.evidence:
-        return storable(
-            turn.model_copy(update={"feedback": turn.feedback.model_copy(update={"evidence": []})})
-        )
+    # The answer's feedback and, with a follow-up's answer, the feedback on both together.
+    quoting = {
+        name: evaluation.model_copy(update={"evidence": []})
+        for name, evaluation in (("feedback", turn.feedback), ("combined", turn.combined))
+        if evaluation is not None and evaluation.evidence
+    }
+    if quoting:
+        return storable(turn.model_copy(update=quoting))
     raise TooLarge(f"turn {turn.turn} is over {MAX_PROPERTY_UNITS} characters once stored")
 
 
@@ -222,7 +226,8 @@ async def load_turns(interview_id: str) -> list[TurnRecord]:
 async def save_feedback(
     current: Versioned, updated: InterviewRecord, turn: TurnRecord, turn_etag: str
 ) -> None:
-    """Store an answer's feedback and bump the interview's evaluated count at once."""
+    """Store a turn's new state (its feedback, a follow-up, the follow-up's answer) and the interview's
+    counters at once."""
     await _submit(
         [
             _replace_if_unchanged(

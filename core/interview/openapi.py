@@ -165,7 +165,13 @@ def openapi_document() -> dict[str, Any]:
             },
             "/interviews/{id}/turns": {
                 "post": {
-                    "summary": "Answer the current question",
+                    "summary": "Answer the current question, or answer or skip its follow-up",
+                    "description": "A turn whose answer misses a STAR part, a key point or its result may "
+                    "come back with `follow_up` (status 'open'): the next question is shown only once it is "
+                    "answered (`{turn, answer, follow_up: true}`: scored together with the answer, the "
+                    "turn's `feedback` then being the combined score) or skipped (`{turn, skip_follow_up: "
+                    "true}`). At most one per question; `follow_ups: false` on create turns them off. A "
+                    "post out of order (another turn, or a follow-up that is not open) answers 409.",
                     "parameters": [interview_id],
                     "security": _BEARER,
                     "requestBody": {"required": True, **_content(AnswerIn)},

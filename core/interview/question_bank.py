@@ -6,9 +6,9 @@ candidate never waits; questions generated for the role replace the ones not yet
 from __future__ import annotations
 
 import random
-import re
 from functools import lru_cache
 
+from core.interview.job_ad import nearest_bank_role, read_job_ad, skill_overlap
 from core.models import (
     BankRole,
     InterviewRecord,
@@ -20,27 +20,15 @@ from core.models import (
 )
 from core.settings import DATA_DIR
 
-# Words of a job title that point to a bank role, checked in this order; a title that names none of
-# them is interviewed as a backend engineer, the most general of the bank's roles.
-_ROLE_WORDS: tuple[tuple[BankRole, frozenset[str]], ...] = (
-    ("engineering-manager", frozenset({"manager", "head", "director", "lead", "vp"})),
-    ("product-manager", frozenset({"product", "owner", "pm"})),
-    ("data-scientist", frozenset({"scientist", "ml", "machine", "ai", "research", "nlp", "vision"})),
-    ("data-analyst", frozenset({"data", "analyst", "analytics", "bi", "insights", "reporting"})),
-    ("devops-sre", frozenset({"devops", "sre", "reliability", "cloud", "infrastructure", "platform", "ops"})),
-    ("qa", frozenset({"qa", "test", "tester", "testing", "quality", "sdet"})),
-    ("frontend", frozenset({"frontend", "front", "ui", "web", "react", "angular", "vue", "mobile", "ios"})),
-)
-_WORD = re.compile(r"[a-z]+")
-
-
-def nearest_bank_role(title: str) -> BankRole:
-    words = set(_WORD.findall(title.casefold()))
-    return next((role for role, signs in _ROLE_WORDS if words & signs), "backend")
-
 
 def bank_role(setup: InterviewSetup) -> BankRole:
-    return nearest_bank_role(setup.custom_role or "") if setup.role == "custom" else setup.role
+    """The bank role whose questions an interview draws: its own; for a custom role, the role its job ad
+    reads as, or else the one its title's words name."""
+    if setup.role != "custom":
+        return setup.role
+    if setup.job_description:
+        return read_job_ad(setup.job_description).role
+    return nearest_bank_role(setup.custom_role or "")
 
 
 def question_kinds(setup: InterviewSetup) -> list[QuestionKind]:
@@ -59,6 +47,9 @@ class QuestionBank:
         """Every bank role with its title, in the order of the bank's files."""
         return [RoleOut(role=role.role, title=role.title) for role in self._roles.values()]
 
+    def role_title(self, role: BankRole) -> str:
+        return self._roles[role].title
+
     def title(self, setup: InterviewSetup) -> str:
         return setup.custom_role or self._roles[bank_role(setup)].title
 
@@ -74,11 +65,24 @@ class QuestionBank:
         ]
 
     def pick(self, setup: InterviewSetup, seed: str) -> list[Question]:
-        """The interview's questions, drawn without repeats."""
+        """The interview's questions, drawn without repeats; with a job ad, those about most of its skills
+        first (drawn at random among equals)."""
         rng = random.Random(seed)
         kinds = question_kinds(setup)
-        pools = {kind: rng.sample(self.eligible(setup, kind), kinds.count(kind)) for kind in set(kinds)}
+        skills = frozenset(read_job_ad(setup.job_description).skills if setup.job_description else ())
+        pools = {
+            kind: _draw(self.eligible(setup, kind), kinds.count(kind), rng, skills) for kind in set(kinds)
+        }
         return [pools[kind].pop() for kind in kinds]
+
+
+def _draw(pool: list[Question], count: int, rng: random.Random, skills: frozenset[str]) -> list[Question]:
+    """`count` questions of the pool, the first to be asked last (they are popped)."""
+    if not skills:
+        return rng.sample(pool, count)
+    shuffled = rng.sample(pool, len(pool))
+    ranked = sorted(shuffled, key=lambda question: -skill_overlap(question, skills))
+    return ranked[:count][::-1]
 
 
 def interview_question(record: InterviewRecord, question_id: str) -> Question:
@@ -87,13 +91,21 @@ def interview_question(record: InterviewRecord, question_id: str) -> Question:
     return generated or question_bank().question(question_id)
 
 
+# With a job ad, the share of an interview's questions written for the ad; the bank's, drawn for its
+# skills, ask the rest (at least one of each).
+AD_GENERATED_SHARE = 1 / 3
+
+
 def with_generated(record: InterviewRecord, generated: list[Question], keep: int) -> InterviewRecord:
     """The record with its questions after the first `keep` (those already shown) replaced by generated
-    ones of the same kind, where there are enough."""
+    ones of the same kind, where there are enough; with a job ad, only a few of them."""
     unused = {kind: [q for q in generated if q.kind == kind] for kind in ("technical", "behavioral")}
     question_ids = record.question_ids[:keep]
+    few = max(1, int(record.total * AD_GENERATED_SHARE)) if record.setup.job_description else record.total
     for kind, current in zip(question_kinds(record.setup)[keep:], record.question_ids[keep:], strict=True):
-        question_ids.append(unused[kind].pop(0).id if unused[kind] else current)
+        replace = unused[kind] and few > 0
+        few -= bool(replace)
+        question_ids.append(unused[kind].pop(0).id if replace else current)
     return record.model_copy(
         update={"question_ids": question_ids, "generated": generated, "questions_pending": False}
     )

@@ -21,6 +21,8 @@ from core.infra.job_queue import REQUEUE_AFTER_SECONDS, enqueue_once
 from core.infra.webhook_signature import interview_secret
 from core.interview import callbacks, retention, templates
 from core.interview.errors import ApiError, conflict, not_found, too_many
+from core.interview.follow_ups import follow_up_for, gap_text
+from core.interview.job_ad import read_job_ad
 from core.interview.progress import (
     completing,
     queue_report,
@@ -33,6 +35,7 @@ from core.interview.shared_results import (
     SAVED_BY,
     evaluation_for,
     evaluation_key,
+    follow_up_key,
     generated_questions,
     questions_key,
 )
@@ -41,10 +44,13 @@ from core.models import (
     EvaluateJob,
     Evaluation,
     FeedbackSource,
+    FollowUp,
+    FollowUpJob,
     InterviewCreated,
     InterviewRecord,
     InterviewSetup,
     InterviewState,
+    JobAd,
     QuestionOut,
     QuestionsJob,
     Report,
@@ -57,6 +63,7 @@ from core.models import (
 )
 from core.providers.capacity import capacity_view, configured_keys
 from core.providers.catalogue import configured_slots
+from core.providers.prompts import LlmFollowUp
 from core.rubric.evaluator import evaluate_answer
 from core.saving import coalescing
 from core.settings import get_settings
@@ -105,7 +112,8 @@ async def _with_custom_questions(record: InterviewRecord) -> tuple[InterviewReco
     """A custom role's generated questions when the cache has them; otherwise the nearest bank role's
     questions now, and generated ones later for the turns not yet reached (if the policy allows, and the
     client is within its share of the day's model calls)."""
-    if record.setup.role != "custom" or not _remote("questions"):
+    wanted = record.setup.role == "custom" or record.setup.job_description is not None
+    if not wanted or not _remote("questions"):
         return record, {}
     job = questions_key(record.setup)
     found = await coalescing.find(job)
@@ -116,6 +124,22 @@ async def _with_custom_questions(record: InterviewRecord) -> tuple[InterviewReco
     payload, how = found
     generated = generated_questions(job, record.setup, payload)
     return with_generated(record, generated, keep=0), Counts(cache_lookups=1) | SAVED_BY[how]
+
+
+async def model_follow_up(
+    record: InterviewRecord, turn: int, chosen: FollowUp | None
+) -> tuple[FollowUp | None, bool]:
+    """The follow-up to ask: a model's for this question and gap when the policy sends follow-ups to a
+    model and the cache has one, else the one chosen from the bank; and whether to have a model write it
+    now for the next answer missing the same (when the client is within its share of model calls)."""
+    if chosen is None or not _remote("follow_up"):
+        return chosen, False
+    question = interview_question(record, record.question_ids[turn - 1])
+    found = await coalescing.find(follow_up_key(question, gap_text(chosen)))
+    if found is None:
+        return chosen, await remote_allowed("follow_up", record.id)
+    written = LlmFollowUp.model_validate_json(found[0])
+    return chosen.model_copy(update={"text": written.question, "written_by": "model"}), False
 
 
 def roles() -> RolesOut:
@@ -175,6 +199,7 @@ async def create(setup: InterviewSetup, client: str | None = None) -> InterviewC
         greeting=record.greeting,
         question=_question_out(record, 1),
         callback_secret=callback_secret,
+        job_ad=_job_ad(setup),
     )
 
 
@@ -185,6 +210,10 @@ def _gone(interview_id: str) -> ApiError:
         f"there is no interview {interview_id} (interviews are deleted {get_settings().retention_days:g}"
         " days after they start, or when their candidate deletes them)"
     )
+
+
+def _job_ad(setup: InterviewSetup) -> JobAd | None:
+    return read_job_ad(setup.job_description) if setup.job_description else None
 
 
 async def _authorised(interview_id: str, token: str) -> store.Versioned:
@@ -230,9 +259,21 @@ async def _instant_feedback(
     return evaluation_for(payload, answer), "cache", Counts(cache_lookups=1) | SAVED_BY[how]
 
 
-def _check_turn_order(record: InterviewRecord, turn: int) -> None:
+def _check_turn_order(record: InterviewRecord, turn: int, to_follow_up: bool) -> None:
     if record.finished:
         raise conflict("interview_finished", "this interview is finished; its report is at /report")
+    waiting = record.follow_up_open
+    if to_follow_up:
+        if waiting != turn:
+            also = f"; turn {waiting}'s is" if waiting is not None else ""
+            raise conflict("no_follow_up_open", f"no follow-up of turn {turn} waits for an answer{also}")
+        return
+    if waiting is not None:
+        raise conflict(
+            "follow_up_open",
+            f"the follow-up of turn {waiting} waits for an answer or a skip first; see "
+            f"{_urls(record.id)}/turns/{waiting}",
+        )
     if turn <= record.answered:
         raise conflict(
             "turn_already_answered",
@@ -250,12 +291,21 @@ async def answer(
     started = time.perf_counter()
     if client is not None:
         _refuse_if(await client_limits.admit_answer(client))
+    if body.to_follow_up:
+        return await _answer_follow_up(interview_id, token, body)
+    assert body.answer is not None  # AnswerIn requires one unless a follow-up is skipped
+    modelled: tuple[FollowUp | None, bool] | None = None
     while True:
         current = await _authorised(interview_id, token)
         record = current.record
-        _check_turn_order(record, body.turn)
+        _check_turn_order(record, body.turn, to_follow_up=False)
         instant = await _instant_feedback(record, body.turn, body.answer)
         feedback, source, saved = instant if instant else (None, None, Counts())
+        # Known with the feedback; a queued answer's is decided by the worker, with its feedback.
+        if modelled is None:  # once: a retried write must not count a second model call
+            chosen = follow_up_for(record, body.turn, feedback, body.answer) if feedback else None
+            modelled = await model_follow_up(record, body.turn, chosen)
+        follow_up, write_follow_up = modelled
         turn = TurnRecord(
             turn=body.turn,
             question_id=record.question_ids[body.turn - 1],
@@ -263,9 +313,15 @@ async def answer(
             answered_at=datetime.now(UTC),
             feedback=feedback,
             source=source,
+            follow_up=follow_up,
+            follow_up_status="open" if follow_up else None,
         )
         counted = record.model_copy(
-            update={"answered": record.answered + 1, "evaluated": record.evaluated + (feedback is not None)}
+            update={
+                "answered": record.answered + 1,
+                "evaluated": record.evaluated + (feedback is not None),
+                "follow_up_open": body.turn if follow_up else None,
+            }
         )
         # An instant feedback on the last turn completes the interview: the same write records its
         # report as queued, and the job is sent below.
@@ -279,6 +335,8 @@ async def answer(
         except store.StaleWrite:
             continue  # another request changed the interview first; its turn order decides this one
         break
+    if write_follow_up:
+        await queue_follow_up(interview_id, body.turn)
     if source is not None:
         elapsed_ms = (time.perf_counter() - started) * 1000
         await usage.count(saved, latency=("answered", elapsed_ms), turns_answered=1)
@@ -298,24 +356,94 @@ async def answer(
     return _pending(interview_id, turn.turn)
 
 
+async def _answer_follow_up(interview_id: str, token: str, body: AnswerIn) -> TurnResult | TurnPending:
+    """Answer or skip the follow-up of a turn. Its answer is stored on the turn at once and scored
+    together with the turn's answer (at once, or queued like an answer); a declined one ("I don't know")
+    or a skip leaves the turn's score as the answer's alone."""
+    while True:
+        current = await _authorised(interview_id, token)
+        record = current.record
+        _check_turn_order(record, body.turn, to_follow_up=True)
+        loaded = await store.load_turn(interview_id, body.turn)
+        if loaded is None:  # the record says it is open, so the turn was stored with it
+            raise conflict("no_follow_up_open", f"turn {body.turn} has no follow-up waiting for an answer")
+        turn, turn_etag = loaded
+        saved: Counts = {}
+        if body.answer is None:
+            changes: dict[str, object] = {"follow_up_status": "skipped"}
+        else:
+            together = turn.model_copy(update={"follow_up_answer": body.answer}).scored_text
+            instant = (
+                (turn.feedback, turn.source, Counts())
+                if templates.is_non_answer(body.answer) and turn.feedback and turn.source
+                else await _instant_feedback(record, body.turn, together)
+            )
+            feedback, source, saved = instant if instant else (None, None, Counts())
+            changes = {
+                "follow_up_status": "answered",
+                "follow_up_answer": body.answer,
+                "combined": feedback,
+                "combined_source": source,
+            }
+        updated_turn = turn.model_copy(update=changes)
+        scored = updated_turn.final_feedback is not None
+        counted = record.model_copy(
+            update={"follow_up_open": None, "evaluated": record.evaluated - (not scored)}
+        )
+        # A follow-up answered at once, or skipped, on the last turn completes the interview.
+        updated = completing(counted)
+        try:
+            await store.save_feedback(current, updated, updated_turn, turn_etag)
+        except store.TooLarge as error:  # refused before anything was stored
+            raise ApiError(422, "answer_too_large", f"the answer is too large to store: {error}") from error
+        except store.StaleWrite:
+            continue
+        break
+    if scored:
+        await usage.count(saved)
+        if updated is not counted:
+            await queue_report(interview_id)
+        return _result(updated, updated_turn)
+    await usage.count(cache_lookups=1, jobs_queued=1)
+    try:
+        await enqueue_once(EvaluateJob(interview_id=interview_id, turn=body.turn, follow_up=True))
+    except Exception:  # stored; polling queues the job again after REQUEUE_AFTER_SECONDS
+        log.exception("could not queue the evaluation of %s turn %s's follow-up", interview_id, body.turn)
+    return _pending(interview_id, body.turn)
+
+
+async def queue_follow_up(interview_id: str, turn: int) -> None:
+    try:
+        await enqueue_once(FollowUpJob(interview_id=interview_id, turn=turn))
+    except Exception:  # only the cache misses it: the turn has its follow-up from the bank
+        log.exception("could not queue the follow-up job of %s turn %s", interview_id, turn)
+
+
 def _pending(interview_id: str, turn: int) -> TurnPending:
     retry = get_settings().retry_after_seconds
     return TurnPending(turn=turn, poll_url=f"{_urls(interview_id)}/turns/{turn}", retry_after=retry)
 
 
 def _result(record: InterviewRecord, turn: TurnRecord) -> TurnResult:
-    assert turn.feedback is not None and turn.source is not None
+    feedback, source = turn.final_feedback, turn.final_source
+    assert feedback is not None and source is not None
     last = turn.turn >= record.total
+    # The interview moves on only once the follow-up is answered or skipped.
+    moving_on = turn.follow_up_status != "open"
     return TurnResult(
         turn=turn.turn,
         question=interview_question(record, turn.question_id).text,
         answer=turn.answer,
-        feedback=turn.feedback,
-        source=turn.source,
-        transition=None if last else templates.transition(record.id, turn.turn),
-        next_question=None if last else _question_out(record, turn.turn + 1),
-        closing=templates.closing(record.id) if last else None,
-        report_url=f"{_urls(record.id)}/report" if last else None,
+        feedback=feedback,
+        source=source,
+        follow_up=turn.follow_up,
+        follow_up_status=turn.follow_up_status,
+        follow_up_answer=turn.follow_up_answer,
+        answer_feedback=turn.feedback if turn.follow_up_answer is not None else None,
+        transition=templates.transition(record.id, turn.turn) if moving_on and not last else None,
+        next_question=_question_out(record, turn.turn + 1) if moving_on and not last else None,
+        closing=templates.closing(record.id) if moving_on and last else None,
+        report_url=f"{_urls(record.id)}/report" if moving_on and last else None,
     )
 
 
@@ -330,14 +458,17 @@ async def turn_result(interview_id: str, token: str, turn: int, wait: float) -> 
 
     async def finished_turn() -> TurnRecord | None:
         loaded = await store.load_turn(interview_id, turn)
-        return loaded[0] if loaded and loaded[0].feedback is not None else None
+        return loaded[0] if loaded and loaded[0].final_feedback is not None else None
 
     done = await signals.wait_for(turn_subject(interview_id, turn), _wait_seconds(wait), finished_turn)
     if done is not None:
-        return _result(record, done)
+        # Read again: the worker may have opened a follow-up, which holds the next question back.
+        return _result((await _authorised(interview_id, token)).record, done)
     loaded = await store.load_turn(interview_id, turn)
+    # A follow-up's answer has no time of its own: it is queued again on the answer's clock at worst.
     if loaded and datetime.now(UTC) - loaded[0].answered_at > timedelta(seconds=REQUEUE_AFTER_SECONDS):
-        await enqueue_once(EvaluateJob(interview_id=interview_id, turn=turn))
+        follow_up = loaded[0].follow_up_answer is not None
+        await enqueue_once(EvaluateJob(interview_id=interview_id, turn=turn, follow_up=follow_up))
     return _pending(interview_id, turn)
 
 
@@ -349,8 +480,15 @@ async def state(interview_id: str, token: str) -> InterviewState:
             turn=number,
             question=interview_question(record, question_id).text,
             answer=stored[number].answer if number in stored else None,
-            status="unanswered" if number not in stored else "done" if stored[number].feedback else "pending",
-            feedback=stored[number].feedback if number in stored else None,
+            status="unanswered"
+            if number not in stored
+            else "done"
+            if stored[number].final_feedback
+            else "pending",
+            feedback=stored[number].final_feedback if number in stored else None,
+            follow_up=stored[number].follow_up if number in stored else None,
+            follow_up_status=stored[number].follow_up_status if number in stored else None,
+            follow_up_answer=stored[number].follow_up_answer if number in stored else None,
         )
         for number, question_id in enumerate(record.question_ids, start=1)
     ]
@@ -359,7 +497,11 @@ async def state(interview_id: str, token: str) -> InterviewState:
         setup=record.setup,
         status="finished" if record.finished else "active",
         greeting=record.greeting,
-        current_question=None if record.finished else _question_out(record, record.answered + 1),
+        job_ad=_job_ad(record.setup),
+        current_question=None
+        if record.finished or record.follow_up_open is not None
+        else _question_out(record, record.answered + 1),
+        open_follow_up=record.follow_up_open,
         transcript=transcript,
         report_status="done" if record.report_done else "pending" if record.finished else "not_ready",
         report_url=f"{_urls(record.id)}/report",
@@ -373,10 +515,12 @@ async def report(interview_id: str, token: str, wait: float) -> Report | ReportP
     current = await _authorised(interview_id, token)
     record = current.record
     if not record.finished:
-        raise conflict(
-            "interview_not_finished",
-            f"the report is written after the last answer; {record.total - record.answered} question(s) remain",
+        remain = (
+            f"{record.total - record.answered} question(s) remain"
+            if record.answered < record.total
+            else f"the follow-up of turn {record.follow_up_open} waits for an answer or a skip"
         )
+        raise conflict("interview_not_finished", f"the report is written after the last answer; {remain}")
     found = await signals.wait_for(
         report_subject(interview_id), _wait_seconds(wait), lambda: store.load_report(interview_id)
     )

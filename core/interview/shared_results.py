@@ -23,7 +23,16 @@ def evaluation_key(question: Question, answer: str) -> ResultKey:
 
 
 def questions_key(setup: InterviewSetup) -> ResultKey:
+    """A custom role's questions, per level and title (in any word order); a job ad's, per level and the
+    ad's text (case and spacing aside), whatever the role chosen."""
+    if setup.job_description:
+        return ResultKey("questions", model_class(), f"{setup.level}:ad", setup.job_description, ordered=True)
     return ResultKey("questions", model_class(), setup.level, setup.custom_role or "", ordered=False)
+
+
+def follow_up_key(question: Question, gap: str) -> ResultKey:
+    """A model-written follow-up, per question and gap (core/interview/follow_ups.py gap_text)."""
+    return ResultKey("follow_up", model_class(), question.id, gap, ordered=True)
 
 
 def generated_questions(job: ResultKey, setup: InterviewSetup, payload: bytes) -> list[Question]:

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from core.infra import signals, store, usage
 from core.infra.job_queue import Job, parse_job
 from core.interview import callbacks, service
+from core.interview.follow_ups import follow_up_for, gap_text
+from core.interview.job_ad import read_job_ad, skills_in
 from core.interview.progress import (
     after_feedback,
     completing,
@@ -22,6 +24,7 @@ from core.interview.shared_results import (
     SAVED_BY,
     evaluation_for,
     evaluation_key,
+    follow_up_key,
     generated_questions,
     questions_key,
 )
@@ -29,10 +32,13 @@ from core.models import (
     EvaluateJob,
     Evaluation,
     FeedbackSource,
+    FollowUp,
+    FollowUpJob,
     InterviewRecord,
     QuestionsJob,
     Report,
     ReportJob,
+    SkillsShown,
     TurnRecord,
 )
 from core.providers.answerer import LOCAL_CLASS, Answerer, LocalAnswerer, answerer_for_jobs
@@ -58,6 +64,8 @@ async def handle_message(body: bytes) -> None:
             await evaluate(job)
         elif isinstance(job, QuestionsJob):
             await generate_questions(job)
+        elif isinstance(job, FollowUpJob):
+            await write_follow_up(job)
         else:
             await report(job)
     except InterviewGone:
@@ -76,35 +84,53 @@ async def _interview(interview_id: str) -> store.Versioned:
 
 async def evaluate(job: EvaluateJob) -> None:
     scored: tuple[Evaluation, FeedbackSource, Found] | None = None
+    modelled: tuple[FollowUp | None, bool] | None = None
     while True:
         current = await _interview(job.interview_id)
         loaded = await store.load_turn(job.interview_id, job.turn)
         if loaded is None:
             raise JobRejected(f"interview {job.interview_id} has no turn {job.turn}")
         turn, turn_etag = loaded
-        if turn.feedback is not None:
+        if turn.final_feedback is not None:
             await usage.count(duplicate_deliveries=1)
             await after_feedback(current.record, job.turn, completed_now=False)
             # Its report is queued again only if that job is presumed lost (progress.py).
             await requeue_report_if_lost(current)
             return
-        # Scored once: a write that loses a race retries the write, never the provider call.
+        # Scored once: a write that loses a race retries the write, never the provider call. What is
+        # scored cannot change meanwhile: a follow-up is only asked once the answer's feedback is stored.
         scored = scored or await _evaluation_for(current.record, turn)
         evaluation, source, found = scored
-        counted = current.record.model_copy(update={"evaluated": current.record.evaluated + 1})
+        record = current.record
+        if turn.follow_up_answer is not None:
+            changes: dict[str, object] = {"combined": evaluation, "combined_source": source}
+            opens = record.follow_up_open
+        else:
+            # Asked only while this is the latest answer: a candidate who went on has left the question.
+            latest = record.answered == turn.turn
+            if modelled is None or (modelled[0] is not None and not latest):
+                chosen = follow_up_for(record, turn.turn, evaluation, turn.answer) if latest else None
+                # Once while it is the latest answer: a retried write must not count a second model call.
+                modelled = await service.model_follow_up(record, turn.turn, chosen)
+            follow_up = modelled[0]
+            changes = {
+                "feedback": evaluation,
+                "source": source,
+                "follow_up": follow_up,
+                "follow_up_status": "open" if follow_up else None,
+            }
+            opens = turn.turn if follow_up else record.follow_up_open
+        counted = record.model_copy(update={"evaluated": record.evaluated + 1, "follow_up_open": opens})
         updated = completing(counted)
         try:
-            await store.save_feedback(
-                current,
-                updated,
-                turn.model_copy(update={"feedback": evaluation, "source": source}),
-                turn_etag,
-            )
+            await store.save_feedback(current, updated, turn.model_copy(update=changes), turn_etag)
         except store.StaleWrite:
             continue  # the interview moved on (another turn landed); decide again on fresh data
         waited_ms = (datetime.now(UTC) - turn.answered_at).total_seconds() * 1000
         # The lookup was counted when the turn was queued: a hit here is that lookup's late hit.
         await usage.count(SAVED_BY[found], latency=("queued", waited_ms))
+        if modelled and modelled[1] and turn.follow_up_answer is None:
+            await service.queue_follow_up(job.interview_id, job.turn)
         await after_feedback(updated, job.turn, completed_now=updated is not counted)
         return
 
@@ -115,16 +141,39 @@ async def _evaluation_for(
     question = interview_question(record, turn.question_id)
     answerer = answerer_for_jobs()
 
+    text = turn.scored_text
+
     async def compute() -> Computed:
-        evaluation = await answerer.evaluate(question, turn.answer)
+        evaluation = await answerer.evaluate(question, text)
         # A local fallback must not stand in for a model's evaluation in the cache.
         shareable = (evaluation.scored_by == "local") == (answerer.model_class == LOCAL_CLASS)
         return evaluation.model_dump_json().encode(), shareable
 
-    payload, found = await coalescing.once(evaluation_key(question, turn.answer), compute)
+    payload, found = await coalescing.once(evaluation_key(question, text), compute)
     assert payload is not None
-    evaluation = evaluation_for(payload, turn.answer)
+    evaluation = evaluation_for(payload, text)
     return evaluation, "provider" if found == "computed" else "cache", found
+
+
+async def write_follow_up(job: FollowUpJob) -> None:
+    """A model's follow-up for the turn's question and gap, into the cache for the next answer that
+    misses the same; the turn keeps the follow-up it was asked."""
+    current = await _interview(job.interview_id)
+    loaded = await store.load_turn(job.interview_id, job.turn)
+    if loaded is None or loaded[0].follow_up is None:
+        raise JobRejected(f"interview {job.interview_id} turn {job.turn} has no follow-up")
+    turn = loaded[0]
+    asked = turn.follow_up
+    assert asked is not None
+    question = interview_question(current.record, turn.question_id)
+    answerer = answerer_for_jobs()
+
+    async def compute() -> Computed:
+        reply = await answerer.follow_up(question, gap_text(asked))
+        return (reply.model_dump_json().encode(), True) if reply else (None, False)
+
+    _, found = await coalescing.once(follow_up_key(question, gap_text(asked)), compute)
+    await usage.count(SAVED_BY[found])
 
 
 async def generate_questions(job: QuestionsJob) -> None:
@@ -138,7 +187,10 @@ async def generate_questions(job: QuestionsJob) -> None:
     answerer = answerer_for_jobs()
 
     async def compute() -> Computed:
-        reply = await answerer.questions(setup.custom_role or "", setup.level)
+        ad = setup.job_description
+        # An ad's questions depend on the ad and the level only, as their cache key does.
+        title = question_bank().title(setup) if not ad else question_bank().role_title(read_job_ad(ad).role)
+        reply = await answerer.questions(title, setup.level, ad)
         return (reply.model_dump_json().encode(), True) if reply else (None, False)
 
     payload, found = await coalescing.once(cache_job, compute)
@@ -158,6 +210,35 @@ async def generate_questions(job: QuestionsJob) -> None:
     await usage.count(SAVED_BY[found], questions_generated=int(bool(generated) and found == "computed"))
 
 
+def with_follow_ups(written: Report, turns: list[TurnRecord], job_description: str | None = None) -> Report:
+    """The report with each turn's follow-up question and answer, and with a job ad the ad's skills the
+    answers showed (by the same vocabulary), whoever wrote it."""
+    by_turn = {turn.turn: turn for turn in turns}
+    ad_skills = None
+    if job_description:
+        wanted = read_job_ad(job_description).skills
+        shown = set(skills_in("\n\n".join(turn.scored_text for turn in turns)))
+        ad_skills = SkillsShown(
+            shown=[skill for skill in wanted if skill in shown],
+            not_shown=[skill for skill in wanted if skill not in shown],
+        )
+    return written.model_copy(
+        update={
+            "ad_skills": ad_skills,
+            "answers": [
+                summary.model_copy(
+                    update={
+                        "follow_up": asked.follow_up.text if asked and asked.follow_up else None,
+                        "follow_up_answer": asked.follow_up_answer if asked else None,
+                    }
+                )
+                for summary in written.answers
+                for asked in [by_turn.get(summary.turn)]
+            ],
+        }
+    )
+
+
 async def report(job: ReportJob) -> None:
     written: Report | None = None
     while True:
@@ -167,24 +248,29 @@ async def report(job: ReportJob) -> None:
             await usage.count(duplicate_deliveries=1)
             break
         turns = sorted(await store.load_turns(record.id), key=lambda turn: turn.turn)
-        if not record.finished or any(turn.feedback is None for turn in turns):
+        if not record.finished or any(turn.final_feedback is None for turn in turns):
             raise JobRejected(f"interview {record.id} is not ready for its report")
         if written is None:
             # Nothing but non-answers (template feedback): nothing for a model to review. A client past
             # its share of the day's model calls: the built-in evaluator writes the report too.
             declined = all(
-                turn.feedback is not None and turn.feedback.scored_by == "template" for turn in turns
+                turn.final_feedback is not None and turn.final_feedback.scored_by == "template"
+                for turn in turns
             )
             remote = not declined and await service.remote_allowed("report", record.id)
             answerer: Answerer = answerer_for_jobs() if remote else LocalAnswerer()
-            written = await answerer.report(
-                question_bank().title(record.setup),
-                record.setup,
-                [
-                    (turn.turn, interview_question(record, turn.question_id), turn.answer, turn.feedback)
-                    for turn in turns
-                    if turn.feedback
-                ],
+            written = with_follow_ups(
+                await answerer.report(
+                    question_bank().title(record.setup),
+                    record.setup,
+                    [
+                        (turn.turn, interview_question(record, turn.question_id), turn.scored_text, scored)
+                        for turn in turns
+                        if (scored := turn.final_feedback)
+                    ],
+                ),
+                turns,
+                record.setup.job_description,
             )
         try:
             await store.save_report(current, record.model_copy(update={"report_done": True}), written)

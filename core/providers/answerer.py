@@ -19,9 +19,11 @@ from core.providers.catalogue import configured_slots
 from core.providers.pool import Pool
 from core.providers.prompts import (
     LlmEvaluation,
+    LlmFollowUp,
     LlmQuestions,
     LlmReview,
     evaluation_request,
+    follow_up_request,
     questions_request,
     review_request,
     to_evaluation,
@@ -48,7 +50,9 @@ class Answerer(Protocol):
 
     async def report(self, title: str, setup: InterviewSetup, turns: AnsweredTurns) -> Report: ...
 
-    async def questions(self, title: str, level: Level) -> LlmQuestions | None: ...
+    async def questions(self, title: str, level: Level, job_ad: str | None = None) -> LlmQuestions | None: ...
+
+    async def follow_up(self, question: Question, gap: str) -> LlmFollowUp | None: ...
 
 
 class LocalAnswerer:
@@ -64,8 +68,11 @@ class LocalAnswerer:
         usage.note_provider_call(LOCAL_PROVIDER)
         return write_report(title, setup, turns)
 
-    async def questions(self, title: str, level: Level) -> LlmQuestions | None:
+    async def questions(self, title: str, level: Level, job_ad: str | None = None) -> LlmQuestions | None:
         return None  # the local answer to a custom role is the nearest bank role's questions
+
+    async def follow_up(self, question: Question, gap: str) -> LlmFollowUp | None:
+        return None  # the local follow-up is the bank's (core/interview/follow_ups.py)
 
 
 class PooledAnswerer:
@@ -101,8 +108,12 @@ class PooledAnswerer:
         review, slot = asked
         return with_review(scored, review, slot.entry.name)
 
-    async def questions(self, title: str, level: Level) -> LlmQuestions | None:
-        asked = await self._pool.ask(questions_request(title, level), LlmQuestions)
+    async def questions(self, title: str, level: Level, job_ad: str | None = None) -> LlmQuestions | None:
+        asked = await self._pool.ask(questions_request(title, level, job_ad), LlmQuestions)
+        return asked[0] if asked else None
+
+    async def follow_up(self, question: Question, gap: str) -> LlmFollowUp | None:
+        asked = await self._pool.ask(follow_up_request(question, gap), LlmFollowUp)
         return asked[0] if asked else None
 
 

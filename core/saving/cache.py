@@ -36,7 +36,7 @@ from core.saving.similarity import (
 )
 from core.settings import get_settings
 
-ResultKind = Literal["evaluate", "questions"]
+ResultKind = Literal["evaluate", "questions", "follow_up"]
 
 # KEYS: the exact key, the in-flight key, then the job's band keys. ARGV: claim ("1" or "0"), owner
 # token, in-flight ms. Returns {1, value} on an exact hit; otherwise {0, claimed, key, value, ...} with

@@ -70,7 +70,7 @@ param storedSecrets object
 @description('Origins allowed to call the API from a browser: the Static Web App.')
 param allowedOrigins array
 
-@description('REMOTE_JOBS: the kinds of job sent to remote LLMs (evaluate, questions, report).')
+@description('REMOTE_JOBS: the kinds of job sent to remote LLMs (evaluate, questions, report, follow_up).')
 param remoteJobs string = 'questions,report'
 
 @description('REDIS_TIMEOUT_SECONDS: how long a Redis command may take before failing over to the backup.')
@@ -206,6 +206,7 @@ var appSettings = {
   REDIS_RETRY_PRIMARY_SECONDS: '5'
   CACHE_TTL_EVALUATE: '1209600'
   CACHE_TTL_QUESTIONS: '2592000'
+  CACHE_TTL_FOLLOW_UP: '2592000'
   COALESCE_WAIT_SECONDS: '15'
   MAX_WAIT_SECONDS: '25'
   USAGE_FLUSH_SECONDS: '2'

@@ -15,14 +15,15 @@ from playwright.async_api import Browser, Page, Request, Route, expect
 
 from devhost.stack import Service, free_ports, start_azurite, start_devhost
 from testing.app_stack import NO_CLIENT_LIMITS, ROOT, Services, Stack
-from testing.interview_client import unique_answer
+from testing.interview_client import RESULT_SENTENCE, unique_answer
 
 Screenshot = Callable[[str], Awaitable[None]]
 SESSION_KEY = "mock-interview:session"
 CRITERIA = ["Relevance", "Structure", "Specificity", "Impact", "Clarity"]
 
 
-async def start_interview(page: Page, name: str = "Ada") -> None:
+async def start_interview(page: Page, name: str = "Ada", follow_ups: bool = False) -> None:
+    """Start from the setup form; follow-up questions off unless asked for (their own test asks)."""
     await page.goto("/")
     await expect(page.get_by_role("heading", name="Practise a job interview")).to_be_visible()
     await page.get_by_label("Role").select_option(label="Backend engineer")
@@ -31,6 +32,7 @@ async def start_interview(page: Page, name: str = "Ada") -> None:
     await page.get_by_label("Number of questions").fill("3")
     await page.get_by_label("Your name").fill(name)
     await expect(page.get_by_label("Job title")).to_be_hidden()
+    await page.get_by_label("Follow-up questions").set_checked(follow_ups)
     async with page.expect_request(is_start) as started:
         await page.get_by_role("button", name="Start the interview").click()
     # A bank role sends no job title.
@@ -39,6 +41,7 @@ async def start_interview(page: Page, name: str = "Ada") -> None:
         "level": "mid",
         "kind": "mixed",
         "questions": 3,
+        "follow_ups": follow_ups,
         "candidate_name": name,
     }
     await expect(page.locator("#question-number")).to_have_text("Question 1 of 3")
@@ -151,6 +154,43 @@ async def test_a_whole_interview_up_to_the_report(page: Page, screenshot: Screen
     await expect(report.locator(".answer-summary").first).to_be_visible()
     await page.emulate_media(media="screen")
     await screenshot("report")
+
+
+async def test_a_follow_up_is_answered_or_skipped_before_the_next_question(
+    page: Page, screenshot: Screenshot
+) -> None:
+    await start_interview(page, name="Alan", follow_ups=True)
+    follow_up = page.locator("#follow-up")
+    next_question = page.get_by_role("button", name="Next question")
+    # An answer that covers none of the key points: the follow-up asks about the first one.
+    weak = "I would think about it carefully and talk with my team about the best way to handle it"
+
+    await answer(page, f"{weak} ({uuid.uuid4().hex}).", expected_status=202)
+    await expect_feedback(page, 1)
+    await expect(follow_up.get_by_role("heading", name="Follow-up question")).to_be_focused()
+    await expect(page.locator("#follow-up-text")).not_to_be_empty()
+    await expect(page.locator("#follow-up-reason")).to_contain_text("Asked because")
+    await expect(next_question).to_be_hidden()
+    await page.get_by_role("button", name="Skip it").click()
+    await expect(page.locator("#follow-up-given")).to_have_text("You skipped this follow-up.")
+    await expect(page.get_by_role("button", name="Skip it")).to_be_hidden()
+    await next_question.click()
+    await expect(page.locator("#question-number")).to_have_text("Question 2 of 3")
+    await expect(follow_up).to_be_hidden()
+
+    await answer(page, f"{weak} ({uuid.uuid4().hex}).", expected_status=202)
+    await expect_feedback(page, 2)
+    await expect(next_question).to_be_hidden()
+    reply = f"{RESULT_SENTENCE} ({uuid.uuid4().hex})"
+    await page.get_by_label("Reply to the follow-up").fill(reply)
+    async with page.expect_response(
+        lambda response: response.url.endswith("/turns") and response.request.method == "POST"
+    ) as posted:
+        await page.get_by_role("button", name="Answer the follow-up").click()
+    assert (await posted.value).request.post_data_json == {"turn": 2, "answer": reply, "follow_up": True}
+    await expect(page.locator("#follow-up-given")).to_have_text(reply)
+    await expect(next_question).to_be_visible()
+    await screenshot("follow-up")
 
 
 async def test_a_reload_resumes_where_the_candidate_was(page: Page, screenshot: Screenshot) -> None:

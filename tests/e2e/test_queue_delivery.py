@@ -94,7 +94,8 @@ async def test_failing_jobs_are_poisoned_listed_and_replayed(
     bodies = {message["body"] for message in poisoned}
     assert malformed.decode() in bodies
     assert any(
-        json.loads(body)["job"] == {"kind": "evaluate", "interview_id": candidate.id, "turn": 2}
+        json.loads(body)["job"]
+        == {"kind": "evaluate", "interview_id": candidate.id, "turn": 2, "follow_up": False}
         for body in bodies
         if body.startswith("{")
     )

@@ -161,3 +161,40 @@ async def test_a_custom_role_needs_its_title_and_only_with_role_custom(
         async with http.post("/api/interviews", json=body) as response:
             assert response.status == 422
             assert (await response.json())["error"]["code"]
+
+
+JOB_AD = """Senior Data Engineer
+
+Build Spark and Airflow pipelines on AWS; SQL, dbt and a data warehouse; 6 years of experience."""
+
+
+async def test_a_job_ads_questions_are_written_once_and_ask_a_few_of_the_interviews_questions(
+    default_policy_host: str, fakes: dict[str, FakeProvider]
+) -> None:
+    setup = {"role": "data-analyst", "level": "senior", "kind": "mixed", "questions": 6}
+    async with aiohttp.ClientSession(base_url=default_policy_host) as http:
+        calls = calls_for(fakes, "LlmQuestions")
+        first = await start_interview(http, **setup, job_description=JOB_AD)
+        assert first.created["job_ad"]["role"] == "data-analyst"
+        # The bank's question, drawn for the ad's skills, comes at once; the ad's arrive for later turns.
+        assert first.created["question"]["text"] not in GENERATED_TEXTS
+        for _ in range(50):
+            questions = await _current_questions(http, first)
+            if any(text in GENERATED_TEXTS for text in questions):
+                break
+            await asyncio.sleep(0.2)
+        # A third of the interview's questions at most (two of six) are the ad's; the bank asks the rest.
+        assert sum(text in GENERATED_TEXTS for text in questions) == 2
+        assert calls_for(fakes, "LlmQuestions") == calls + 1
+        assert any(
+            "Spark and Airflow" in json.dumps(received.body)
+            for fake in fakes.values()
+            for received in fake.received
+        )
+
+        # The same ad, in other case and spacing, another role: its questions at once, no second call.
+        same_ad = "  " + JOB_AD.upper().replace("\n", "\n\n ")
+        second = await start_interview(http, **(setup | {"role": "backend"}), job_description=same_ad)
+        assert second.created["question"]["text"] in GENERATED_TEXTS
+        assert sum(text in GENERATED_TEXTS for text in await _current_questions(http, second)) == 2
+        assert calls_for(fakes, "LlmQuestions") == calls + 1

@@ -182,6 +182,10 @@ export function renderReport(report) {
             el("span", { class: "answer-summary-score" }, `${formatScore(answer.overall)} / 5`),
           ),
           el("p", { class: "answer-summary-question" }, answer.question),
+          answer.follow_up
+            ? el("p", {}, el("span", { class: "muted" }, "Follow-up: "), answer.follow_up, " — ",
+                answer.follow_up_answer ?? el("span", { class: "muted" }, "skipped"))
+            : null,
           el("p", {}, el("span", { class: "muted" }, "To improve: "), answer.improvement),
           answer.comment ? el("p", {}, el("span", { class: "muted" }, "Reviewer's note: "), answer.comment) : null,
           el("p", { class: "muted small" }, `Scored by ${scorerName(answer.scored_by)}`),

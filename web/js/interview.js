@@ -59,6 +59,14 @@ const ui = {
   transition: byId("transition"),
   nextQuestion: byId("next-question"),
   closing: byId("closing"),
+  followUp: byId("follow-up"),
+  followUpText: byId("follow-up-text"),
+  followUpReason: byId("follow-up-reason"),
+  followUpGiven: byId("follow-up-given"),
+  followUpForm: byId("follow-up-form"),
+  followUpAnswer: byId("follow-up-answer"),
+  submitFollowUp: byId("submit-follow-up"),
+  skipFollowUp: byId("skip-follow-up"),
   report: byId("report"),
   reportBody: byId("report-body"),
   printReport: byId("print-report"),
@@ -169,6 +177,9 @@ function setBusy(value) {
   ui.start.disabled = value;
   ui.nextQuestion.disabled = value;
   ui.dictate.disabled = value;
+  ui.followUpAnswer.readOnly = value;
+  ui.submitFollowUp.disabled = value;
+  ui.skipFollowUp.disabled = value;
   updateCounter();
 }
 
@@ -216,7 +227,7 @@ function showQuestion(next) {
   const draft = loadSession()?.draft;
   ui.answer.value = draft?.turn === next.turn ? draft.text : "";
   updateSession({ questionShown: next.turn });
-  for (const part of [ui.givenAnswer, ui.feedback, ui.next, ui.closing, ui.report]) show(part, false);
+  for (const part of [ui.givenAnswer, ui.feedback, ui.followUp, ui.next, ui.closing, ui.report]) show(part, false);
   showProgress("");
   show(ui.answerForm, true);
   dictation.reset();
@@ -251,6 +262,12 @@ async function showResult(result) {
   show(ui.feedback, true);
   byId("feedback-heading").focus();
   announce(`Feedback on question ${result.turn}: ${result.feedback.overall} out of 5 overall.`);
+  showFollowUp(result);
+  if (result.follow_up_status === "open") {
+    byId("follow-up-heading").focus();
+    announce(`A follow-up question: ${result.follow_up.text}`);
+    return;
+  }
   if (result.next_question) {
     ui.transition.textContent = result.transition ?? "";
     show(ui.next, true);
@@ -261,6 +278,20 @@ async function showResult(result) {
   await showReport(
     result.report_url ? serverUrl(result.report_url) : endpoint(`/interviews/${interview.id}/report`),
   );
+}
+
+/** The turn's follow-up, if one was asked: its form while open, else what was answered (or the skip). */
+function showFollowUp(result) {
+  show(ui.followUp, Boolean(result.follow_up));
+  if (!result.follow_up) return;
+  const open = result.follow_up_status === "open";
+  ui.followUpText.textContent = result.follow_up.text;
+  ui.followUpReason.textContent = result.follow_up.reason;
+  ui.followUpGiven.textContent =
+    result.follow_up_status === "skipped" ? "You skipped this follow-up." : (result.follow_up_answer ?? "");
+  show(ui.followUpGiven, !open);
+  show(ui.followUpForm, open);
+  if (open) ui.followUpAnswer.value = "";
 }
 
 async function showReport(reportUrl) {
@@ -517,6 +548,7 @@ async function startInterview() {
     questions: Number(form.get("questions")),
   };
   if (setup.role === "custom") setup.custom_role = String(form.get("custom_role") ?? "").trim();
+  setup.follow_ups = form.get("follow_ups") === "on";
   const name = String(form.get("candidate_name") ?? "").trim();
   if (name) setup.candidate_name = name;
 
@@ -580,6 +612,32 @@ async function submitAnswer() {
   }
 }
 
+/** Answer (`{answer, follow_up: true}`) or skip (`{skip_follow_up: true}`) the shown turn's follow-up. */
+async function sendFollowUp(body) {
+  const turn = shownResult.turn;
+  setBusy(true);
+  try {
+    const { status, data } = await callApi("POST", endpoint(`/interviews/${interview.id}/turns`), {
+      token: interview.token,
+      body: { turn, ...body },
+    });
+    try {
+      if (status === 202) {
+        showScoring();
+        await showResult(await pollUntilReady(serverUrl(data.poll_url), { token: interview.token }));
+      } else {
+        await showResult(data);
+      }
+    } catch (error) {
+      // Stored: trying again means waiting for the turn's result, not sending it twice.
+      error.retryWith = resume;
+      throw error;
+    }
+  } finally {
+    setBusy(false);
+  }
+}
+
 /** Pick up the stored interview where it is on the server. */
 async function resume() {
   const saved = loadSession();
@@ -604,7 +662,7 @@ async function resume() {
   }
   // The last answered question: its feedback (or the wait for it), then the next step as before.
   showAnswered(last.turn, last.question, last.answer);
-  for (const part of [ui.feedback, ui.next, ui.closing, ui.report]) show(part, false);
+  for (const part of [ui.feedback, ui.followUp, ui.next, ui.closing, ui.report]) show(part, false);
   if (last.status === "pending") showScoring();
   const turnUrl = endpoint(`/interviews/${state.id}/turns/${last.turn}`);
   await showResult(await pollUntilReady(turnUrl, auth));
@@ -659,6 +717,17 @@ ui.answerForm.addEventListener("submit", (event) => {
 ui.nextQuestion.addEventListener("click", () => {
   hideError();
   showQuestion(shownResult.next_question);
+});
+
+ui.followUpForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const answer = ui.followUpAnswer.value;
+  if (busy || !answer.trim()) return;
+  attempt(() => sendFollowUp({ answer, follow_up: true }));
+});
+
+ui.skipFollowUp.addEventListener("click", () => {
+  if (!busy) attempt(() => sendFollowUp({ skip_follow_up: true }));
 });
 
 ui.startOver.addEventListener("click", startOver);
