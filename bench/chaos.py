@@ -162,7 +162,12 @@ class Candidate:
             text, _ = answer_text(plan, turn, question)
             started = record.now()
             status, body = await self.call(
-                "POST", f"{base}/turns", (200, 202), "answer", json={"turn": turn, "answer": text}, headers=auth
+                "POST",
+                f"{base}/turns",
+                (200, 202),
+                "answer",
+                json={"turn": turn, "answer": text},
+                headers=auth,
             )
             already = status == 409 and body.get("error", {}).get("code") == "turn_already_answered"
             if status not in (200, 202) and not already:
@@ -248,7 +253,12 @@ class Stack:
 
     async def start_host(self) -> None:
         self.services["host"] = await asyncio.to_thread(
-            start_devhost, ROOT, self.env, self.ports["host"], "function_app:app", self.workdir / "devhost.log"
+            start_devhost,
+            ROOT,
+            self.env,
+            self.ports["host"],
+            "function_app:app",
+            self.workdir / "devhost.log",
         )
 
     def kill(self, name: str) -> None:
@@ -304,7 +314,9 @@ async def host_killed(stack: Stack, record: Record, seconds: float) -> tuple[flo
 
 async def provider_stalls(stack: Stack, record: Record, seconds: float) -> tuple[float, str]:
     assert stack.fleet is not None
-    busiest = max(stack.fleet.fakes, key=lambda name: len(stack.fleet.fakes[name].received) if stack.fleet else 0)
+    busiest = max(
+        stack.fleet.fakes, key=lambda name: len(stack.fleet.fakes[name].received) if stack.fleet else 0
+    )
     proxy = stack.proxies["provider:" + busiest]
     proxy.blackhole()
     began = record.now()
@@ -385,7 +397,7 @@ async def run_scenario(name: str, args: argparse.Namespace, workdir: Path) -> di
         lost = losses(record.acked, await transcripts(stack.url, record))
         assert stack.fleet is not None
         answered = [r.body for fake in stack.fleet.fakes.values() for r in fake.received if r.outcome == "ok"]
-        jobs, calls = calls_twice(answered)
+        twice = calls_twice(answered)
         row = Row(
             scenario=name,
             started=record.started,
@@ -393,8 +405,8 @@ async def run_scenario(name: str, args: argparse.Namespace, workdir: Path) -> di
             failed=record.failed,
             acked=len(record.acked),
             lost=lost.lost,
-            jobs_twice=jobs,
-            calls_twice=calls,
+            jobs_twice=twice.jobs,
+            calls_twice=twice.calls,
             redelivered=counters.get("duplicate_deliveries", 0),
             recovery=recovery_seconds(record.attempts, record.waits, since),
         )
@@ -414,6 +426,8 @@ async def run_scenario(name: str, args: argparse.Namespace, workdir: Path) -> di
             "unscored": lost.unscored,
             "failures": dict(record.failures.most_common(12)),
             "provider_calls_answered": len(answered),
+            "model_calls_twice_by_kind": twice.calls_by_kind,
+            "counters": counters,
         }
     finally:
         await stack.stop()
@@ -442,20 +456,30 @@ async def chaos(args: argparse.Namespace) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
         "--scenario", action="append", choices=SCENARIOS, help="run only this one (repeatable; default: all)"
     )
     parser.add_argument("--interviews", type=int, default=60, help="interviews per scenario (default 60)")
-    parser.add_argument("--concurrency", type=int, default=24, help="interviews in flight at most (default 24)")
-    parser.add_argument("--spread", type=float, default=40.0, help="seconds over which they start (default 40)")
+    parser.add_argument(
+        "--concurrency", type=int, default=24, help="interviews in flight at most (default 24)"
+    )
+    parser.add_argument(
+        "--spread", type=float, default=40.0, help="seconds over which they start (default 40)"
+    )
     parser.add_argument("--fault-at", type=float, default=15.0, help="seconds into the run (default 15)")
-    parser.add_argument("--fault-seconds", type=float, default=15.0, help="how long an outage lasts (default 15)")
+    parser.add_argument(
+        "--fault-seconds", type=float, default=15.0, help="how long an outage lasts (default 15)"
+    )
     parser.add_argument(
         "--step-deadline", type=float, default=240.0, help="seconds a client retries one step (default 240)"
     )
     parser.add_argument("--seed", type=int, default=7, help="seed of the mix and the fakes (default 7)")
-    parser.add_argument("--custom-share", type=float, default=0.10, help="share of custom roles (default 0.10)")
+    parser.add_argument(
+        "--custom-share", type=float, default=0.10, help="share of custom roles (default 0.10)"
+    )
     parser.add_argument(
         "--remote-jobs", default="evaluate,questions,report", help="REMOTE_JOBS (default: all three kinds)"
     )

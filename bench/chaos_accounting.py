@@ -61,22 +61,33 @@ def job_fingerprints(body: Any) -> list[str]:
     text = prompt_text(body)
     if "LlmEvaluation" in text and (found := _ANSWER.search(text)):
         return ["evaluate:" + _digest(found.group(1))]
+    kind = "report" if "LlmReview" in text else "questions" if "LlmQuestions" in text else "other"
     lines = sorted({line for line in text.splitlines() if len(line) >= _PROMPT_LINE})
-    return ["prompt:" + _digest("\n".join(lines))]
+    return [f"{kind}:" + _digest("\n".join(lines))]
 
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def calls_twice(answered: Iterable[Any]) -> tuple[int, int]:
-    """Given the bodies of the provider calls that were answered (the fakes' "ok" requests): the jobs
-    answered more than once, and the model calls spent on a job already answered."""
+@dataclass(frozen=True)
+class Twice:
+    jobs: int  # jobs a provider answered more than once
+    calls: int  # the calls spent on a job already answered
+    calls_by_kind: dict[str, int]  # the same calls by kind of job (evaluate, report, questions)
+
+
+def calls_twice(answered: Iterable[Any]) -> Twice:
+    """Given the bodies of the provider calls that were answered (the fakes' "ok" requests), what was
+    answered more than once."""
     seen: Counter[str] = Counter()
     for body in answered:
         seen.update(job_fingerprints(body))
-    again = [count - 1 for count in seen.values() if count > 1]
-    return len(again), sum(again)
+    again = {job: count - 1 for job, count in seen.items() if count > 1}
+    by_kind: Counter[str] = Counter()
+    for job, surplus in again.items():
+        by_kind[job.split(":", 1)[0]] += surplus
+    return Twice(len(again), sum(again.values()), dict(by_kind))
 
 
 @dataclass(frozen=True)
