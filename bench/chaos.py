@@ -389,7 +389,20 @@ async def run_scenario(name: str, args: argparse.Namespace, workdir: Path) -> di
             await asyncio.sleep(args.fault_at)
             return await FAULTS[name](stack, record, args.fault_seconds)
 
-        (since, what), _ = await asyncio.gather(fault(), starts())
+        async def progress() -> None:
+            while True:
+                await asyncio.sleep(30)
+                print(
+                    f"  {record.now():.0f} s: {record.completed} completed, {record.failed} failed, "
+                    f"{record.started - record.completed - record.failed} in flight",
+                    flush=True,
+                )
+
+        ticker = asyncio.create_task(progress())
+        try:
+            (since, what), _ = await asyncio.gather(fault(), starts())
+        finally:
+            ticker.cancel()
         elapsed = record.now()
         async with aiohttp.ClientSession(base_url=stack.url) as ops:
             # Not until the queue is empty: a message whose deletion failed in the fault stays invisible
@@ -438,6 +451,7 @@ async def run_scenario(name: str, args: argparse.Namespace, workdir: Path) -> di
 async def chaos(args: argparse.Namespace) -> int:
     rows: list[Row] = []
     details: dict[str, Any] = {}
+    broken: list[str] = []
     for name in args.scenario or SCENARIOS:
         print(f"{name}: {args.interviews} interviews over {args.spread:.0f} s ...", flush=True)
         with tempfile.TemporaryDirectory(prefix=f"chaos-{name}-") as workdir:
@@ -447,14 +461,15 @@ async def chaos(args: argparse.Namespace) -> int:
                 log = Path(workdir) / "devhost.log"
                 tail = log.read_text("utf-8", errors="replace").splitlines()[-40:] if log.exists() else []
                 print(f"{name} failed: {type(error).__name__}: {error}", *tail, sep="\n", file=sys.stderr)
-                return 1
+                broken.append(name)
+                continue
         details[name] = found
         rows.append(Row(**found["row"]))
     print(render(rows))
     if args.json:
         options = {key: value for key, value in vars(args).items() if key != "json"}
         Path(args.json).write_text(json.dumps({"options": options, "scenarios": details}, indent=2))
-    return 1 if any(row.lost for row in rows) else 0
+    return 1 if broken or any(row.lost for row in rows) else 0
 
 
 def main() -> None:
@@ -486,7 +501,10 @@ def main() -> None:
         "--remote-jobs", default="evaluate,questions,report", help="REMOTE_JOBS (default: all three kinds)"
     )
     parser.add_argument("--json", default=None, metavar="PATH", help="also write the figures as JSON here")
-    sys.exit(asyncio.run(chaos(parser.parse_args())))
+    args = parser.parse_args()
+    # SIGTERM as Ctrl-C: the running scenario's stack is stopped on the way out, not left behind.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    sys.exit(asyncio.run(chaos(args)))
 
 
 if __name__ == "__main__":
