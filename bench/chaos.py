@@ -481,7 +481,7 @@ def main() -> None:
     )
     parser.add_argument("--interviews", type=int, default=60, help="interviews per scenario (default 60)")
     parser.add_argument(
-        "--concurrency", type=int, default=24, help="interviews in flight at most (default 24)"
+        "--concurrency", type=int, default=30, help="interviews in flight at most (default 30)"
     )
     parser.add_argument(
         "--spread", type=float, default=40.0, help="seconds over which they start (default 40)"
