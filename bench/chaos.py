@@ -169,7 +169,11 @@ class Candidate:
                 json={"turn": turn, "answer": text},
                 headers=auth,
             )
-            already = status == 409 and body.get("error", {}).get("code") == "turn_already_answered"
+            # A retry of an answer the app had stored (the reply to the first attempt was lost).
+            already = status == 409 and body.get("error", {}).get("code") in (
+                "turn_already_answered",
+                "interview_finished" if turn == total else "turn_already_answered",
+            )
             if status not in (200, 202) and not already:
                 raise GaveUp(f"answer refused: {status}")
             record.acked.append(Acked(interview_id, token, turn, text))

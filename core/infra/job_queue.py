@@ -29,8 +29,14 @@ async def enqueue_once(job: Job) -> bool:
     # Without Redis the job is queued anyway: the worker is idempotent, a lost job is not.
     first = await or_default("queued marker", mark, True)
     if first:
-        queue = await connections().queue(JOBS_QUEUE)
-        await queue.send_message(JobMessage(job=job).model_dump_json().encode())
+        try:
+            queue = await connections().queue(JOBS_QUEUE)
+            await queue.send_message(JobMessage(job=job).model_dump_json().encode())
+        except Exception:
+            # Not queued after all: the marker must not keep the next poll from queuing it.
+            unmark = connections().redis().run(lambda redis: redis.delete(marker))
+            await or_default("queued marker", unmark, 0)
+            raise
         usage.note(queue_messages=1)
     return bool(first)
 

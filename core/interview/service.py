@@ -235,7 +235,10 @@ async def answer(
         elapsed_ms = (time.perf_counter() - started) * 1000
         await usage.count(saved, latency=("answered", elapsed_ms), turns_answered=1)
         # Nobody can be waiting for this turn: it had feedback from the moment it existed.
-        await queue_report_when_complete(updated)
+        try:
+            await queue_report_when_complete(updated)
+        except Exception:  # the answer is stored and scored; GET .../report queues the report again
+            log.exception("could not queue the report of %s", interview_id)
         return _result(updated, turn)
     await usage.count(turns_answered=1, cache_lookups=1, jobs_queued=1)
     try:
