@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
 
 from devhost.stack import start_azurite, start_devhost, start_redis
 from testing.app_stack import NO_CLIENT_LIMITS, ROOT
@@ -26,9 +27,10 @@ REPORT_POLLS = 3
 
 
 class QueueOutage:
-    def __init__(self, url: str, queue: Proxy) -> None:
+    def __init__(self, url: str, queue: Proxy, redis: Redis) -> None:
         self.url = url
         self.queue = queue
+        self.redis = redis
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,8 @@ async def app(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[QueueOu
         host_context = start_devhost(ROOT, env)
         host = await asyncio.to_thread(host_context.__enter__)
         try:
-            yield QueueOutage(host.url, queue)
+            async with Redis.from_url(redis.url) as direct:
+                yield QueueOutage(host.url, queue, direct)
         finally:
             await asyncio.to_thread(host_context.__exit__, None, None, None)
             await queue.stop()
@@ -62,6 +65,8 @@ async def test_the_last_answer_is_answered_while_its_report_cannot_be_queued(app
         await app.queue.refuse()
         try:
             status, result = await candidate.answer(3, "I don't know")
+            # The report was not queued, so nothing may say it was (job_queue.enqueue_once's marker).
+            assert not await app.redis.exists(f"queued:{candidate.id}:report")
         finally:
             await app.queue.restore()
         assert status == 200, result
