@@ -33,7 +33,7 @@ app acknowledged (bench/chaos_accounting.py). Per scenario it prints:
   recovery s          from the fault's end (a kill: its moment) until no request fails any more and
                       everything a candidate was waiting for at that moment has arrived
 
-The exit code is 1 if any answer was lost.
+The exit code is 1 if any answer was lost or a scenario could not run.
 """
 
 from __future__ import annotations
