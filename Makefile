@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PY_READY := $(VENV)/.installed
 NODE_READY := node_modules/.installed
 
-.PHONY: setup chromium run test test-fast infra-check actionlint bench bench-pool bench-tokens bench-feedback simulate lint poison-list poison-replay clean
+.PHONY: setup chromium run test test-fast infra-check actionlint bench bench-pool bench-tokens bench-feedback simulate chaos lint poison-list poison-replay clean
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
 
@@ -59,6 +59,13 @@ bench-feedback: setup
 # quotas; options: make simulate SIMULATE_ARGS="--interviews 1000 --concurrency 24 --remote-jobs questions,report".
 simulate: setup
 	$(PY) -m bench.simulate $(SIMULATE_ARGS)
+
+# The replay with one fault per scenario (primary Redis killed, Azurite restarted, the host killed, a provider
+# that never answers, the queue refusing sends), each on a fresh stack: interviews completed, answers lost,
+# jobs and model calls twice, recovery time. Not part of make test (about 10 minutes); options:
+# make chaos CHAOS_ARGS="--scenario host-killed --interviews 100 --json chaos.json".
+chaos: setup
+	$(PY) -m bench.chaos $(CHAOS_ARGS)
 
 # What blocks a merge: lint, format, types and the import layers of core/ (also in .pre-commit-config.yaml),
 # and the infrastructure's checks.

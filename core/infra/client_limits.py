@@ -286,6 +286,41 @@ async def _new_interview(address: str, interview_id: str, custom: bool) -> Refus
     return _refusal(code, 0, now) if code else None
 
 
+# An admitted interview whose record could not be stored: its places under the daily caps are given back,
+# so a client retrying through a storage outage is not locked out for the day by interviews that never
+# existed. Only an interview the caps counted (its owner key names this client) gives anything back.
+# KEYS: the client's day hash, the day's top clients, the interview's owner key.
+# ARGV: 1 client hash, 2 '1' for a custom role. Returns 1 when something was given back.
+RELEASE_INTERVIEW = """
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then
+  return 0
+end
+redis.call('DEL', KEYS[3])
+if tonumber(redis.call('HGET', KEYS[1], 'interviews') or '0') > 0 then
+  redis.call('HINCRBY', KEYS[1], 'interviews', -1)
+end
+if ARGV[2] == '1' and tonumber(redis.call('HGET', KEYS[1], 'custom_roles') or '0') > 0 then
+  redis.call('HINCRBY', KEYS[1], 'custom_roles', -1)
+end
+if tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1]) or '0') > 0 then
+  redis.call('ZINCRBY', KEYS[2], -1, ARGV[1])
+end
+return 1
+"""
+
+
+async def release_interview(address: str, interview_id: str, custom: bool) -> None:
+    """Give back what admit_interview counted for an interview that was never stored."""
+    now = datetime.now(UTC)
+    client = await _client_id(address, now)
+    if client is None:
+        return
+    day = now.date()
+    keys = [_client_key(day, client), f"{_day_prefix(day)}:top", owner_key(interview_id)]
+    script = connections().redis().script(RELEASE_INTERVIEW, keys, [client, "1" if custom else "0"])
+    await or_default("client limits (release)", script, 0)
+
+
 async def admit_answer(address: str) -> Refused | None:
     """An answer (POST .../turns): a token of the client's bucket, or why not."""
     return await _bucket(address)

@@ -37,7 +37,13 @@ async def enqueue_once(job: Job) -> bool:
     # Without Redis the job is queued anyway: the worker is idempotent, a lost job is not.
     first = await or_default("queued marker", mark, True)
     if first:
-        await enqueue(job)
+        try:
+            await enqueue(job)
+        except Exception:
+            # Not queued after all: the marker must not keep the next poll from queuing it.
+            unmark = connections().redis().run(lambda redis: redis.delete(marker))
+            await or_default("queued marker", unmark, 0)
+            raise
     return bool(first)
 
 

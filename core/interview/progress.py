@@ -53,11 +53,28 @@ def report_presumed_lost(record: InterviewRecord, now: datetime | None = None) -
 
 async def queue_report(interview_id: str) -> None:
     """Send the report job whose queueing time was just stored. A failed send loses nothing: the stored
-    time ages past the limit and the next poll of the report queues it again."""
+    time is taken back (so the next poll of the report queues it at once), or, if that fails too, ages
+    past the limit and a poll queues it then."""
     try:
         await enqueue(ReportJob(interview_id=interview_id))
     except Exception:
-        log.exception("could not queue the report of %s; a poll queues it again later", interview_id)
+        log.exception("could not queue the report of %s; a poll queues it again", interview_id)
+        await _forget_queued(interview_id)
+
+
+async def _forget_queued(interview_id: str) -> None:
+    """Take back the queueing time of a report whose job could not be sent (found by `make chaos`: with
+    the queue out of reach, the report waited REQUEUE_AFTER_SECONDS after the queue was back)."""
+    try:
+        current = await store.load_interview(interview_id)
+        if current is not None and _awaits_report(current.record):
+            await store.replace_interview(
+                current, current.record.model_copy(update={"report_queued_at": None})
+            )
+    except Exception:  # a changed record (someone queued it), or storage out too: the time ages instead
+        log.warning(
+            "could not take back the report time of %s; a poll queues it after the limit", interview_id
+        )
 
 
 async def requeue_report_if_lost(current: store.Versioned) -> bool:

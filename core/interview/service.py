@@ -187,7 +187,12 @@ async def create(setup: InterviewSetup, client: str | None = None) -> InterviewC
             greeting=templates.greeting(setup, bank.title(setup), interview_id),
         )
     )
-    await store.create_interview(record)
+    try:
+        await store.create_interview(record)
+    except Exception:
+        if client is not None:  # the interview does not exist: it must not count against the client
+            await client_limits.release_interview(client, interview_id, custom=setup.role == "custom")
+        raise
     if record.questions_pending:
         await enqueue_once(QuestionsJob(interview_id=interview_id))
     # The greeting and every question taken from the bank are what a naive build would ask a model for.
