@@ -338,7 +338,8 @@ class ExampleAnswer(StrictModel):
     kind: Literal["outline", "model"]
     text: str
     written_by: ExampleAuthor | None = Field(
-        default=None, description="With kind 'model': the provider and model that wrote it; null for an outline."
+        default=None,
+        description="With kind 'model': the provider and model that wrote it; null for an outline.",
     )
     label: str = Field(description="What it is, to show with it: an outline, or a model's example.")
 

@@ -62,7 +62,9 @@ async def test_the_outline_is_shown_after_the_feedback_and_never_before_the_answ
     result = await candidate.answer_and_wait(1, unique_answer(f"example-{candidate.id}"))
     # No provider is configured on this stack: the outline, whatever REMOTE_JOBS says.
     assert result["example_answer"] == _bank_outline(question)
-    assert result["example_answer"]["label"] == OUTLINE_LABEL and result["example_answer"]["written_by"] is None
+    assert (
+        result["example_answer"]["label"] == OUTLINE_LABEL and result["example_answer"]["written_by"] is None
+    )
     state = await candidate.state()
     assert state["transcript"][0]["example_answer"] == _bank_outline(question)
     assert all(entry["example_answer"] is None for entry in state["transcript"][1:])  # not answered yet
@@ -80,7 +82,9 @@ def model_host(
     services: Services, fakes: dict[str, FakeProvider], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     env = {"REMOTE_JOBS": "example"}
-    with host_with_providers(services, fakes, tmp_path_factory.mktemp("example-answers"), REDIS_DB, env) as url:
+    with host_with_providers(
+        services, fakes, tmp_path_factory.mktemp("example-answers"), REDIS_DB, env
+    ) as url:
         yield url
 
 
