@@ -325,6 +325,25 @@ class FollowUp(StrictModel):
 FollowUpStatus = Literal["open", "answered", "skipped"]
 
 
+class ExampleAuthor(StrictModel):
+    provider: str = Field(description="The LLM vendor whose model wrote the example.")
+    model: str = Field(description="The model's name at that vendor (empty when the catalogue names none).")
+
+
+class ExampleAnswer(StrictModel):
+    """One way to answer a question, shown only after a candidate's own feedback
+    (core/interview/example_answers.py): a model's, shared by every candidate who gets the question, or,
+    until one is written, an outline built from the question's key points."""
+
+    kind: Literal["outline", "model"]
+    text: str
+    written_by: ExampleAuthor | None = Field(
+        default=None,
+        description="With kind 'model': the provider and model that wrote it; null for an outline.",
+    )
+    label: str = Field(description="What it is, to show with it: an outline, or a model's example.")
+
+
 class TurnPending(StrictModel):
     turn: int
     status: Literal["pending"] = "pending"
@@ -352,6 +371,11 @@ class TurnResult(StrictModel):
         default=None,
         description="The main answer's own feedback, when `feedback` is the combined score with the follow-up.",
     )
+    example_answer: ExampleAnswer | None = Field(
+        default=None,
+        description="One way to answer the question, shown after the candidate's own feedback (null while "
+        "its follow-up is open).",
+    )
     transition: str | None = None
     next_question: QuestionOut | None = None
     closing: str | None = None
@@ -367,6 +391,10 @@ class TranscriptEntry(StrictModel):
     follow_up: FollowUp | None = None
     follow_up_status: FollowUpStatus | None = None
     follow_up_answer: str | None = None
+    example_answer: ExampleAnswer | None = Field(
+        default=None,
+        description="With status 'done' (and no follow-up open): one way to answer the question.",
+    )
 
 
 class InterviewState(StrictModel):
@@ -539,7 +567,17 @@ class FollowUpJob(StrictModel):
     turn: int = Field(ge=1)
 
 
+class ExampleJob(StrictModel):
+    """Have a model write an example answer to a question, stored for every candidate who gets it. Only
+    the question and its key points are sent, never a candidate's answer; the interview only locates a
+    generated question."""
+
+    kind: Literal["example"] = "example"
+    interview_id: str
+    question_id: str
+
+
 class JobMessage(StrictModel):
     """The body of a queue message: references only; the data stays in the durable store."""
 
-    job: EvaluateJob | ReportJob | QuestionsJob | FollowUpJob = Field(discriminator="kind")
+    job: EvaluateJob | ReportJob | QuestionsJob | FollowUpJob | ExampleJob = Field(discriminator="kind")

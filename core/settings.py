@@ -104,7 +104,8 @@ def _storage_connection() -> str:
 
 
 # follow_up: a model writes follow-up questions per question and gap, for the cache.
-REMOTE_JOB_KINDS = ("evaluate", "questions", "report", "follow_up")
+# example: a model writes one example answer per question, stored for every candidate who gets it.
+REMOTE_JOB_KINDS = ("evaluate", "questions", "report", "follow_up", "example")
 
 
 def _remote_jobs(raw: str) -> frozenset[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.infra import usage
 from core.infra.connections import connections
 from core.infra.redis_failover import or_default
-from core.models import EvaluateJob, FollowUpJob, JobMessage, QuestionsJob, ReportJob
+from core.models import EvaluateJob, ExampleJob, FollowUpJob, JobMessage, QuestionsJob, ReportJob
 
 JOBS_QUEUE = "interview-jobs"
 POISON_QUEUE = f"{JOBS_QUEUE}-poison"
@@ -13,13 +13,16 @@ POISON_QUEUE = f"{JOBS_QUEUE}-poison"
 # the host's retries, short enough that a job lost between the store and the queue comes back soon.
 REQUEUE_AFTER_SECONDS = 60
 
-Job = EvaluateJob | ReportJob | QuestionsJob | FollowUpJob
+Job = EvaluateJob | ReportJob | QuestionsJob | FollowUpJob | ExampleJob
 
 
 def job_tag(job: Job) -> str:
     if isinstance(job, EvaluateJob):
         # A follow-up's answer is scored by a job of its own: the answer's may still hold the marker.
         return f"{job.interview_id}:{job.turn}" + (":follow-up" if job.follow_up else "")
+    if isinstance(job, ExampleJob):
+        # One per question, whichever interview asked for it: the example is shared by all of them.
+        return f"{job.kind}:{job.question_id}"
     if isinstance(job, FollowUpJob):
         return f"{job.interview_id}:{job.kind}:{job.turn}"
     return f"{job.interview_id}:{job.kind}"

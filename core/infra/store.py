@@ -13,19 +13,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableEntity, TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
 from core.infra import usage
 from core.infra.connections import connections
-from core.models import InterviewRecord, Report, TurnRecord
+from core.models import ExampleAnswer, InterviewRecord, Report, TurnRecord
 from core.settings import get_settings
 
 INTERVIEW_ROW = "interview"
 # The partitions listing interviews by their creation day (interview ids are hex: no partition clashes).
 CREATED_PREFIX = "created-"
 REPORT_ROW = "report"
+# A question's example answer: a partition per question, shared by every interview (interview ids are hex,
+# so no interview's partition starts with it; the creation-day list's range query stops before it).
+EXAMPLE_PREFIX = "example-"
+EXAMPLE_ROW = "example"
 # Entities one table transaction may hold (Table storage's entity-group limit).
 MAX_TRANSACTION_ENTITIES = 100
 
@@ -297,3 +301,29 @@ async def load_report(interview_id: str) -> Report | None:
     except ResourceNotFoundError:
         return None
     return Report.model_validate_json(entity["data"])
+
+
+def _example_partition(question_id: str) -> str:
+    return f"{EXAMPLE_PREFIX}{question_id}"
+
+
+async def load_example(question_id: str) -> ExampleAnswer | None:
+    """The question's stored example answer, written by a model; None until one is."""
+    try:
+        entity = await (await _table()).get_entity(_example_partition(question_id), EXAMPLE_ROW)
+    except ResourceNotFoundError:
+        return None
+    return ExampleAnswer.model_validate_json(entity["data"])
+
+
+async def create_example(question_id: str, example: ExampleAnswer) -> bool:
+    """Store the question's example unless one is there already (the first written stays, so every
+    candidate sees the same); True when this one was stored. Its text is bounded by the prompt's limits."""
+    data = example.model_dump_json()
+    if _units(data) > MAX_PROPERTY_UNITS:
+        raise TooLarge(f"the example of {question_id} is over {MAX_PROPERTY_UNITS} characters once stored")
+    try:
+        await (await _table()).create_entity(_entity(_example_partition(question_id), EXAMPLE_ROW, data))
+    except ResourceExistsError:
+        return False
+    return True

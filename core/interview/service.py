@@ -19,7 +19,7 @@ from core.infra.callback_target import CallbackRefused, check_callback_url
 from core.infra.counters import LOCAL_PROVIDER, Counts
 from core.infra.job_queue import REQUEUE_AFTER_SECONDS, enqueue_once
 from core.infra.webhook_signature import interview_secret
-from core.interview import callbacks, retention, templates
+from core.interview import callbacks, example_answers, retention, templates
 from core.interview.errors import ApiError, conflict, not_found, too_many
 from core.interview.follow_ups import follow_up_for, gap_text
 from core.interview.job_ad import read_job_ad
@@ -43,6 +43,7 @@ from core.models import (
     AnswerIn,
     EvaluateJob,
     Evaluation,
+    ExampleAnswer,
     FeedbackSource,
     FollowUp,
     FollowUpJob,
@@ -352,7 +353,9 @@ async def answer(
             log.exception("could not queue the turn.ready callback of %s turn %s", interview_id, turn.turn)
         if updated is not counted:
             await queue_report(interview_id)
-        return _result(updated, turn)
+        # Scored now: the answer that may have a model write the question's example (never from it).
+        example = await example_answers.offer_example(updated, turn.question_id)
+        return _result(updated, turn, example)
     await usage.count(turns_answered=1, cache_lookups=1, jobs_queued=1)
     try:
         await enqueue_once(EvaluateJob(interview_id=interview_id, turn=turn.turn))
@@ -408,7 +411,7 @@ async def _answer_follow_up(interview_id: str, token: str, body: AnswerIn) -> Tu
         await usage.count(saved)
         if updated is not counted:
             await queue_report(interview_id)
-        return _result(updated, updated_turn)
+        return _result(updated, updated_turn, await _example(updated, updated_turn))
     await usage.count(cache_lookups=1, jobs_queued=1)
     try:
         await enqueue_once(EvaluateJob(interview_id=interview_id, turn=body.turn, follow_up=True))
@@ -429,7 +432,15 @@ def _pending(interview_id: str, turn: int) -> TurnPending:
     return TurnPending(turn=turn, poll_url=f"{_urls(interview_id)}/turns/{turn}", retry_after=retry)
 
 
-def _result(record: InterviewRecord, turn: TurnRecord) -> TurnResult:
+async def _example(record: InterviewRecord, turn: TurnRecord) -> ExampleAnswer | None:
+    """The example answer to show with a turn: only once it has feedback, and not while its follow-up is
+    open (the example would answer the follow-up for the candidate)."""
+    if turn.final_feedback is None or turn.follow_up_status == "open":
+        return None
+    return await example_answers.example_for(interview_question(record, turn.question_id))
+
+
+def _result(record: InterviewRecord, turn: TurnRecord, example: ExampleAnswer | None) -> TurnResult:
     feedback, source = turn.final_feedback, turn.final_source
     assert feedback is not None and source is not None
     last = turn.turn >= record.total
@@ -445,6 +456,7 @@ def _result(record: InterviewRecord, turn: TurnRecord) -> TurnResult:
         follow_up_status=turn.follow_up_status,
         follow_up_answer=turn.follow_up_answer,
         answer_feedback=turn.feedback if turn.follow_up_answer is not None else None,
+        example_answer=example if turn.follow_up_status != "open" else None,
         transition=templates.transition(record.id, turn.turn) if moving_on and not last else None,
         next_question=_question_out(record, turn.turn + 1) if moving_on and not last else None,
         closing=templates.closing(record.id) if moving_on and last else None,
@@ -468,7 +480,8 @@ async def turn_result(interview_id: str, token: str, turn: int, wait: float) -> 
     done = await signals.wait_for(turn_subject(interview_id, turn), _wait_seconds(wait), finished_turn)
     if done is not None:
         # Read again: the worker may have opened a follow-up, which holds the next question back.
-        return _result((await _authorised(interview_id, token)).record, done)
+        record = (await _authorised(interview_id, token)).record
+        return _result(record, done, await _example(record, done))
     loaded = await store.load_turn(interview_id, turn)
     # A follow-up's answer has no time of its own: it is queued again on the answer's clock at worst.
     if loaded and datetime.now(UTC) - loaded[0].answered_at > timedelta(seconds=REQUEUE_AFTER_SECONDS):
@@ -480,6 +493,11 @@ async def turn_result(interview_id: str, token: str, turn: int, wait: float) -> 
 async def state(interview_id: str, token: str) -> InterviewState:
     record = (await _authorised(interview_id, token)).record
     stored = {turn.turn: turn for turn in await store.load_turns(interview_id)}
+    examples = {
+        number: example
+        for number, turn in stored.items()
+        if (example := await _example(record, turn)) is not None
+    }
     transcript = [
         TranscriptEntry(
             turn=number,
@@ -494,6 +512,7 @@ async def state(interview_id: str, token: str) -> InterviewState:
             follow_up=stored[number].follow_up if number in stored else None,
             follow_up_status=stored[number].follow_up_status if number in stored else None,
             follow_up_answer=stored[number].follow_up_answer if number in stored else None,
+            example_answer=examples.get(number),
         )
         for number, question_id in enumerate(record.question_ids, start=1)
     ]

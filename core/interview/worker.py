@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from core.infra import signals, store, usage
 from core.infra.job_queue import Job, parse_job
-from core.interview import callbacks, service
+from core.interview import callbacks, example_answers, service
 from core.interview.follow_ups import follow_up_for, gap_text
 from core.interview.job_ad import read_job_ad, skills_in
 from core.interview.progress import (
@@ -31,6 +31,7 @@ from core.interview.shared_results import (
 from core.models import (
     EvaluateJob,
     Evaluation,
+    ExampleJob,
     FeedbackSource,
     FollowUp,
     FollowUpJob,
@@ -66,6 +67,8 @@ async def handle_message(body: bytes) -> None:
             await generate_questions(job)
         elif isinstance(job, FollowUpJob):
             await write_follow_up(job)
+        elif isinstance(job, ExampleJob):
+            await write_example(job)
         else:
             await report(job)
     except InterviewGone:
@@ -131,6 +134,8 @@ async def evaluate(job: EvaluateJob) -> None:
         await usage.count(SAVED_BY[found], latency=("queued", waited_ms))
         if modelled and modelled[1] and turn.follow_up_answer is None:
             await service.queue_follow_up(job.interview_id, job.turn)
+        if turn.follow_up_answer is None:
+            await example_answers.offer_example(updated, turn.question_id)
         await after_feedback(updated, job.turn, completed_now=updated is not counted)
         return
 
@@ -174,6 +179,23 @@ async def write_follow_up(job: FollowUpJob) -> None:
 
     _, found = await coalescing.once(follow_up_key(question, gap_text(asked)), compute)
     await usage.count(SAVED_BY[found])
+
+
+async def write_example(job: ExampleJob) -> None:
+    """A model's example answer to the question, stored for every candidate who gets it; asked only with
+    spare capacity, from the question and its key points alone, and never again once one is stored."""
+    current = await _interview(job.interview_id)
+    if await store.load_example(job.question_id) is not None:
+        await usage.count(duplicate_deliveries=1)
+        return
+    if not await example_answers.spare_capacity_for_examples():
+        return  # the outline stays; a later answer to the question asks again
+    question = interview_question(current.record, job.question_id)
+    written = await answerer_for_jobs().example(question)
+    if written is None:
+        return  # no provider could answer in time: the outline stays, a later answer asks again
+    reply, author = written
+    await store.create_example(question.id, example_answers.model_example(reply.answer, author))
 
 
 async def generate_questions(job: QuestionsJob) -> None:

@@ -13,16 +13,18 @@ from typing import Protocol
 from core.infra import usage
 from core.infra.connections import connections
 from core.infra.counters import LOCAL_PROVIDER
-from core.models import Evaluation, InterviewSetup, Level, Question, Report
+from core.models import Evaluation, ExampleAuthor, InterviewSetup, Level, Question, Report
 from core.providers.batching import EvaluationBatcher, batcher_for
 from core.providers.catalogue import configured_slots
 from core.providers.pool import Pool
 from core.providers.prompts import (
     LlmEvaluation,
+    LlmExample,
     LlmFollowUp,
     LlmQuestions,
     LlmReview,
     evaluation_request,
+    example_request,
     follow_up_request,
     questions_request,
     review_request,
@@ -54,6 +56,8 @@ class Answerer(Protocol):
 
     async def follow_up(self, question: Question, gap: str) -> LlmFollowUp | None: ...
 
+    async def example(self, question: Question) -> tuple[LlmExample, ExampleAuthor] | None: ...
+
 
 class LocalAnswerer:
     """Deterministic rubric scoring and aggregation, in process."""
@@ -73,6 +77,9 @@ class LocalAnswerer:
 
     async def follow_up(self, question: Question, gap: str) -> LlmFollowUp | None:
         return None  # the local follow-up is the bank's (core/interview/follow_ups.py)
+
+    async def example(self, question: Question) -> tuple[LlmExample, ExampleAuthor] | None:
+        return None  # the local example is the key points' outline (core/interview/example_answers.py)
 
 
 class PooledAnswerer:
@@ -115,6 +122,13 @@ class PooledAnswerer:
     async def follow_up(self, question: Question, gap: str) -> LlmFollowUp | None:
         asked = await self._pool.ask(follow_up_request(question, gap), LlmFollowUp)
         return asked[0] if asked else None
+
+    async def example(self, question: Question) -> tuple[LlmExample, ExampleAuthor] | None:
+        asked = await self._pool.ask(example_request(question), LlmExample)
+        if asked is None:
+            return None
+        reply, slot = asked
+        return reply, ExampleAuthor(provider=slot.entry.name, model=slot.entry.model)
 
 
 def model_class() -> str:

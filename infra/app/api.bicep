@@ -70,7 +70,7 @@ param storedSecrets object
 @description('Origins allowed to call the API from a browser: the Static Web App.')
 param allowedOrigins array
 
-@description('REMOTE_JOBS: the kinds of job sent to remote LLMs (evaluate, questions, report, follow_up).')
+@description('REMOTE_JOBS: the kinds of job sent to remote LLMs (evaluate, questions, report, follow_up, example).')
 param remoteJobs string = 'questions,report'
 
 @description('REDIS_TIMEOUT_SECONDS: how long a Redis command may take before failing over to the backup.')

@@ -108,6 +108,11 @@ async def test_a_whole_interview_up_to_the_report(page: Page, screenshot: Screen
     await expect(page.locator("#given-answer-text")).to_have_text(text)
     await expect(page.locator("#feedback .evidence li").first).to_be_visible()
     await expect(page.locator("#feedback .scored-by")).to_contain_text("Scored by the built-in evaluator")
+    # Under the feedback, one way to answer: no provider here, so the key points' outline.
+    example = page.locator("#feedback .example-answer")
+    await expect(example.get_by_role("heading", name="What a strong answer looks like")).to_be_visible()
+    await expect(example.locator(".example-label")).to_have_text("An outline from the question's key points")
+    await expect(example.locator(".example-text")).not_to_be_empty()
     await expect(page.locator("#progress")).to_be_hidden()
     await expect(page.locator("#transition")).not_to_be_empty()
     await screenshot("feedback")
@@ -171,8 +176,11 @@ async def test_a_follow_up_is_answered_or_skipped_before_the_next_question(
     await expect(page.locator("#follow-up-text")).not_to_be_empty()
     await expect(page.locator("#follow-up-reason")).to_contain_text("Asked because")
     await expect(next_question).to_be_hidden()
+    # No example answer while the follow-up waits: it would answer the follow-up for the candidate.
+    await expect(page.locator("#feedback .example-answer")).to_have_count(0)
     await page.get_by_role("button", name="Skip it").click()
     await expect(page.locator("#follow-up-given")).to_have_text("You skipped this follow-up.")
+    await expect(page.locator("#feedback .example-answer .example-label")).to_be_visible()
     await expect(page.get_by_role("button", name="Skip it")).to_be_hidden()
     await next_question.click()
     await expect(page.locator("#question-number")).to_have_text("Question 2 of 3")

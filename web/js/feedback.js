@@ -115,6 +115,7 @@ export function renderFeedback(result) {
         listOrNone(feedback.missed_points, "None — you covered them all.", { class: "missed" }),
       ),
     ),
+    exampleAnswer(result.example_answer),
     el(
       "p",
       { class: "scored-by muted" },
@@ -122,6 +123,18 @@ export function renderFeedback(result) {
       SOURCES[result.source] ? ` (${SOURCES[result.source]}).` : ".",
     ),
   ];
+}
+
+/** One way to answer the question, shown only with feedback: a model's, or the key points' outline. */
+function exampleAnswer(example) {
+  if (!example) return null;
+  return el(
+    "section",
+    { class: "example-answer", "data-kind": example.kind },
+    el("h3", {}, "What a strong answer looks like"),
+    el("p", { class: "example-label muted" }, example.label),
+    el("p", { class: "example-text" }, example.text),
+  );
 }
 
 function turnList(turns) {
