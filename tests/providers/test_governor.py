@@ -136,7 +136,8 @@ async def test_reports_are_reserved_and_the_least_sure_answers_go_first(redis: R
 async def test_a_decision_is_one_redis_command(redis: Redis) -> None:
     slots = shared_slots(rpd=100)
     failover = FailoverRedis(redis)
-    instance = Governor(failover, slots, clock=lambda: at(a_day(), 10.0), rng=random.Random(1))
+    when = at(a_day(), 10.0)
+    instance = Governor(failover, slots, clock=lambda: when, rng=random.Random(1))
     await instance.decide("evaluate", 0.5)  # the first reads earlier days' history once
     failover.take_counts()
     await instance.decide("evaluate", 0.5)
