@@ -15,6 +15,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from core.infra import client_limits, signals, store, usage
+from core.infra.connections import connections
 from core.infra.counters import LOCAL_PROVIDER, Counts
 from core.infra.job_queue import REQUEUE_AFTER_SECONDS, enqueue_once
 from core.interview import templates
@@ -50,7 +51,8 @@ from core.models import (
 )
 from core.providers.capacity import capacity_view, configured_keys
 from core.providers.catalogue import configured_slots
-from core.rubric.evaluator import evaluate_answer
+from core.providers.governor import DayClock, GovernedKind, Governor
+from core.rubric.evaluator import evaluate_answer, uncertainty
 from core.saving import coalescing
 from core.settings import get_settings
 
@@ -70,8 +72,22 @@ def _urls(interview_id: str) -> str:
     return f"{get_settings().public_api_base}/interviews/{interview_id}"
 
 
+def governed() -> bool:
+    """Whether the governor decides which jobs go to a model (REMOTE_JOBS unset), not a fixed policy."""
+    return get_settings().remote_jobs is None
+
+
 def _remote(kind: str) -> bool:
-    return kind in get_settings().remote_jobs and bool(configured_slots())
+    """Whether a job of this kind may go to a model at all: keys are configured, and the fixed policy
+    names the kind, or the governor is to decide."""
+    fixed = get_settings().remote_jobs
+    return (fixed is None or kind in fixed) and bool(configured_slots())
+
+
+def governor() -> Governor:
+    settings = get_settings()
+    day = DayClock(settings.governor_day_seconds, settings.governor_day_origin)
+    return Governor(connections().redis(), configured_slots(), margin=settings.governor_margin, day=day)
 
 
 def model_call_budget() -> int | None:
@@ -84,11 +100,14 @@ def model_call_budget() -> int | None:
     return max(1, math.floor(share * capacity_view(configured_keys(configured_slots())).reports_per_day))
 
 
-async def remote_allowed(kind: str, interview_id: str) -> bool:
-    """Whether a job of this kind for this interview goes to a remote model: the policy sends the kind,
-    keys are configured, and the interview's client is within its share of the day's model calls (which
-    this counts). Otherwise the built-in evaluator does the job."""
+async def remote_allowed(kind: GovernedKind, interview_id: str, uncertainty: float = 0.0) -> bool:
+    """Whether a job of this kind for this interview goes to a remote model: keys are configured, the
+    fixed policy sends the kind or the governor grants it within the day's budget (answers the built-in
+    evaluator is less sure of first: `uncertainty`), and the interview's client is within its share of
+    the day's model calls (which this counts). Otherwise the built-in evaluator does the job."""
     if not _remote(kind):
+        return False
+    if governed() and not (await governor().decide(kind, uncertainty)).model:
         return False
     budget = model_call_budget()
     return budget is None or await client_limits.take_model_call(interview_id, budget)
@@ -158,26 +177,38 @@ async def _authorised(interview_id: str, token: str) -> store.Versioned:
     return current
 
 
-async def _instant_feedback(
-    record: InterviewRecord, turn: int, answer: str
-) -> tuple[Evaluation, FeedbackSource, Counts] | None:
-    """Feedback that needs no queue: a template's, the local evaluator's when the policy keeps answers
-    local, or a cached one (of this answer or a near-duplicate of it)."""
+# Feedback to answer with, where it came from, what it saved, and whether it is provisional (the built-in
+# evaluator's while a model's is on its way).
+Instant = tuple[Evaluation, FeedbackSource, Counts, bool]
+
+
+async def _instant_feedback(record: InterviewRecord, turn: int, answer: str) -> Instant | None:
+    """Feedback that needs no queue: a template's, the local evaluator's when the policy or the governor
+    keeps the answer local, or a cached one (of this answer or a near-duplicate of it). Under the
+    governor, an answer granted a model gets the local evaluator's score at once, marked provisional."""
     question = interview_question(record, record.question_ids[turn - 1])
     if templates.is_non_answer(answer):
         return (
             templates.non_answer_feedback(question, answer, record.id, turn),
             "template",
             {"template_answers": 1},
+            False,
         )
-    if "evaluate" not in get_settings().remote_jobs:
+    fixed = get_settings().remote_jobs
+    if fixed is not None and "evaluate" not in fixed:
         usage.note_provider_call(LOCAL_PROVIDER)
-        return evaluate_answer(question, answer), "local", {}
+        return evaluate_answer(question, answer), "local", {}, False
+    local: Evaluation | None = None
+    if fixed is None:
+        usage.note_provider_call(LOCAL_PROVIDER)
+        local = evaluate_answer(question, answer)
+        if not await remote_allowed("evaluate", record.id, uncertainty(answer, local)):
+            return local, "local", {}, False
     found = await coalescing.find(evaluation_key(question, answer))
     if found is None:
-        return None
+        return None if local is None else (local, "local", {"cache_lookups": 1}, True)
     payload, how = found
-    return evaluation_for(payload, answer), "cache", Counts(cache_lookups=1) | SAVED_BY[how]
+    return evaluation_for(payload, answer), "cache", Counts(cache_lookups=1) | SAVED_BY[how], False
 
 
 def _check_turn_order(record: InterviewRecord, turn: int) -> None:
@@ -200,12 +231,14 @@ async def answer(
     started = time.perf_counter()
     if client is not None:
         _refuse_if(await client_limits.admit_answer(client))
+    # Decided once: a write that loses a race retries the write, never the governor's grant.
+    instant: Instant | None = None
     while True:
         current = await _authorised(interview_id, token)
         record = current.record
         _check_turn_order(record, body.turn)
-        instant = await _instant_feedback(record, body.turn, body.answer)
-        feedback, source, saved = instant if instant else (None, None, Counts())
+        instant = instant or await _instant_feedback(record, body.turn, body.answer)
+        feedback, source, saved, provisional = instant if instant else (None, None, Counts(), False)
         turn = TurnRecord(
             turn=body.turn,
             question_id=record.question_ids[body.turn - 1],
@@ -213,9 +246,12 @@ async def answer(
             answered_at=datetime.now(UTC),
             feedback=feedback,
             source=source,
+            provisional=provisional,
         )
+        # A provisional score is not yet the turn's evaluation: the report waits for the final one.
+        final = feedback is not None and not provisional
         updated = record.model_copy(
-            update={"answered": record.answered + 1, "evaluated": record.evaluated + (feedback is not None)}
+            update={"answered": record.answered + 1, "evaluated": record.evaluated + final}
         )
         try:
             await store.add_turn(current, updated, turn)
@@ -228,16 +264,25 @@ async def answer(
         break
     if source is not None:
         elapsed_ms = (time.perf_counter() - started) * 1000
-        await usage.count(saved, latency=("answered", elapsed_ms), turns_answered=1)
-        # Nobody can be waiting for this turn: it had feedback from the moment it existed.
-        await queue_report_when_complete(updated)
+        await usage.count(
+            saved, latency=("answered", elapsed_ms), turns_answered=1, jobs_queued=int(provisional)
+        )
+        if provisional:
+            await _queue_evaluation(interview_id, turn.turn)
+        else:
+            # Nobody can be waiting for this turn: it had feedback from the moment it existed.
+            await queue_report_when_complete(updated)
         return _result(updated, turn)
     await usage.count(turns_answered=1, cache_lookups=1, jobs_queued=1)
-    try:
-        await enqueue_once(EvaluateJob(interview_id=interview_id, turn=turn.turn))
-    except Exception:  # the answer is stored; polling queues the job again after REQUEUE_AFTER_SECONDS
-        log.exception("could not queue the evaluation of %s turn %s", interview_id, turn.turn)
+    await _queue_evaluation(interview_id, turn.turn)
     return _pending(interview_id, turn.turn)
+
+
+async def _queue_evaluation(interview_id: str, turn: int) -> None:
+    try:
+        await enqueue_once(EvaluateJob(interview_id=interview_id, turn=turn))
+    except Exception:  # the answer is stored; polling queues the job again after REQUEUE_AFTER_SECONDS
+        log.exception("could not queue the evaluation of %s turn %s", interview_id, turn)
 
 
 def _pending(interview_id: str, turn: int) -> TurnPending:
@@ -254,6 +299,7 @@ def _result(record: InterviewRecord, turn: TurnRecord) -> TurnResult:
         answer=turn.answer,
         feedback=turn.feedback,
         source=turn.source,
+        provisional=turn.provisional,
         transition=None if last else templates.transition(record.id, turn.turn),
         next_question=None if last else _question_out(record, turn.turn + 1),
         closing=templates.closing(record.id) if last else None,
@@ -272,14 +318,19 @@ async def turn_result(interview_id: str, token: str, turn: int, wait: float) -> 
 
     async def finished_turn() -> TurnRecord | None:
         loaded = await store.load_turn(interview_id, turn)
-        return loaded[0] if loaded and loaded[0].feedback is not None else None
+        final = loaded and loaded[0].feedback is not None and not loaded[0].provisional
+        return loaded[0] if final and loaded else None
 
     done = await signals.wait_for(turn_subject(interview_id, turn), _wait_seconds(wait), finished_turn)
     if done is not None:
         return _result(record, done)
+    # Not final within the wait: a provisional score is still an answer (marked so), and a job that seems
+    # lost is queued again.
     loaded = await store.load_turn(interview_id, turn)
     if loaded and datetime.now(UTC) - loaded[0].answered_at > timedelta(seconds=REQUEUE_AFTER_SECONDS):
         await enqueue_once(EvaluateJob(interview_id=interview_id, turn=turn))
+    if loaded and loaded[0].feedback is not None:
+        return _result(record, loaded[0])
     return _pending(interview_id, turn)
 
 

@@ -67,7 +67,7 @@ async def evaluate(job: EvaluateJob) -> None:
         if loaded is None:
             raise JobRejected(f"interview {job.interview_id} has no turn {job.turn}")
         turn, turn_etag = loaded
-        if turn.feedback is not None:
+        if turn.feedback is not None and not turn.provisional:
             await usage.count(duplicate_deliveries=1)
             await after_feedback(current.record, job.turn)
             return
@@ -79,7 +79,7 @@ async def evaluate(job: EvaluateJob) -> None:
             await store.save_feedback(
                 current,
                 updated,
-                turn.model_copy(update={"feedback": evaluation, "source": source}),
+                turn.model_copy(update={"feedback": evaluation, "source": source, "provisional": False}),
                 turn_etag,
             )
         except store.StaleWrite:
@@ -149,7 +149,7 @@ async def report(job: ReportJob) -> None:
             await usage.count(duplicate_deliveries=1)
             break
         turns = sorted(await store.load_turns(record.id), key=lambda turn: turn.turn)
-        if not record.finished or any(turn.feedback is None for turn in turns):
+        if not record.finished or any(turn.feedback is None or turn.provisional for turn in turns):
             raise JobRejected(f"interview {record.id} is not ready for its report")
         if written is None:
             # Nothing but non-answers (template feedback): nothing for a model to review. A client past
