@@ -15,7 +15,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from core.infra import client_limits, signals, store, usage
-from core.infra.connections import connections
 from core.infra.counters import LOCAL_PROVIDER, Counts
 from core.infra.job_queue import REQUEUE_AFTER_SECONDS, enqueue_once
 from core.interview import templates
@@ -51,7 +50,7 @@ from core.models import (
 )
 from core.providers.capacity import capacity_view, configured_keys
 from core.providers.catalogue import configured_slots
-from core.providers.governor import DayClock, GovernedKind, Governor
+from core.providers.governor import GovernedKind, app_governor
 from core.rubric.evaluator import evaluate_answer, uncertainty
 from core.saving import coalescing
 from core.settings import get_settings
@@ -84,12 +83,6 @@ def _remote(kind: str) -> bool:
     return (fixed is None or kind in fixed) and bool(configured_slots())
 
 
-def governor() -> Governor:
-    settings = get_settings()
-    day = DayClock(settings.governor_day_seconds, settings.governor_day_origin)
-    return Governor(connections().redis(), configured_slots(), margin=settings.governor_margin, day=day)
-
-
 def model_call_budget() -> int | None:
     """Remote jobs one client's interviews may cause in a UTC day (None: no such limit): its share
     (MODEL_CALL_SHARE_PER_CLIENT) of the day's model calls, which are the free capacity of the configured
@@ -107,7 +100,7 @@ async def remote_allowed(kind: GovernedKind, interview_id: str, uncertainty: flo
     the day's model calls (which this counts). Otherwise the built-in evaluator does the job."""
     if not _remote(kind):
         return False
-    if governed() and not (await governor().decide(kind, uncertainty)).model:
+    if governed() and not (await app_governor().decide(kind, uncertainty)).model:
         return False
     budget = model_call_budget()
     return budget is None or await client_limits.take_model_call(interview_id, budget)

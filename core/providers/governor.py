@@ -39,10 +39,12 @@ from typing import Literal, get_args
 from pydantic import BaseModel, Field
 from redis.asyncio.client import Pipeline
 
+from core.infra.connections import connections
 from core.infra.redis_failover import FailoverRedis
 from core.providers.capacity import REPORT_CALL, capacity, configured_keys
-from core.providers.catalogue import Slot
+from core.providers.catalogue import Slot, configured_slots
 from core.providers.quota import day_key, local_date, tokens_day_key
+from core.settings import get_settings
 
 GovernedKind = Literal["evaluate", "report", "questions", "followup"]
 RESERVED_KINDS: tuple[GovernedKind, ...] = ("report", "questions", "followup")
@@ -369,3 +371,10 @@ class Governor:
 
 _owners_by_slots: dict[tuple[str, ...], tuple[OwnerBudget, ...]] = {}
 _profiles: dict[tuple[int, DayClock, int], list[float]] = {}
+
+
+def app_governor() -> Governor:
+    """The governor of the configured keys, with the settings' margin and day, on this loop's Redis."""
+    settings = get_settings()
+    day = DayClock(settings.governor_day_seconds, settings.governor_day_origin)
+    return Governor(connections().redis(), configured_slots(), margin=settings.governor_margin, day=day)

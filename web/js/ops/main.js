@@ -5,6 +5,7 @@
 import { show } from "../dom.js";
 import { renderCapacity, renderCapacityUnavailable } from "./capacity.js";
 import { renderClients, renderClientsUnavailable } from "./clients.js";
+import { renderGovernor, renderGovernorUnavailable } from "./governor.js";
 import { redrawCharts, renderCharts, renderChartsUnavailable } from "./hourly-charts.js";
 import { renderLatency, renderLatencyUnavailable } from "./latency.js";
 import { hasOpsKey, opsCall, setOpsKey } from "./ops-key.js";
@@ -45,6 +46,7 @@ function renderSummary(summary) {
   renderSaving(summary);
   renderLatency(summary.latency_ms);
   renderCapacity(summary.capacity);
+  renderGovernor(summary.governor);
   renderClients(summary.clients);
 }
 
@@ -58,6 +60,7 @@ function renderSummaryUnavailable(error) {
   renderSavingUnavailable();
   renderLatencyUnavailable();
   renderCapacityUnavailable();
+  renderGovernorUnavailable();
   renderClientsUnavailable();
 }
 
