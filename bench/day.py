@@ -32,14 +32,16 @@ import asyncio
 import json
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
-from bench.driver import Stats, summary
-from bench.fleet import Fleet
+from bench.driver import Stats
+from bench.fleet import Fleet, real_entries
+from bench.fleet import key_of as fleet_key
+from core.providers.capacity import REPORT_CALL, capacity, catalogue_keys
 from core.providers.governor import HOURS, DayClock, day_hash
+from testing.fakes.limits import Ledger, Use
 
 DAY_INTERVIEWS = 10_000
 # The share of a day's interviews that start in each hour (UTC): job seekers practise in the morning and,
@@ -109,58 +111,88 @@ async def write_history(redis_url: str, clock: DayClock, interviews: int) -> Non
         await redis.hset(day_hash(clock.label(-1)), mapping=history(interviews))  # type: ignore[arg-type]
 
 
-class DryWatch:
-    """Reads the governor's state every `every` seconds while the day runs: the simulated hour at which
-    each owner first ran dry (its requests or tokens of the day spent, within one report call)."""
+@dataclass(frozen=True)
+class WatchedOwner:
+    """A limit owner as the fakes count it: its ledger and one of its keys, and its calls a day."""
 
-    def __init__(self, base_url: str, ops_key: str, clock: DayClock, every: float) -> None:
-        self.base_url, self.ops_key, self.clock, self.every = base_url, ops_key, clock, every
+    owner: str
+    binding: str
+    calls_per_day: int  # report-size calls, by the scaled catalogue (what the governor plans with)
+    tpd: int | None
+    ledger: Ledger
+    api_key: str
+
+    def spent(self) -> Use:
+        return self.ledger.used_today(self.api_key)
+
+    def dry(self) -> bool:
+        """No report-size call left today: its calls a day spent, or its tokens within one call of tpd."""
+        if self.calls_per_day <= 0:
+            return False  # an owner the scaled day gives no call has nothing to run out of
+        use = self.spent()
+        return use.requests >= self.calls_per_day or bool(
+            self.tpd and use.tokens > self.tpd - REPORT_CALL.total
+        )
+
+
+def watched_owners(fleet: Fleet, catalogue: Path) -> list[WatchedOwner]:
+    entries = real_entries(catalogue)
+    rows = {row.owner: row for row in capacity(catalogue_keys(entries), REPORT_CALL)}
+    found: dict[str, WatchedOwner] = {}
+    for entry in entries:
+        fake, shared = fleet.fakes[entry.name], entry.quota_id or entry.name
+        keys = [fleet_key(setting) for setting in entry.key_settings]
+        owners = (
+            [(f"{shared}#{i}", key) for i, key in enumerate(keys)]
+            if entry.limit_owner == "key"
+            else [(shared, keys[0])]
+        )
+        for owner, key in owners:
+            row = rows.get(owner)
+            if row is not None and fake.ledger is not None and owner not in found:
+                found[owner] = WatchedOwner(
+                    owner, row.binding, row.calls_per_day, entry.tpd, fake.ledger, key
+                )
+    return list(found.values())
+
+
+class DryWatch:
+    """Reads the fakes' own counters (the providers' view, no app request) every `every` seconds while
+    the day runs: the simulated hour at which each owner first ran dry."""
+
+    def __init__(self, owners: list[WatchedOwner], clock: DayClock, every: float) -> None:
+        self.owners, self.clock, self.every = owners, clock, every
         self.dry: dict[str, float] = {}
         self.samples = 0
 
     async def run(self) -> None:
-        async with aiohttp.ClientSession(base_url=self.base_url) as http:
-            while True:
-                await asyncio.sleep(self.every)
-                try:
-                    state = (await summary(http, self.ops_key)).get("governor") or {}
-                except (aiohttp.ClientError, RuntimeError, TimeoutError):
-                    continue
-                self.samples += 1
-                hour = self.clock.fraction(time.time()) * HOURS
-                for owner in state.get("owners", []):
-                    if owner["owner"] not in self.dry and ran_dry(owner):
-                        self.dry[owner["owner"]] = round(hour, 1)
+        while True:
+            await asyncio.sleep(self.every)
+            self.samples += 1
+            hour = self.clock.fraction(time.time()) * HOURS
+            for owner in self.owners:
+                if owner.owner not in self.dry and owner.dry():
+                    self.dry[owner.owner] = round(hour, 1)
 
 
-REPORT_TOKENS = 2_042  # core/providers/capacity.py REPORT_CALL
-
-
-def ran_dry(owner: dict[str, Any]) -> bool:
-    rpd, tpd = owner.get("requests_per_day"), owner.get("tokens_per_day")
-    return bool(
-        (rpd and owner["requests_spent"] >= rpd) or (tpd and owner["tokens_spent"] >= tpd - REPORT_TOKENS)
-    )
-
-
-def left_at_reset(state: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per owner: report-size calls a day, requests spent, and what was left unused."""
+def left_at_reset(owners: list[WatchedOwner]) -> list[dict[str, Any]]:
+    """Per owner, by the fakes' counters: report-size calls a day, requests and tokens spent, and what
+    was left unused."""
     rows = []
-    for owner in state.get("owners", []):
-        calls, spent = owner["calls_per_day"], owner["requests_spent"]
-        tokens = owner.get("tokens_per_day")
+    for owner in owners:
+        use, calls = owner.spent(), owner.calls_per_day
+        left = max(0, calls - use.requests)
+        if owner.tpd:  # a token-bound owner: what is left is its tokens, in report-size calls
+            left = min(left, max(0, owner.tpd - use.tokens) // REPORT_CALL.total)
         rows.append(
             {
-                "owner": owner["owner"],
-                "binding": owner["binding"],
+                "owner": owner.owner,
+                "binding": owner.binding,
                 "calls_per_day": calls,
-                "requests_spent": spent,
-                "tokens_spent": owner["tokens_spent"],
-                "calls_left": max(0, calls - spent),
-                "left_share": round(max(0, calls - spent) / calls, 3) if calls else None,
-                "tokens_left_share": round(max(0, tokens - owner["tokens_spent"]) / tokens, 3)
-                if tokens
-                else None,
+                "requests_spent": use.requests,
+                "tokens_spent": use.tokens,
+                "calls_left": left,
+                "left_share": round(left / calls, 3) if calls else None,
             }
         )
     return rows
@@ -188,7 +220,7 @@ def day_figures(stats: Stats, fleet: Fleet, completed_or_started: int, watch: Dr
             "answered_calls": round(calls / completed_or_started, 2) if completed_or_started else None,
             "tokens": round((prompt + completion) / completed_or_started) if completed_or_started else None,
         },
-        "left_at_reset": left_at_reset(state),
+        "left_at_reset": left_at_reset(watch.owners),
         "ran_dry_at_hour": watch.dry or "none",
         "dry_watch_samples": watch.samples,
         "governor": {
@@ -213,17 +245,15 @@ def render_day(figures: dict[str, Any]) -> str:
         else "  answers scored by a model: none scored",
         f"  remote calls answered per interview: {r['answered_calls']}, tokens per interview: {r['tokens']}",
         f"  ran dry (simulated hour, per owner): {figures['ran_dry_at_hour']} "
-        f"({figures['dry_watch_samples']} samples of the governor's state)",
-        "  left unused at the reset, per owner (report-size calls a day, requests spent, left):",
+        f"({figures['dry_watch_samples']} samples of the fakes' counters)",
+        "  left unused at the reset, per owner (binding limit, report-size calls a day, requests spent, "
+        "tokens spent, report-size calls left):",
     ]
     for row in figures["left_at_reset"]:
-        tokens = (
-            f", tokens left {row['tokens_left_share']:.0%}" if row["tokens_left_share"] is not None else ""
-        )
         left = f"{row['left_share']:.0%}" if row["left_share"] is not None else "-"
         lines.append(
             f"    {row['owner']:<28} {row['binding']:<14} {row['calls_per_day']:>6} {row['requests_spent']:>6}"
-            f"  left {row['calls_left']:>5} ({left}){tokens}"
+            f"  tokens {row['tokens_spent']:>8}  left {row['calls_left']:>5} ({left})"
         )
     g = figures["governor"]
     lines.append(

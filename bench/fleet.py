@@ -181,7 +181,7 @@ def _setting(name: str) -> str:
     return "SIM_" + name
 
 
-def _key(setting: str) -> str:
+def key_of(setting: str) -> str:
     return f"sim-{setting.lower().replace('_', '-')}"
 
 
@@ -193,7 +193,7 @@ async def start_fleet(seed: int = 0, path: Path = CATALOGUE) -> Fleet:
     try:
         for index, entry in enumerate(real_entries(path)):
             profile = PROFILES.get(entry.vendor, DEFAULT_PROFILE)
-            keys = [_key(setting) for setting in entry.key_settings]
+            keys = [key_of(setting) for setting in entry.key_settings]
             account = f"sim-{entry.vendor}-account"
             limits = limits_of(entry, profile)
             shared = entry.quota_id or entry.name

@@ -22,7 +22,15 @@ from pathlib import Path
 from redis.asyncio import Redis
 
 from bench import day, driver, workload
-from bench.day import DryWatch, arrivals, day_figures, render_day, scale_catalogue, write_history
+from bench.day import (
+    DryWatch,
+    arrivals,
+    day_figures,
+    render_day,
+    scale_catalogue,
+    watched_owners,
+    write_history,
+)
 from bench.driver import drive
 from bench.figures import figures, render
 from bench.fleet import CATALOGUE, Fleet, start_fleet
@@ -82,7 +90,7 @@ async def simulate(args: argparse.Namespace, workdir: Path) -> int:
             flush=True,
         )
         memory_before = await redis_memory(services[0].url)
-        watch = DryWatch(services[-1].url, OPS_KEY, clock, args.day_seconds / 96)
+        watch = DryWatch(watched_owners(fleet, catalogue), clock, args.day_seconds / 96)
         watching = asyncio.create_task(watch.run()) if args.day else None
         stats, before, after, elapsed = await drive(
             services[-1].url,
