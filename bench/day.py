@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from redis.asyncio import Redis
+
 from bench.driver import Stats
 from bench.fleet import Fleet, real_entries
 from bench.fleet import key_of as fleet_key
@@ -54,10 +56,12 @@ START_DELAY_SECONDS = 3.0
 HISTORY_PER_INTERVIEW = {"evaluate": 4.5, "report": 0.85, "questions": 0.1}
 
 
-def scale_catalogue(source: Path, target: Path, interviews: int, day_seconds: float) -> dict[str, float]:
-    """A copy of the catalogue with the day's limits scaled to `interviews` of a 10,000-interview day and
-    per-minute limits to the compressed day; returns the two factors."""
-    day_factor = interviews / DAY_INTERVIEWS
+def scale_catalogue(
+    source: Path, target: Path, interviews: int, day_seconds: float, day_of: int = DAY_INTERVIEWS
+) -> dict[str, float]:
+    """A copy of the catalogue with the day's limits scaled to `interviews` of a `day_of`-interview day
+    and per-minute limits to the compressed day; returns the two factors."""
+    day_factor = interviews / day_of
     minute_factor = day_factor * 1_440 / (day_seconds / 60)
     document = json.loads(source.read_text("utf-8"))
     for entry in document["providers"]:
@@ -105,10 +109,16 @@ def history(interviews: int) -> dict[str, int]:
 
 
 async def write_history(redis_url: str, clock: DayClock, interviews: int) -> None:
-    from redis.asyncio import Redis
-
     async with Redis.from_url(redis_url) as redis:
         await redis.hset(day_hash(clock.label(-1)), mapping=history(interviews))  # type: ignore[arg-type]
+
+
+async def read_day(redis_url: str, clock: DayClock) -> dict[str, int]:
+    """The governor's hash of the simulated day (day 0): its demand, grants and decisions. Read after the
+    run, as the app's own summary has moved on to the next day by then."""
+    async with Redis.from_url(redis_url) as redis:
+        found = await redis.hgetall(day_hash(clock.label(0)))
+    return {(key.decode() if isinstance(key, bytes) else key): int(value) for key, value in found.items()}
 
 
 @dataclass(frozen=True)
@@ -198,7 +208,9 @@ def left_at_reset(owners: list[WatchedOwner]) -> list[dict[str, Any]]:
     return rows
 
 
-def day_figures(stats: Stats, fleet: Fleet, completed_or_started: int, watch: DryWatch) -> dict[str, Any]:
+def day_figures(
+    stats: Stats, fleet: Fleet, completed_or_started: int, watch: DryWatch, governed: dict[str, int]
+) -> dict[str, Any]:
     """The figures "Done means" asks of a simulated day."""
     from bench.figures import percentiles
 
@@ -221,17 +233,40 @@ def day_figures(stats: Stats, fleet: Fleet, completed_or_started: int, watch: Dr
             "tokens": round((prompt + completion) / completed_or_started) if completed_or_started else None,
         },
         "left_at_reset": left_at_reset(watch.owners),
-        "ran_dry_at_hour": watch.dry or "none",
+        # Owners bound by a day's limit; a monthly budget's owner past its day's share (a 30th) spends
+        # later days' share, which is not running dry.
+        "ran_dry_at_hour": {o: h for o, h in watch.dry.items() if not monthly(watch, o)} or "none",
+        "past_day_share_of_a_monthly_budget_at_hour": {
+            o: h for o, h in watch.dry.items() if monthly(watch, o)
+        }
+        or "none",
         "dry_watch_samples": watch.samples,
         "governor": {
-            key: state.get(key)
-            for key in ("capacity_calls", "used_calls", "granted_calls", "margin_calls", "decisions")
+            "capacity_calls": state.get("capacity_calls"),
+            "margin_calls": state.get("margin_calls"),
+            "granted_calls": governed.get("granted", 0) / 1000,
+            "demand": {key[2:]: value for key, value in governed.items() if key.startswith("d:")},
+            "decisions": decisions(governed),
         },
+        "paced_waits": stats.paced_waits,
         "latency_ms_by_source": {
             **{source: percentiles(samples) for source, samples in sorted(stats.first_ms_by_source.items())},
             "model (final, after a provisional score)": percentiles(stats.final_ms),
         },
     }
+
+
+def monthly(watch: DryWatch, owner: str) -> bool:
+    return any(o.owner == owner and o.binding.endswith("/month") for o in watch.owners)
+
+
+def decisions(governed: dict[str, int]) -> dict[str, dict[str, int]]:
+    found: dict[str, dict[str, int]] = {}
+    for key, value in governed.items():
+        if key.startswith("c:"):
+            _, kind, reason = key.split(":", 2)
+            found.setdefault(kind, {})[reason] = value
+    return found
 
 
 def render_day(figures: dict[str, Any]) -> str:
@@ -246,6 +281,8 @@ def render_day(figures: dict[str, Any]) -> str:
         f"  remote calls answered per interview: {r['answered_calls']}, tokens per interview: {r['tokens']}",
         f"  ran dry (simulated hour, per owner): {figures['ran_dry_at_hour']} "
         f"({figures['dry_watch_samples']} samples of the fakes' counters)",
+        "  past its day's share of a monthly budget (simulated hour): "
+        f"{figures['past_day_share_of_a_monthly_budget_at_hour']}",
         "  left unused at the reset, per owner (binding limit, report-size calls a day, requests spent, "
         "tokens spent, report-size calls left):",
     ]
@@ -257,13 +294,15 @@ def render_day(figures: dict[str, Any]) -> str:
         )
     g = figures["governor"]
     lines.append(
-        f"  governor: capacity {g['capacity_calls']} calls, used {g['used_calls']}, granted {g['granted_calls']}, "
-        f"margin {g['margin_calls']}"
+        f"  governor (the simulated day): capacity {g['capacity_calls']} calls, margin {g['margin_calls']}, "
+        f"granted {g['granted_calls']}; demand "
+        + ", ".join(f"{k} {v}" for k, v in sorted(g["demand"].items()))
     )
     for kind, reasons in (g["decisions"] or {}).items():
         lines.append(
             f"    {kind}: " + ", ".join(f"{reason} {count}" for reason, count in sorted(reasons.items()))
         )
+    lines.append(f"  answers sent again after a 429 (paced candidates): {figures['paced_waits']}")
     lines.append("  turn latency by source (ms):")
     for source, p in figures["latency_ms_by_source"].items():
         lines.append(f"    {source:<42} n {p['n']:>5}  p50 {p['p50']}  p95 {p['p95']}")

@@ -26,6 +26,8 @@ from bench.workload import Plan, answer_text
 REQUEST_TIMEOUT = 40.0
 TURN_DEADLINE = 90.0
 REPORT_DEADLINE = 120.0
+PACED_TRIES = 10
+PACED_WAIT_SECONDS = 2.0  # a client's bucket gains a token every 2 s (RATE_LIMIT_PER_MINUTE 30)
 
 
 class StepFailed(Exception):
@@ -56,12 +58,15 @@ class Stats:
     # template.
     final_scorers: Counter[str] = field(default_factory=Counter)
     last_summary: dict[str, Any] = field(default_factory=dict)
+    paced_waits: int = 0  # answers a paced candidate sent again after a 429
 
 
 class Driver:
-    def __init__(self, http: aiohttp.ClientSession, stats: Stats) -> None:
+    def __init__(self, http: aiohttp.ClientSession, stats: Stats, paced: bool = False) -> None:
         self.http = http
         self.stats = stats
+        # A simulated day's candidates pause when told to (429): no one answers 15 questions in 2 s.
+        self.paced = paced
 
     async def step(
         self, method: str, path: str, expect: tuple[int, ...], what: str, **kwargs: Any
@@ -109,15 +114,22 @@ class Driver:
         for turn in range(1, len(plan.answers) + 1):
             text, how = answer_text(plan, turn, question)
             self.stats.answers[how] += 1
-            started = time.perf_counter()
-            status, body = await self.step(
-                "POST",
-                f"{base}/turns",
-                (200, 202),
-                "answer",
-                json={"turn": turn, "answer": text},
-                headers=auth,
-            )
+            for _ in range(PACED_TRIES if self.paced else 1):
+                started = time.perf_counter()
+                status, body = await self.step(
+                    "POST",
+                    f"{base}/turns",
+                    (200, 202, 429) if self.paced else (200, 202),
+                    "answer",
+                    json={"turn": turn, "answer": text},
+                    headers=auth,
+                )
+                if status != 429:
+                    break
+                self.stats.paced_waits += 1
+                await asyncio.sleep(PACED_WAIT_SECONDS)
+            if status == 429:
+                self._fail("answer: HTTP 429 rate_limited after pausing")
             if status == 200:
                 self.stats.answered_ms.append((time.perf_counter() - started) * 1000)
                 self.stats.first_ms_by_source[body.get("source", "?")].append(self.stats.answered_ms[-1])
@@ -200,6 +212,7 @@ async def drive(
     rate: float | None,
     arrivals: list[float] | None = None,
     start_at: float | None = None,
+    paced: bool = False,
 ) -> tuple[Stats, dict[str, int], dict[str, int], float]:
     """Every plan's interview; the stats, the app's counters before and after, and the seconds it took.
     With `arrivals`, interview i starts `arrivals[i]` seconds after `start_at` (epoch seconds)."""
@@ -214,7 +227,7 @@ async def drive(
             own = aiohttp.TCPConnector(local_addr=(client_address(plan.index), 0))
             try:
                 async with aiohttp.ClientSession(base_url=base_url, connector=own) as candidate:
-                    await Driver(candidate, stats).interview(plan)
+                    await Driver(candidate, stats, paced).interview(plan)
             finally:
                 gate.release()
 

@@ -26,6 +26,7 @@ from bench.day import (
     DryWatch,
     arrivals,
     day_figures,
+    read_day,
     render_day,
     scale_catalogue,
     watched_owners,
@@ -61,7 +62,7 @@ async def simulate(args: argparse.Namespace, workdir: Path) -> int:
         if args.day:
             args.interviews = args.day
             catalogue = workdir / "scaled-catalogue.json"
-            factors = scale_catalogue(CATALOGUE, catalogue, args.day, args.day_seconds)
+            factors = scale_catalogue(CATALOGUE, catalogue, args.day, args.day_seconds, args.day_of)
         fleet = await start_fleet(args.seed, catalogue)
         providers = workdir / "providers.json"
         providers.write_text(json.dumps(fleet.catalogue(), indent=2))
@@ -100,6 +101,7 @@ async def simulate(args: argparse.Namespace, workdir: Path) -> int:
             args.rate,
             arrivals(args.day, args.day_seconds) if args.day else None,
             clock.origin + day.START_DELAY_SECONDS if args.day else None,
+            paced=bool(args.day),
         )
         if watching is not None:
             watching.cancel()
@@ -117,7 +119,8 @@ async def simulate(args: argparse.Namespace, workdir: Path) -> int:
         result = figures(options, stats, before, after, elapsed, fleet) | {"redis_memory": memory}
         print(render(result))
         if args.day:
-            result["day"] = day_figures(stats, fleet, stats.completed + stats.abandoned, watch)
+            governed = await read_day(services[0].url, clock)
+            result["day"] = day_figures(stats, fleet, stats.completed + stats.abandoned, watch, governed)
             print(render_day(result["day"]))
         if args.json:
             Path(args.json).write_text(json.dumps(result, indent=2))
@@ -163,6 +166,13 @@ def main() -> None:
         default=0,
         metavar="N",
         help="a day of 10,000 interviews scaled to N (limits scaled by N / 10,000; see bench/day.py)",
+    )
+    parser.add_argument(
+        "--day-of",
+        type=int,
+        default=day.DAY_INTERVIEWS,
+        metavar="M",
+        help="the day's interviews the N stand for (default 10,000): limits are scaled by N / M",
     )
     parser.add_argument(
         "--day-seconds", type=float, default=600.0, help="the compressed day's length (default 600)"

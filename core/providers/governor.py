@@ -12,9 +12,10 @@ batch can be less than one call. Capacity is the configured keys' calls a day at
 owners (the pool picks the owner per call, weighted by what each has left, so owners drain together).
 
 What has been used: the requests the pool reserved today by quota.py's own per-owner counters (read, never
-written here), which count retries and failovers too, plus the grants of the last two minutes, which are
+written here), which count retries and failovers too, plus the grants of the last 15-30 s, which are
 on their way to the pool and not yet in its counters. A grant never spent (a cache hit, a fallback) drops
-out after those two minutes; one spent is counted twice for at most that long, which errs on the safe side.
+out after that; one spent is counted twice for at most that long, which errs on the safe side. (A queued
+job reaches the pool within the queue's 2 s polling back-off and a batch's quarter second.)
 
 The forecast of a kind's rest of the day is its demand so far today scaled by the share of a day's demand
 that came after this time on earlier days (up to `HISTORY_DAYS` of hourly counts); with no history, the
@@ -52,6 +53,7 @@ MILLI = 1000
 BANDS = 4  # uncertainty bands of answers: 3 is the built-in evaluator's least sure
 HOURS = 24
 HISTORY_DAYS = 7
+IN_FLIGHT_SECONDS = 15  # grants are counted as used until the pool's counters have them: 15-30 s
 DAY_TTL_SECONDS = (HISTORY_DAYS + 2) * 24 * 3600
 # Below this share of the day's demand seen, the forecast is not scaled further: one early answer must not
 # forecast a day of millions. Half an hour of a flat day.
@@ -68,7 +70,7 @@ COST: dict[str, int] = {
 
 # KEYS: 1 the day's hash, 2.. each owner's requests today (quota.py's day keys). ARGV: kind, band (-1
 # unless an evaluation), hour, cost, capacity, margin, share of the day's demand seen, ttl, random in [0,1),
-# the minute (epoch). Returns {granted 0|1, reason, used, free, reserve} (milli-calls, as integers).
+# the in-flight bucket (epoch seconds / IN_FLIGHT_SECONDS). Returns {granted 0|1, reason, used, free, reserve} (milli-calls, as integers).
 TAKE = """
 local kind, band, hour = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local cost, capacity, margin = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -80,7 +82,7 @@ if band >= 0 then redis.call('HINCRBY', h, 'd:evaluate:' .. band, 1) end
 redis.call('EXPIRE', h, ttl)
 local spent = 0
 for i = 2, #KEYS do spent = spent + tonumber(redis.call('GET', KEYS[i]) or '0') end
--- grants of this minute and the last are on their way to the pool, not yet in its counters
+-- grants of this bucket and the last are on their way to the pool, not yet in its counters
 local recent = tonumber(redis.call('HGET', h, 'm:' .. minute) or '0') + tonumber(redis.call('HGET', h, 'm:' .. (minute - 1)) or '0')
 redis.call('HDEL', h, 'm:' .. (minute - 2))
 local used = spent * 1000 + recent
@@ -254,7 +256,7 @@ class Governor:
         keys = [day_hash(self._day.label(day)), *self._owner_day_keys(now)]
         band = band_of(uncertainty) if kind == "evaluate" else -1
         args = [kind, band, hour, COST[kind], self.capacity_milli, self._margin_milli(), f"{share:.6f}",
-                DAY_TTL_SECONDS, f"{self._rng.random():.6f}", int(now // 60)]  # fmt: skip
+                DAY_TTL_SECONDS, f"{self._rng.random():.6f}", int(now // IN_FLIGHT_SECONDS)]  # fmt: skip
         result = await self._redis.script(TAKE, keys, args)
         reason = result[1].decode() if isinstance(result[1], bytes) else str(result[1])
         return Decision(bool(int(result[0])), reason)
@@ -342,7 +344,7 @@ class Governor:
         demand = {kind: fields.get(f"d:{kind}", 0) for kind in kinds}
         rest = {kind: demand[kind] * (1 - share) / share for kind in kinds}
         granted = fields.get("granted", 0)
-        minute = int(now // 60)
+        minute = int(now // IN_FLIGHT_SECONDS)
         used = spent_total * MILLI + fields.get(f"m:{minute}", 0) + fields.get(f"m:{minute - 1}", 0)
         reserve = sum(rest[kind] for kind in RESERVED_KINDS)
         decisions: dict[str, dict[str, int]] = {}

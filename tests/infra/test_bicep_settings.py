@@ -36,6 +36,8 @@ ALLOWED_UNSET = {
         " AzureWebJobsStorage__queueServiceUri is unset; see test_storage_is_reached_by_identity)"
     ),
     "PROVIDERS_FILE": "a local and test override of data/providers.json; the deployed app uses the shipped file",
+    "GOVERNOR_DAY_SECONDS": "only to compress a simulated day (make simulate --day); deployed: UTC days",
+    "GOVERNOR_DAY_ORIGIN": "only to compress a simulated day (make simulate --day); deployed: UTC days",
 }
 
 READ_PATTERNS = tuple(

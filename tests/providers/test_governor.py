@@ -93,7 +93,9 @@ async def test_what_the_pool_spent_counts_against_the_day(redis: Redis) -> None:
     assert sum(decision.model for decision in decisions) == 5
 
 
-async def test_it_degrades_to_built_in_scoring_when_the_forecast_says_the_day_runs_short(redis: Redis) -> None:
+async def test_it_degrades_to_built_in_scoring_when_the_forecast_says_the_day_runs_short(
+    redis: Redis,
+) -> None:
     slots = shared_slots(rpd=100)
     day = a_day()
     # Yesterday: a quiet morning, then 2,000 answers in the evening.
