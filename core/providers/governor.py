@@ -25,7 +25,8 @@ One Redis script per decision: it counts the demand (by kind, hour and uncertain
 used, decides, and takes the grant, atomically, so two instances can never both spend the last unit.
 Keys: governor:{day} a hash per governor day (UTC by default; GOVERNOR_DAY_SECONDS compresses it for a
 simulation) with fields d:{kind} (demand today), d:evaluate:{band}, h:{hour}:{kind} (hourly demand, the
-history of later days), granted (milli-calls), c:{kind}:{reason} (decisions by reason)."""
+history of later days), granted (milli-calls), m:{bucket} (grants in flight), c:{kind}:{reason} (decisions
+by reason). Earlier days' hourly demand is read once per process and day (one pipeline)."""
 
 from __future__ import annotations
 
