@@ -370,7 +370,7 @@ def _shortened(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + " [...]"
 
 
-SCORES_SHAPE = f'"scores":[{{"turn":1,...{EVALUATION_SHAPE}}}]'
+SCORES_SHAPE = f'"scores":[{{"turn":1,{EVALUATION_SHAPE.removeprefix("(LlmEvaluation) {")}]'
 
 
 def review_request(
