@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -56,6 +56,13 @@ class Stats:
     failures: Counter[str] = field(default_factory=Counter)
     follow_ups: Counter[str] = field(default_factory=Counter)
     rate_limited_waits: int = 0
+    # The first feedback a candidate reads, by its source; and, after a provisional score, the model's.
+    first_ms_by_source: defaultdict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    final_ms: list[float] = field(default_factory=list)
+    # Who gave each answer's final score (the report's for a completed interview): model, built-in,
+    # template.
+    final_scorers: Counter[str] = field(default_factory=Counter)
+    last_summary: dict[str, Any] = field(default_factory=dict)
 
 
 class Driver:
@@ -107,6 +114,7 @@ class Driver:
         base, auth = f"/api/interviews/{created['id']}", {"Authorization": f"Bearer {created['token']}"}
         question = created["question"]["text"]
         total = created["question"]["of"]
+        turn_scorers: list[str] = []
         for turn in range(1, len(plan.answers) + 1):
             text, how = answer_text(plan, turn, question)
             self.stats.answers[how] += 1
@@ -121,19 +129,27 @@ class Driver:
                     reply = {"turn": turn, "skip_follow_up": True}
                 # A skip is not a turn's feedback: it is left out of the latencies and the sources.
                 body = await self._turn(base, auth, turn, reply, counted="answer" in reply)
+            turn_scorers.append(((body.get("feedback") or {}).get("scorer") or {}).get("kind", "?"))
             if turn < total:
                 if not body.get("next_question"):
                     self._fail("turn result without next_question")
                 question = body["next_question"]["text"]
         if plan.abandon_after is not None:
+            self.stats.final_scorers.update(turn_scorers)
             return
         started = time.perf_counter()
         status = 202
         while status == 202:
             if time.perf_counter() - started > REPORT_DEADLINE:
                 self._fail(f"report still pending after {REPORT_DEADLINE:.0f} s")
-            status, _ = await self.step("GET", f"{base}/report?wait=15", (200, 202), "report", headers=auth)
+            status, report = await self.step(
+                "GET", f"{base}/report?wait=15", (200, 202), "report", headers=auth
+            )
         self.stats.report_ms.append((time.perf_counter() - started) * 1000)
+        # The report's per-answer scores are the final ones: a review may have scored built-in answers.
+        self.stats.final_scorers.update(
+            (answer.get("scorer") or {}).get("kind", "?") for answer in report.get("answers", [])
+        )
 
     async def _turn(
         self, base: str, auth: dict[str, str], turn: int, sent: dict[str, Any], counted: bool = True
@@ -159,10 +175,19 @@ class Driver:
             status, body = await self.step(
                 "GET", f"{base}/turns/{turn}?wait=10", (200, 202), "poll turn", headers=auth
             )
+        first_ms = (time.perf_counter() - started) * 1000
         if counted:
-            (self.stats.queued_ms if queued else self.stats.answered_ms).append(
-                (time.perf_counter() - started) * 1000
+            (self.stats.queued_ms if queued else self.stats.answered_ms).append(first_ms)
+            self.stats.first_ms_by_source["queued" if queued else body.get("source", "?")].append(first_ms)
+        while body.get("provisional"):  # the model's score is on its way: wait for it
+            if time.perf_counter() - started > TURN_DEADLINE:
+                self._fail(f"turn still provisional after {TURN_DEADLINE:.0f} s")
+            _, body = await self.step(
+                "GET", f"{base}/turns/{turn}?wait=10", (200,), "poll final", headers=auth
             )
+            if not body.get("provisional"):
+                self.stats.final_ms.append((time.perf_counter() - started) * 1000)
+        if counted:
             self.stats.sources[body.get("source", "?")] += 1
         return body
 
@@ -198,9 +223,16 @@ async def settled(http: aiohttp.ClientSession, ops_key: str, timeout: float = 30
 
 
 async def drive(
-    base_url: str, ops_key: str, plans: list[Plan], concurrency: int, rate: float | None
+    base_url: str,
+    ops_key: str,
+    plans: list[Plan],
+    concurrency: int,
+    rate: float | None,
+    arrivals: list[float] | None = None,
+    start_at: float | None = None,
 ) -> tuple[Stats, dict[str, int], dict[str, int], float]:
-    """Every plan's interview; the stats, the app's counters before and after, and the seconds it took."""
+    """Every plan's interview; the stats, the app's counters before and after, and the seconds it took.
+    With `arrivals`, interview i starts `arrivals[i]` seconds after `start_at` (epoch seconds)."""
     stats = Stats()
     async with aiohttp.ClientSession(base_url=base_url) as http:
         before: dict[str, int] = (await summary(http, ops_key)).get("counters", {})
@@ -217,11 +249,14 @@ async def drive(
                 gate.release()
 
         for number, plan in enumerate(plans):
-            if rate:
+            if arrivals is not None and start_at is not None:
+                await asyncio.sleep(max(0.0, start_at + arrivals[number] - time.time()))
+            elif rate:
                 await asyncio.sleep(max(0.0, started + number / rate - time.perf_counter()))
             await gate.acquire()
             tasks.append(asyncio.create_task(one(plan)))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - started
-        after: dict[str, int] = (await settled(http, ops_key)).get("counters", {})
+        stats.last_summary = await settled(http, ops_key)
+        after: dict[str, int] = stats.last_summary.get("counters", {})
     return stats, before, after, elapsed

@@ -181,7 +181,7 @@ def _setting(name: str) -> str:
     return "SIM_" + name
 
 
-def _key(setting: str) -> str:
+def key_of(setting: str) -> str:
     return f"sim-{setting.lower().replace('_', '-')}"
 
 
@@ -193,7 +193,7 @@ async def start_fleet(seed: int = 0, path: Path = CATALOGUE) -> Fleet:
     try:
         for index, entry in enumerate(real_entries(path)):
             profile = PROFILES.get(entry.vendor, DEFAULT_PROFILE)
-            keys = [_key(setting) for setting in entry.key_settings]
+            keys = [key_of(setting) for setting in entry.key_settings]
             account = f"sim-{entry.vendor}-account"
             limits = limits_of(entry, profile)
             shared = entry.quota_id or entry.name
@@ -234,6 +234,8 @@ async def start_fleet(seed: int = 0, path: Path = CATALOGUE) -> Fleet:
 _TURN = re.compile(r'"turn"\s*:\s*(\d+)')
 _ROLE = re.compile(r'^Role: "(.*)"$', re.M)
 _ANSWER = re.compile(r"<candidate_answer>\n(.*?)\n</candidate_answer>", re.S)
+_SCORE_TURNS = re.compile(r"^Score turns: ([\d,]+)$", re.M)
+_TURN_ANSWER = re.compile(r"Turn (\d+):\n<candidate_answer>\n(.*?)\n</candidate_answer>", re.S)
 _REASONS = {
     1: "Does not address the question.",
     2: "Touches the topic but stays vague.",
@@ -275,7 +277,13 @@ def _evaluation_of(answer: str, seed: str = "") -> dict[str, Any]:
 
 def _review(text: str) -> dict[str, Any]:
     turns = sorted({int(n) for n in _TURN.findall(text) if 1 <= int(n) <= 15})
-    return {
+    # Turns the review is asked to score (those only the built-in evaluator scored), each as its answer
+    # alone would be.
+    asked = _SCORE_TURNS.search(text)
+    to_score = {int(n) for n in asked.group(1).split(",")} if asked else set()
+    answers = {int(turn): answer for turn, answer in _TURN_ANSWER.findall(text)}
+    scores = [{"turn": turn, **_evaluation_of(answers.get(turn, ""))} for turn in sorted(to_score)]
+    return {"scores": scores} | {
         "summary": "A steady interview: clear structure in most answers, with room for sharper results.",
         "strengths": [f"Concrete actions in turn {turns[0] if turns else 1}", "A calm, logical structure"],
         "improvements": ["Quantify outcomes", "Name the trade-offs you weighed"],

@@ -16,19 +16,33 @@ import asyncio
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from redis.asyncio import Redis
 
-from bench import driver, workload
+from bench import day, driver, workload
+from bench.day import (
+    DryWatch,
+    arrivals,
+    day_figures,
+    read_day,
+    render_day,
+    scale_catalogue,
+    watched_owners,
+    write_history,
+)
 from bench.driver import drive
 from bench.figures import figures, render
-from bench.fleet import Fleet, start_fleet
+from bench.fleet import CATALOGUE, Fleet, start_fleet
 from bench.workload import plan
+from core.providers.governor import DayClock
 from devhost.stack import Service, start_azurite, start_devhost, start_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 MASTER_KEY = "simulate-master-key"
+# How long the devhost takes to start, at most, on this machine: the simulated day starts after it.
+DEVHOST_START_SECONDS = 25.0
 OPS_KEY = "simulate-ops-key"
 
 
@@ -44,7 +58,12 @@ async def simulate(args: argparse.Namespace, workdir: Path) -> int:
     try:
         services.append(await asyncio.to_thread(start_redis, workdir / "redis"))
         services.append(await asyncio.to_thread(start_azurite, workdir / "azurite", None, True))
-        fleet = await start_fleet(args.seed)
+        catalogue, factors = CATALOGUE, {}
+        if args.day:
+            args.interviews = args.day
+            catalogue = workdir / "scaled-catalogue.json"
+            factors = scale_catalogue(CATALOGUE, catalogue, args.day, args.day_seconds, args.day_of)
+        fleet = await start_fleet(args.seed, catalogue)
         providers = workdir / "providers.json"
         providers.write_text(json.dumps(fleet.catalogue(), indent=2))
         env = {
@@ -57,7 +76,14 @@ async def simulate(args: argparse.Namespace, workdir: Path) -> int:
         }
         if args.remote_jobs is not None:
             env["REMOTE_JOBS"] = args.remote_jobs
+        clock = DayClock()
+        if args.day:
+            # The governor's day starts just before the first arrival and lasts --day-seconds.
+            clock = DayClock(args.day_seconds, time.time() + day.START_DELAY_SECONDS + DEVHOST_START_SECONDS)
+            env |= {"GOVERNOR_DAY_SECONDS": str(clock.seconds), "GOVERNOR_DAY_ORIGIN": f"{clock.origin:.3f}"}
         services.append(await asyncio.to_thread(start_devhost, ROOT, env, None, "function_app:app", log_path))
+        if args.day and not args.no_history:
+            await write_history(services[0].url, clock, args.day)
         plans = [plan(index, args.seed, args.custom_share) for index in range(args.interviews)]
         print(
             f"simulating {args.interviews} interviews, {args.concurrency} at a time, against "
@@ -65,9 +91,19 @@ async def simulate(args: argparse.Namespace, workdir: Path) -> int:
             flush=True,
         )
         memory_before = await redis_memory(services[0].url)
+        watch = DryWatch(watched_owners(fleet, catalogue), clock, args.day_seconds / 96)
+        watching = asyncio.create_task(watch.run()) if args.day else None
         stats, before, after, elapsed = await drive(
-            services[-1].url, OPS_KEY, plans, args.concurrency, args.rate
+            services[-1].url,
+            OPS_KEY,
+            plans,
+            args.concurrency,
+            args.rate,
+            arrivals(args.day, args.day_seconds) if args.day else None,
+            clock.origin + day.START_DELAY_SECONDS if args.day else None,
         )
+        if watching is not None:
+            watching.cancel()
         memory = {"used_bytes": await redis_memory(services[0].url) - memory_before}
         options = {
             "interviews": args.interviews,
@@ -75,10 +111,16 @@ async def simulate(args: argparse.Namespace, workdir: Path) -> int:
             "rate": args.rate,
             "seed": args.seed,
             "custom_share": args.custom_share,
-            "remote_jobs": args.remote_jobs or "(app default)",
+            "remote_jobs": args.remote_jobs or "(unset: the governor decides)",
         }
+        if args.day:
+            options |= {"day_seconds": args.day_seconds, "history": not args.no_history, "scaled_by": factors}
         result = figures(options, stats, before, after, elapsed, fleet) | {"redis_memory": memory}
         print(render(result))
+        if args.day:
+            governed = await read_day(services[0].url, clock)
+            result["day"] = day_figures(stats, fleet, stats.completed + stats.abandoned, watch, governed)
+            print(render_day(result["day"]))
         if args.json:
             Path(args.json).write_text(json.dumps(result, indent=2))
         failed = stats.failed > 0
@@ -98,7 +140,7 @@ async def simulate(args: argparse.Namespace, workdir: Path) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description="\n".join(doc or "" for doc in (__doc__, workload.__doc__, driver.__doc__)),
+        description="\n".join(doc or "" for doc in (__doc__, workload.__doc__, driver.__doc__, day.__doc__)),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--interviews", type=int, default=200, help="interviews to start (default 200)")
@@ -116,6 +158,26 @@ def main() -> None:
         "--remote-jobs",
         default=None,
         help="REMOTE_JOBS for the app, e.g. questions,report (default: the app's)",
+    )
+    parser.add_argument(
+        "--day",
+        type=int,
+        default=0,
+        metavar="N",
+        help="a day of 10,000 interviews scaled to N (limits scaled by N / 10,000; see bench/day.py)",
+    )
+    parser.add_argument(
+        "--day-of",
+        type=int,
+        default=day.DAY_INTERVIEWS,
+        metavar="M",
+        help="the day's interviews the N stand for (default 10,000): limits are scaled by N / M",
+    )
+    parser.add_argument(
+        "--day-seconds", type=float, default=600.0, help="the compressed day's length (default 600)"
+    )
+    parser.add_argument(
+        "--no-history", action="store_true", help="no earlier day for the governor's forecast"
     )
     parser.add_argument("--json", default=None, metavar="PATH", help="also write the figures as JSON here")
     args = parser.parse_args()

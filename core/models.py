@@ -102,6 +102,26 @@ class CriterionScore(StrictModel):
     reason: str
 
 
+ScorerKind = Literal["model", "built-in", "template"]
+
+
+class Scorer(StrictModel):
+    """Who gave an answer's scores: a model (its provider and model), the built-in evaluator, or a template."""
+
+    kind: ScorerKind
+    provider: str | None = Field(default=None, max_length=80)
+    model: str | None = Field(default=None, max_length=120)
+
+
+def scorer_of(scored_by: str, model: str | None = None) -> Scorer:
+    """The scorer a `scored_by` names: 'local' is the built-in evaluator, 'template' a template's words."""
+    if scored_by == "local":
+        return Scorer(kind="built-in")
+    if scored_by == "template":
+        return Scorer(kind="template")
+    return Scorer(kind="model", provider=scored_by, model=model or None)
+
+
 class Evaluation(StrictModel):
     """Feedback on one answer."""
 
@@ -121,6 +141,17 @@ class Evaluation(StrictModel):
         description="What the scorer noticed about the answer itself, e.g. 'addresses_grader', 'term_list', "
         "'off_topic'.",
     )
+    scorer: Scorer = Field(
+        description="Who gave these scores: a model (provider and model), the built-in evaluator or a template."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scorer_from_scored_by(cls, data: object) -> object:
+        # Evaluations stored before `scorer` existed say who scored them in `scored_by` alone.
+        if isinstance(data, dict) and "scorer" not in data and isinstance(data.get("scored_by"), str):
+            return {**data, "scorer": scorer_of(data["scored_by"])}
+        return data
 
     def score_of(self, criterion: Criterion) -> int:
         score: CriterionScore = getattr(self, criterion)
@@ -137,6 +168,7 @@ class AnswerSummary(StrictModel):
     follow_up_answer: str | None = Field(
         default=None, description="The candidate's answer to it, scored together with the main answer."
     )
+    scorer: Scorer | None = Field(default=None, description="Who gave this answer's scores.")
     comment: str | None = Field(
         default=None, description="A model's note on this answer, written with the report in the same call."
     )
@@ -376,6 +408,11 @@ class TurnResult(StrictModel):
         description="One way to answer the question, shown after the candidate's own feedback (null while "
         "its follow-up is open).",
     )
+    provisional: bool = Field(
+        default=False,
+        description="The built-in evaluator's score, shown at once while a model's is on its way: poll "
+        "GET .../turns/{n}?wait= for the final one.",
+    )
     transition: str | None = None
     next_question: QuestionOut | None = None
     closing: str | None = None
@@ -493,6 +530,8 @@ class TurnRecord(StrictModel):
     @property
     def final_source(self) -> FeedbackSource | None:
         return self.combined_source if self.follow_up_answer is not None else self.source
+
+    provisional: bool = False  # the built-in evaluator's feedback until a model's replaces it
 
 
 # --- the queue ---------------------------------------------------------------------------

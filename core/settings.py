@@ -37,8 +37,18 @@ class Settings(BaseModel):
     coalesce_wait_seconds: float = Field(
         description="How long a job waits for an identical job in flight before calling a provider itself."
     )
-    remote_jobs: frozenset[str] = Field(
-        description="REMOTE_JOBS: the kinds of job sent to remote LLMs; the local evaluator does the rest."
+    remote_jobs: frozenset[str] | None = Field(
+        description="REMOTE_JOBS: a fixed policy, the kinds of job sent to remote LLMs (the local evaluator "
+        "does the rest); unset: the governor decides per job within the day's budget."
+    )
+    governor_margin: float = Field(
+        description="GOVERNOR_MARGIN: the share of the day's free capacity the governor never grants."
+    )
+    governor_day_seconds: float = Field(
+        description="GOVERNOR_DAY_SECONDS: the governor's day (86400); shorter only to compress a simulation."
+    )
+    governor_day_origin: float = Field(
+        description="GOVERNOR_DAY_ORIGIN: when the governor's first day starts, in epoch seconds (0: UTC days)."
     )
     max_wait_seconds: int = Field(description="Longest long-poll a client may ask for.")
     usage_flush_seconds: float = Field(
@@ -108,7 +118,9 @@ def _storage_connection() -> str:
 REMOTE_JOB_KINDS = ("evaluate", "questions", "report", "follow_up", "example")
 
 
-def _remote_jobs(raw: str) -> frozenset[str]:
+def _remote_jobs(raw: str | None) -> frozenset[str] | None:
+    if raw is None or not raw.strip():
+        return None  # no fixed policy: the governor decides
     kinds = frozenset(kind.strip() for kind in raw.split(",") if kind.strip())
     if unknown := kinds - set(REMOTE_JOB_KINDS):
         raise RuntimeError(f"REMOTE_JOBS may name only {', '.join(REMOTE_JOB_KINDS)}; not {sorted(unknown)}")
@@ -181,7 +193,10 @@ def get_settings() -> Settings:
             "follow_up": int(_env("CACHE_TTL_FOLLOW_UP", str(30 * 24 * 3600))),
         },
         coalesce_wait_seconds=float(_env("COALESCE_WAIT_SECONDS", "15")),
-        remote_jobs=_remote_jobs(_env("REMOTE_JOBS", "questions,report")),
+        remote_jobs=_remote_jobs(_env("REMOTE_JOBS", "")),
+        governor_margin=_non_negative("GOVERNOR_MARGIN", float(_env("GOVERNOR_MARGIN", "0.03"))),
+        governor_day_seconds=float(_env("GOVERNOR_DAY_SECONDS", "86400")),
+        governor_day_origin=float(_env("GOVERNOR_DAY_ORIGIN", "0")),
         max_wait_seconds=int(_env("MAX_WAIT_SECONDS", "25")),
         usage_flush_seconds=float(_env("USAGE_FLUSH_SECONDS", "2")),
         retry_after_seconds=int(_env("RETRY_AFTER_SECONDS", "1")),

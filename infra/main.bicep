@@ -64,8 +64,8 @@ param maximumInstanceCount int = 40
 ])
 param pythonVersion string = '3.11'
 
-@description('REMOTE_JOBS: the kinds of job sent to remote LLMs; the local evaluator does the rest.')
-param remoteJobs string = 'questions,report'
+@description('REMOTE_JOBS: a fixed policy, the kinds of job sent to remote LLMs; empty: the governor decides per job.')
+param remoteJobs string = ''
 
 @description('REDIS_TIMEOUT_SECONDS: how long a Redis command may take before the backup is used.')
 param redisTimeoutSeconds string = '1.0'

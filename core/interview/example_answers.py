@@ -10,12 +10,15 @@ bank's order for a technical one."""
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from core.infra import store
 from core.infra.job_queue import enqueue_once
 from core.interview.question_bank import interview_question
 from core.models import ExampleAnswer, ExampleAuthor, ExampleJob, InterviewRecord, Question
 from core.providers.catalogue import configured_slots
+from core.providers.governor import app_governor
 from core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -52,11 +55,20 @@ def model_example(text: str, author: ExampleAuthor) -> ExampleAnswer:
 
 
 async def spare_capacity_for_examples() -> bool:
-    """Whether a model may be asked for an example answer now: THE one place that decides it.
+    """Whether a model may be asked for an example answer now: THE one place that decides it. Providers
+    must be configured; under a fixed policy (REMOTE_JOBS set) the kind `example` must be in it; under the
+    governor (REMOTE_JOBS unset) it is the budget's lowest tier: only quota that every other kind's
+    forecast leaves unused, in the hours before the reset (core/providers/governor.py SPARE_KINDS)."""
+    if not examples_allowed():
+        return False
+    return get_settings().remote_jobs is not None or (await app_governor().decide("example")).model
 
-    For now the standing policy: the kind `example` is in REMOTE_JOBS (not by default) and providers are
-    configured. Meant to become the budget governor's lowest tier (quota that would otherwise expire)."""
-    return EXAMPLE_KIND in get_settings().remote_jobs and bool(configured_slots())
+
+def examples_allowed() -> bool:
+    """Whether example answers may be written by a model at all (no grant taken): the worker's check
+    before its call, since the grant was taken when the job was queued."""
+    fixed = get_settings().remote_jobs
+    return bool(configured_slots()) and (fixed is None or EXAMPLE_KIND in fixed)
 
 
 async def example_for(question: Question) -> ExampleAnswer:
@@ -70,12 +82,28 @@ async def example_for(question: Question) -> ExampleAnswer:
     return stored if stored is not None else outline(question)
 
 
+# A question whose example this process asked for is not asked about again for this long: under the
+# governor every ask is a Redis command and a counted demand, and one ask per question is what matters.
+ASK_AGAIN_SECONDS = 600.0
+_asked: dict[str, float] = {}
+
+
+def _due(question_id: str) -> bool:
+    now = time.monotonic()
+    if now - _asked.get(question_id, -math.inf) < ASK_AGAIN_SECONDS:
+        return False
+    if len(_asked) > 10_000:  # the bank has a few hundred questions; generated ones come and go
+        _asked.clear()
+    _asked[question_id] = now
+    return True
+
+
 async def offer_example(record: InterviewRecord, question_id: str) -> ExampleAnswer:
     """The example for a question a candidate's answer was just scored on; without a model's yet, and
     with spare capacity, a job is queued to have one written (at most one per question at a time)."""
     question = interview_question(record, question_id)
     example = await example_for(question)
-    if example.kind == "outline" and await spare_capacity_for_examples():
+    if example.kind == "outline" and _due(question.id) and await spare_capacity_for_examples():
         try:
             await enqueue_once(ExampleJob(interview_id=record.id, question_id=question.id))
         except Exception:  # the outline stands in; the next answer to the question queues it again

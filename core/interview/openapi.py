@@ -177,7 +177,8 @@ def openapi_document() -> dict[str, Any]:
                     "requestBody": {"required": True, **_content(AnswerIn)},
                     "responses": {
                         "200": {
-                            "description": "Feedback ready at once (templates or cache)",
+                            "description": "Feedback ready at once (templates, the built-in evaluator or "
+                            "the cache); provisional: true while a model's score is on its way",
                             **_content(TurnResult),
                         },
                         "202": {"description": "Queued; poll the Location", **_content(TurnPending)},
@@ -187,11 +188,16 @@ def openapi_document() -> dict[str, Any]:
             },
             "/interviews/{id}/turns/{n}": {
                 "get": {
-                    "summary": "One turn's feedback (long-poll with ?wait=)",
+                    "summary": "One turn's feedback (long-poll with ?wait= for it, or for the final one "
+                    "while it is provisional)",
                     "parameters": [interview_id, _path_param("n", "integer"), _WAIT],
                     "security": _BEARER,
                     "responses": {
-                        "200": {"description": "Ready", **_content(TurnResult)},
+                        "200": {
+                            "description": "Ready (provisional: true if the wait ended before the model's "
+                            "score came)",
+                            **_content(TurnResult),
+                        },
                         "202": {"description": "Still being evaluated", **_content(TurnPending)},
                         **_errors(400, 401, 403, 404),
                     },

@@ -64,8 +64,9 @@ from core.models import (
 )
 from core.providers.capacity import capacity_view, configured_keys
 from core.providers.catalogue import configured_slots
+from core.providers.governor import GovernedKind, app_governor
 from core.providers.prompts import LlmFollowUp
-from core.rubric.evaluator import evaluate_answer
+from core.rubric.evaluator import evaluate_answer, uncertainty
 from core.saving import coalescing
 from core.settings import get_settings
 
@@ -85,8 +86,16 @@ def _urls(interview_id: str) -> str:
     return f"{get_settings().public_api_base}/interviews/{interview_id}"
 
 
+def governed() -> bool:
+    """Whether the governor decides which jobs go to a model (REMOTE_JOBS unset), not a fixed policy."""
+    return get_settings().remote_jobs is None
+
+
 def _remote(kind: str) -> bool:
-    return kind in get_settings().remote_jobs and bool(configured_slots())
+    """Whether a job of this kind may go to a model at all: keys are configured, and the fixed policy
+    names the kind, or the governor is to decide."""
+    fixed = get_settings().remote_jobs
+    return (fixed is None or kind in fixed) and bool(configured_slots())
 
 
 def model_call_budget() -> int | None:
@@ -99,11 +108,14 @@ def model_call_budget() -> int | None:
     return max(1, math.floor(share * capacity_view(configured_keys(configured_slots())).reports_per_day))
 
 
-async def remote_allowed(kind: str, interview_id: str) -> bool:
-    """Whether a job of this kind for this interview goes to a remote model: the policy sends the kind,
-    keys are configured, and the interview's client is within its share of the day's model calls (which
-    this counts). Otherwise the built-in evaluator does the job."""
+async def remote_allowed(kind: GovernedKind, interview_id: str, uncertainty: float = 0.0) -> bool:
+    """Whether a job of this kind for this interview goes to a remote model: keys are configured, the
+    fixed policy sends the kind or the governor grants it within the day's budget (answers the built-in
+    evaluator is less sure of first: `uncertainty`), and the interview's client is within its share of
+    the day's model calls (which this counts). Otherwise the built-in evaluator does the job."""
     if not _remote(kind):
+        return False
+    if governed() and not (await app_governor().decide(kind, uncertainty)).model:
         return False
     budget = model_call_budget()
     return budget is None or await client_limits.take_model_call(interview_id, budget)
@@ -243,26 +255,42 @@ async def delete(interview_id: str, token: str) -> None:
     await usage.count(interviews_deleted=1)
 
 
+# Feedback to answer with, where it came from, what it saved, and whether it is provisional (the built-in
+# evaluator's while a model's is on its way).
+Instant = tuple[Evaluation, FeedbackSource, Counts, bool]
+
+
 async def _instant_feedback(
-    record: InterviewRecord, turn: int, answer: str
-) -> tuple[Evaluation, FeedbackSource, Counts] | None:
-    """Feedback that needs no queue: a template's, the local evaluator's when the policy keeps answers
-    local, or a cached one (of this answer or a near-duplicate of it)."""
+    record: InterviewRecord, turn: int, answer: str, governed: bool = True
+) -> Instant | None:
+    """Feedback that needs no queue: a template's, the local evaluator's when the policy or the governor
+    keeps the answer local, or a cached one (of this answer or a near-duplicate of it). Under the
+    governor, an answer granted a model gets the local evaluator's score at once, marked provisional;
+    `governed` False keeps it local without asking (a follow-up's answer scored with its answer: the
+    report's review call may still score the pair with a model)."""
     question = interview_question(record, record.question_ids[turn - 1])
     if templates.is_non_answer(answer):
         return (
             templates.non_answer_feedback(question, answer, record.id, turn),
             "template",
             {"template_answers": 1},
+            False,
         )
-    if "evaluate" not in get_settings().remote_jobs:
+    fixed = get_settings().remote_jobs
+    if fixed is not None and "evaluate" not in fixed:
         usage.note_provider_call(LOCAL_PROVIDER)
-        return evaluate_answer(question, answer), "local", {}
+        return evaluate_answer(question, answer), "local", {}, False
+    local: Evaluation | None = None
+    if fixed is None:
+        usage.note_provider_call(LOCAL_PROVIDER)
+        local = evaluate_answer(question, answer)
+        if not governed or not await remote_allowed("evaluate", record.id, uncertainty(answer, local)):
+            return local, "local", {}, False
     found = await coalescing.find(evaluation_key(question, answer))
     if found is None:
-        return None
+        return None if local is None else (local, "local", {"cache_lookups": 1}, True)
     payload, how = found
-    return evaluation_for(payload, answer), "cache", Counts(cache_lookups=1) | SAVED_BY[how]
+    return evaluation_for(payload, answer), "cache", Counts(cache_lookups=1) | SAVED_BY[how], False
 
 
 def _check_turn_order(record: InterviewRecord, turn: int, to_follow_up: bool) -> None:
@@ -301,13 +329,16 @@ async def answer(
         return await _answer_follow_up(interview_id, token, body)
     assert body.answer is not None  # AnswerIn requires one unless a follow-up is skipped
     modelled: tuple[FollowUp | None, bool] | None = None
+    # Decided once: a write that loses a race retries the write, never the governor's grant.
+    instant: Instant | None = None
     while True:
         current = await _authorised(interview_id, token)
         record = current.record
         _check_turn_order(record, body.turn, to_follow_up=False)
-        instant = await _instant_feedback(record, body.turn, body.answer)
-        feedback, source, saved = instant if instant else (None, None, Counts())
-        # Known with the feedback; a queued answer's is decided by the worker, with its feedback.
+        instant = instant or await _instant_feedback(record, body.turn, body.answer)
+        feedback, source, saved, provisional = instant if instant else (None, None, Counts(), False)
+        # Known with the feedback (a provisional one too: the model's later score never asks another);
+        # a queued answer's is decided by the worker, with its feedback.
         if modelled is None:  # once: a retried write must not count a second model call
             chosen = follow_up_for(record, body.turn, feedback, body.answer) if feedback else None
             modelled = await model_follow_up(record, body.turn, chosen)
@@ -321,11 +352,14 @@ async def answer(
             source=source,
             follow_up=follow_up,
             follow_up_status="open" if follow_up else None,
+            provisional=provisional,
         )
+        # A provisional score is not yet the turn's evaluation: the report waits for the final one.
+        final = feedback is not None and not provisional
         counted = record.model_copy(
             update={
                 "answered": record.answered + 1,
-                "evaluated": record.evaluated + (feedback is not None),
+                "evaluated": record.evaluated + final,
                 "follow_up_open": body.turn if follow_up else None,
             }
         )
@@ -345,22 +379,27 @@ async def answer(
         await queue_follow_up(interview_id, body.turn)
     if source is not None:
         elapsed_ms = (time.perf_counter() - started) * 1000
-        await usage.count(saved, latency=("answered", elapsed_ms), turns_answered=1)
-        # Nobody can be waiting for this turn: it had feedback from the moment it existed.
-        try:
-            await callbacks.turn_ready(updated, turn.turn)
-        except Exception:  # the answer and its feedback are stored; only the callback is lost
-            log.exception("could not queue the turn.ready callback of %s turn %s", interview_id, turn.turn)
+        await usage.count(
+            saved, latency=("answered", elapsed_ms), turns_answered=1, jobs_queued=int(provisional)
+        )
+        if provisional:
+            # The model's score replaces this one; its turn.ready callback is sent then (progress.py).
+            await _queue_evaluation(interview_id, turn.turn)
+        else:
+            # Nobody can be waiting for this turn: it had feedback from the moment it existed.
+            try:
+                await callbacks.turn_ready(updated, turn.turn)
+            except Exception:  # the answer and its feedback are stored; only the callback is lost
+                log.exception(
+                    "could not queue the turn.ready callback of %s turn %s", interview_id, turn.turn
+                )
         if updated is not counted:
             await queue_report(interview_id)
         # Scored now: the answer that may have a model write the question's example (never from it).
         example = await example_answers.offer_example(updated, turn.question_id)
         return _result(updated, turn, example)
     await usage.count(turns_answered=1, cache_lookups=1, jobs_queued=1)
-    try:
-        await enqueue_once(EvaluateJob(interview_id=interview_id, turn=turn.turn))
-    except Exception:  # the answer is stored; polling queues the job again after REQUEUE_AFTER_SECONDS
-        log.exception("could not queue the evaluation of %s turn %s", interview_id, turn.turn)
+    await _queue_evaluation(interview_id, turn.turn)
     return _pending(interview_id, turn.turn)
 
 
@@ -382,11 +421,11 @@ async def _answer_follow_up(interview_id: str, token: str, body: AnswerIn) -> Tu
         else:
             together = turn.model_copy(update={"follow_up_answer": body.answer}).scored_text
             instant = (
-                (turn.feedback, turn.source, Counts())
+                (turn.feedback, turn.source, Counts(), False)
                 if templates.is_non_answer(body.answer) and turn.feedback and turn.source
-                else await _instant_feedback(record, body.turn, together)
+                else await _instant_feedback(record, body.turn, together, governed=False)
             )
-            feedback, source, saved = instant if instant else (None, None, Counts())
+            feedback, source, saved, _ = instant if instant else (None, None, Counts(), False)
             changes = {
                 "follow_up_status": "answered",
                 "follow_up_answer": body.answer,
@@ -427,6 +466,13 @@ async def queue_follow_up(interview_id: str, turn: int) -> None:
         log.exception("could not queue the follow-up job of %s turn %s", interview_id, turn)
 
 
+async def _queue_evaluation(interview_id: str, turn: int) -> None:
+    try:
+        await enqueue_once(EvaluateJob(interview_id=interview_id, turn=turn))
+    except Exception:  # the answer is stored; polling queues the job again after REQUEUE_AFTER_SECONDS
+        log.exception("could not queue the evaluation of %s turn %s", interview_id, turn)
+
+
 def _pending(interview_id: str, turn: int) -> TurnPending:
     retry = get_settings().retry_after_seconds
     return TurnPending(turn=turn, poll_url=f"{_urls(interview_id)}/turns/{turn}", retry_after=retry)
@@ -452,6 +498,7 @@ def _result(record: InterviewRecord, turn: TurnRecord, example: ExampleAnswer | 
         answer=turn.answer,
         feedback=feedback,
         source=source,
+        provisional=turn.provisional,
         follow_up=turn.follow_up,
         follow_up_status=turn.follow_up_status,
         follow_up_answer=turn.follow_up_answer,
@@ -475,18 +522,24 @@ async def turn_result(interview_id: str, token: str, turn: int, wait: float) -> 
 
     async def finished_turn() -> TurnRecord | None:
         loaded = await store.load_turn(interview_id, turn)
-        return loaded[0] if loaded and loaded[0].final_feedback is not None else None
+        final = loaded and loaded[0].final_feedback is not None and not loaded[0].provisional
+        return loaded[0] if final and loaded else None
 
     done = await signals.wait_for(turn_subject(interview_id, turn), _wait_seconds(wait), finished_turn)
     if done is not None:
         # Read again: the worker may have opened a follow-up, which holds the next question back.
         record = (await _authorised(interview_id, token)).record
         return _result(record, done, await _example(record, done))
+    # Not final within the wait: a provisional score is still an answer (marked so), and a job that seems
+    # lost is queued again.
     loaded = await store.load_turn(interview_id, turn)
     # A follow-up's answer has no time of its own: it is queued again on the answer's clock at worst.
     if loaded and datetime.now(UTC) - loaded[0].answered_at > timedelta(seconds=REQUEUE_AFTER_SECONDS):
-        follow_up = loaded[0].follow_up_answer is not None
+        # A provisional turn's job is its answer's, even after a follow-up was answered at once.
+        follow_up = loaded[0].follow_up_answer is not None and not loaded[0].provisional
         await enqueue_once(EvaluateJob(interview_id=interview_id, turn=turn, follow_up=follow_up))
+    if loaded and loaded[0].final_feedback is not None:
+        return _result(record, loaded[0], await _example(record, loaded[0]))
     return _pending(interview_id, turn)
 
 

@@ -94,7 +94,7 @@ async def evaluate(job: EvaluateJob) -> None:
         if loaded is None:
             raise JobRejected(f"interview {job.interview_id} has no turn {job.turn}")
         turn, turn_etag = loaded
-        if turn.final_feedback is not None:
+        if turn.final_feedback is not None and not turn.provisional:
             await usage.count(duplicate_deliveries=1)
             await after_feedback(current.record, job.turn, completed_now=False)
             # Its report is queued again only if that job is presumed lost (progress.py).
@@ -107,6 +107,11 @@ async def evaluate(job: EvaluateJob) -> None:
         record = current.record
         if turn.follow_up_answer is not None:
             changes: dict[str, object] = {"combined": evaluation, "combined_source": source}
+            opens = record.follow_up_open
+        elif turn.provisional:
+            # The built-in score was shown at once with the follow-up (if any) chosen on it: the model's
+            # score replaces the score only, and never asks a second follow-up.
+            changes = {"feedback": evaluation, "source": source}
             opens = record.follow_up_open
         else:
             # Asked only while this is the latest answer: a candidate who went on has left the question.
@@ -126,7 +131,9 @@ async def evaluate(job: EvaluateJob) -> None:
         counted = record.model_copy(update={"evaluated": record.evaluated + 1, "follow_up_open": opens})
         updated = completing(counted)
         try:
-            await store.save_feedback(current, updated, turn.model_copy(update=changes), turn_etag)
+            await store.save_feedback(
+                current, updated, turn.model_copy(update=changes | {"provisional": False}), turn_etag
+            )
         except store.StaleWrite:
             continue  # the interview moved on (another turn landed); decide again on fresh data
         waited_ms = (datetime.now(UTC) - turn.answered_at).total_seconds() * 1000
@@ -188,7 +195,7 @@ async def write_example(job: ExampleJob) -> None:
     if await store.load_example(job.question_id) is not None:
         await usage.count(duplicate_deliveries=1)
         return
-    if not await example_answers.spare_capacity_for_examples():
+    if not example_answers.examples_allowed():
         return  # the outline stays; a later answer to the question asks again
     question = interview_question(current.record, job.question_id)
     written = await answerer_for_jobs().example(question)
@@ -270,7 +277,7 @@ async def report(job: ReportJob) -> None:
             await usage.count(duplicate_deliveries=1)
             break
         turns = sorted(await store.load_turns(record.id), key=lambda turn: turn.turn)
-        if not record.finished or any(turn.final_feedback is None for turn in turns):
+        if not record.finished or any(turn.final_feedback is None or turn.provisional for turn in turns):
             raise JobRejected(f"interview {record.id} is not ready for its report")
         if written is None:
             # Nothing but non-answers (template feedback): nothing for a model to review. A client past

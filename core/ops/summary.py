@@ -11,6 +11,8 @@ from core.infra.counters import LOCAL_PROVIDER, calls_by_provider, counts_of, re
 from core.infra.job_queue import JOBS_QUEUE, POISON_QUEUE
 from core.providers.capacity import capacity_view, configured_keys
 from core.providers.catalogue import configured_slots
+from core.providers.governor import app_governor
+from core.settings import get_settings
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -73,4 +75,8 @@ async def summary(day: date) -> dict[str, Any]:
         "queues": {"jobs": await _queue_depth(JOBS_QUEUE), "poison": await _queue_depth(POISON_QUEUE)},
         # What the configured keys allow a day by the catalogue's limits (not what is left today).
         "capacity": capacity_view(configured_keys(configured_slots())).model_dump(),
+        # The day's budget: capacity, what was used, the forecast and reserve, and what it chose and why.
+        "governor": (
+            await app_governor().state("governor" if get_settings().remote_jobs is None else "fixed")
+        ).model_dump(),
     }

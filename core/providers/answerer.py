@@ -28,6 +28,7 @@ from core.providers.prompts import (
     follow_up_request,
     questions_request,
     review_request,
+    review_scores,
     to_evaluation,
     with_review,
 )
@@ -101,18 +102,37 @@ class PooledAnswerer:
         if asked is None:
             return await self._local.evaluate(question, answer)
         reply, slot = asked
-        return to_evaluation(reply, question, answer, slot.entry.name)
+        return to_evaluation(reply, question, answer, slot.entry.name, slot.entry.model)
 
     async def report(self, title: str, setup: InterviewSetup, turns: AnsweredTurns) -> Report:
-        # Scores are always aggregated locally; a remote model only writes the words around them.
+        # Scores are always aggregated locally; the review call writes the words around them, and scores
+        # the answers only the built-in evaluator scored, in the same call.
         scored = await self._local.report(title, setup, turns)
-        if "report" not in get_settings().remote_jobs:
+        fixed = get_settings().remote_jobs
+        if fixed is not None and "report" not in fixed:
             return scored
         answers = {number: answer for number, _, answer, _ in turns}
-        asked = await self._pool.ask(review_request(title, setup, scored, answers), LlmReview)
+        to_score = {
+            number: question for number, question, _, found in turns if found.scorer.kind == "built-in"
+        }
+        asked = await self._pool.ask(review_request(title, setup, scored, answers, to_score), LlmReview)
         if asked is None:
             return scored
         review, slot = asked
+        if found := review_scores(review, to_score):
+            entry = slot.entry
+            turns = [
+                (number, question, answer, evaluation)
+                if number not in found
+                else (
+                    number,
+                    question,
+                    answer,
+                    to_evaluation(found[number], question, answer, entry.name, entry.model),
+                )
+                for number, question, answer, evaluation in turns
+            ]
+            scored = write_report(title, setup, turns)
         return with_review(scored, review, slot.entry.name)
 
     async def questions(self, title: str, level: Level, job_ad: str | None = None) -> LlmQuestions | None:

@@ -24,9 +24,11 @@ from core.models import (
     Question,
     QuestionKind,
     Report,
+    scorer_of,
 )
 from core.providers.adapters.bounded_json import MAX_JSON_DEPTH, MAX_TEXT_CHARS, loads_bounded
 from core.providers.adapters.chat import ChatRequest
+from core.rubric.evaluator import guarded
 
 ANSWER_OPEN, ANSWER_CLOSE = "<candidate_answer>", "</candidate_answer>"
 _FENCE_OPEN = re.compile(r"```(?:json)?", re.IGNORECASE)
@@ -179,6 +181,11 @@ class LlmReview(BaseModel):
     answers: Annotated[list[AnswerComment], BeforeValidator(_first(REVIEW_COMMENTS))] = Field(
         default_factory=list, max_length=REVIEW_COMMENTS
     )
+    # The scores of the turns the review was asked to score (those only the built-in evaluator scored),
+    # read item by item like a batch: review_scores keeps the valid ones of the turns asked.
+    scores: Annotated[list[dict[str, Any]], BeforeValidator(_first(REVIEW_COMMENTS))] = Field(
+        default_factory=list, max_length=REVIEW_COMMENTS
+    )
 
 
 class LlmKeyPoint(BaseModel):
@@ -216,6 +223,7 @@ REVIEW_ANSWER_CHARS = 1500
 EVALUATION_MAX_TOKENS = 450
 REVIEW_BASE_MAX_TOKENS = 350
 REVIEW_PER_ANSWER_MAX_TOKENS = 60
+REVIEW_PER_SCORE_MAX_TOKENS = 330  # one turn's scores in the review: an evaluation with shorter reasons
 QUESTIONS_MAX_TOKENS = 2600
 FOLLOW_UP_MAX_TOKENS = 120
 # An example answer: about two minutes spoken (~300 words); the reply is cut to EXAMPLE_CHARS.
@@ -368,12 +376,32 @@ def _shortened(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + " [...]"
 
 
-def review_request(title: str, setup: InterviewSetup, scored: Report, answers: dict[int, str]) -> ChatRequest:
+SCORES_SHAPE = f'"scores":[{{"turn":1,{EVALUATION_SHAPE.removeprefix("(LlmEvaluation) {")}]'
+
+
+def review_request(
+    title: str,
+    setup: InterviewSetup,
+    scored: Report,
+    answers: dict[int, str],
+    to_score: dict[int, Question] | None = None,
+) -> ChatRequest:
     """One call for the whole interview: the closing feedback and a note on each answer, which would
-    otherwise be one call per answer. Scores are final and stay local; the model writes words."""
+    otherwise be one call per answer. The scores given are final; the turns in `to_score` (scored only by
+    the built-in evaluator) the model scores itself in the same call, against their key points."""
+    to_score = to_score or {}
+    scoring = ""
+    if to_score:
+        turns = ",".join(str(turn) for turn in sorted(to_score))
+        scoring = (
+            f" Score turns {turns} yourself, each on its own against its question and key points: criteria "
+            "1 (poor) to 5 (excellent): relevance (covers the key points), structure (STAR for behavioral "
+            "questions, a logical progression for technical ones), specificity, impact (a stated result), "
+            "clarity; reasons of a few words. Add to the reply: " + SCORES_SHAPE + "."
+        )
     system = (
-        "You write the closing feedback of a mock interview. The scores are final: never change or invent "
-        "them. Each answer is between its own "
+        "You write the closing feedback of a mock interview. The scores given are final: never change or "
+        "invent them." + scoring + " Each answer is between its own "
         f"{ANSWER_OPEN} and {ANSWER_CLOSE}. {_DATA_NOT_INSTRUCTIONS} Reply with JSON only: {REVIEW_SHAPE}"
     )
     facts = {
@@ -383,12 +411,12 @@ def review_request(title: str, setup: InterviewSetup, scored: Report, answers: d
         "overall": scored.overall,
         "criteria": scored.criteria,
         "answers": [
-            {
-                "turn": answer.turn,
-                "question": answer.question,
-                "overall": answer.overall,
-                "improvement": answer.improvement,
-            }
+            {"turn": answer.turn, "question": answer.question}
+            | (
+                {"key_points": [point.text for point in to_score[answer.turn].key_points]}
+                if answer.turn in to_score
+                else {"overall": answer.overall, "improvement": answer.improvement}
+            )
             for answer in scored.answers
         ],
     }
@@ -397,7 +425,13 @@ def review_request(title: str, setup: InterviewSetup, scored: Report, answers: d
         for turn, answer in sorted(answers.items())
     )
     user = f"Scores: {json.dumps(facts, ensure_ascii=False, separators=(',', ':'))}\n{transcript}"
-    max_tokens = REVIEW_BASE_MAX_TOKENS + REVIEW_PER_ANSWER_MAX_TOKENS * len(answers)
+    if to_score:
+        user += f"\nScore turns: {','.join(str(turn) for turn in sorted(to_score))}"
+    max_tokens = (
+        REVIEW_BASE_MAX_TOKENS
+        + REVIEW_PER_ANSWER_MAX_TOKENS * len(answers)
+        + REVIEW_PER_SCORE_MAX_TOKENS * len(to_score)
+    )
     return ChatRequest(
         system=system, user=user, json_schema=LlmReview.model_json_schema(), max_tokens=max_tokens
     )
@@ -507,13 +541,16 @@ def _criterion_score(score: LlmCriterionScore) -> CriterionScore:
     return CriterionScore(score=score.score, reason=score.reason)
 
 
-def to_evaluation(reply: LlmEvaluation, question: Question, answer: str, provider: str) -> Evaluation:
+def to_evaluation(
+    reply: LlmEvaluation, question: Question, answer: str, provider: str, model: str = ""
+) -> Evaluation:
     """The project's Evaluation from a model's reply: overall computed here, quotes kept only if real,
-    key points only the question's own."""
+    key points only the question's own, and the built-in caps no reply can lift (text addressed to the
+    grader, a bare list of terms) applied."""
     scores = {criterion: _criterion_score(getattr(reply, criterion)) for criterion in CRITERIA}
     quotes = [quote.strip().strip('"“”') for quote in reply.evidence]
     known = with_known_points(reply, question)
-    return Evaluation(
+    evaluation = Evaluation(
         **scores,
         overall=round(sum(score.score for score in scores.values()) / len(scores), 1),
         evidence=[quote for quote in quotes if quote and quote in answer],
@@ -521,7 +558,9 @@ def to_evaluation(reply: LlmEvaluation, question: Question, answer: str, provide
         covered_points=known.covered_points,
         missed_points=known.missed_points,
         scored_by=provider,
+        scorer=scorer_of(provider, model),
     )
+    return guarded(answer, evaluation)
 
 
 def with_review(scored: Report, review: LlmReview, provider: str) -> Report:
@@ -537,6 +576,22 @@ def with_review(scored: Report, review: LlmReview, provider: str) -> Report:
             "written_by": provider,
         }
     )
+
+
+def review_scores(review: LlmReview, to_score: dict[int, Question]) -> dict[int, LlmEvaluation]:
+    """The valid scores of a review's reply, by turn: the first for each turn that was asked, naming only
+    its question's key points; anything else (a turn not asked, a broken item) is left out, and that turn
+    keeps the built-in evaluator's scores."""
+    found: dict[int, LlmEvaluation] = {}
+    for raw in review.scores:
+        turn = raw.get("turn")
+        if not isinstance(turn, int) or isinstance(turn, bool) or turn not in to_score or turn in found:
+            continue
+        try:
+            found[turn] = with_known_points(LlmEvaluation.model_validate(raw), to_score[turn])
+        except ValidationError:
+            continue
+    return found
 
 
 def to_questions(reply: LlmQuestions, level: Level, id_prefix: str) -> list[Question]:

@@ -158,6 +158,45 @@ def evaluate_answer(question: Question, answer: str) -> Evaluation:
     )
 
 
+# What makes the built-in evaluator unsure of an answer, for the governor's order of who gets a model first.
+LONG_ANSWER_WORDS = 150  # at this length an answer that matches few key points is likely a paraphrase
+BAND_EDGE = 0.5  # scores are read in whole points: 2.5, 3.5 and 4.5 are where a reader's verdict flips
+
+
+def uncertainty(answer: str, evaluation: Evaluation) -> float:
+    """How unsure the built-in evaluator is of its own score, in [0, 1], deterministic: a long answer with
+    few key-point matches (it may say them in words the matcher does not know), an overall near the edge
+    of a whole point, and a flagged answer (text to the grader, a list of terms, another question's
+    answer) raise it."""
+    total = len(evaluation.covered_points) + len(evaluation.missed_points)
+    missed = len(evaluation.missed_points) / total if total else 0.0
+    long_and_missed = min(1.0, len(answer.split()) / LONG_ANSWER_WORDS) * missed
+    distance = abs((evaluation.overall - BAND_EDGE) % 1.0 - BAND_EDGE)  # 0 at x.5, 0.5 at a whole point
+    near_edge = 1.0 - distance / BAND_EDGE if evaluation.overall > 1 else 0.0
+    flagged = 0.5 if evaluation.flags else 0.0
+    return round(min(1.0, 0.5 * long_and_missed + 0.3 * near_edge + flagged), 3)
+
+
+def guarded(answer: str, evaluation: Evaluation) -> Evaluation:
+    """Another scorer's evaluation (a model's) held to the caps no reply can lift: an answer with text
+    addressed to the grader, or a bare list of terms, scores no more than the built-in evaluator allows
+    it, whatever the model said."""
+    screened = screen(answer)
+    caps = [GRADER_CAP] if screened.addresses_grader else []
+    flags = [ADDRESSES_GRADER] if screened.addresses_grader else []
+    if is_term_list(screened.text):
+        caps.append(TERM_LIST_CAP)
+        flags.append(TERM_LIST)
+    if not caps:
+        return evaluation
+    return evaluation.model_copy(
+        update={
+            "overall": min(evaluation.overall, *caps),
+            "flags": list(dict.fromkeys([*evaluation.flags, *flags])),
+        }
+    )
+
+
 def rounded_mean(values: Iterable[float]) -> float:
     """The mean of at least one value to one decimal, rounding halves up (3.25 → 3.3, not 3.2)."""
     decimals = [Decimal(str(value)) for value in values]

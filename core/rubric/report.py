@@ -56,6 +56,7 @@ def write_report(title: str, setup: InterviewSetup, turns: list[Turn]) -> Report
                 overall=evaluation.overall,
                 improvement=evaluation.improvement,
                 scored_by=evaluation.scored_by,
+                scorer=evaluation.scorer,
             )
             for number, question, _, evaluation in ordered
         ],

@@ -70,8 +70,8 @@ param storedSecrets object
 @description('Origins allowed to call the API from a browser: the Static Web App.')
 param allowedOrigins array
 
-@description('REMOTE_JOBS: the kinds of job sent to remote LLMs (evaluate, questions, report, follow_up, example).')
-param remoteJobs string = 'questions,report'
+@description('REMOTE_JOBS: a fixed policy, the kinds of job sent to remote LLMs (evaluate, questions, report, follow_up, example); empty: the governor decides per job within the day\'s budget.')
+param remoteJobs string = ''
 
 @description('REDIS_TIMEOUT_SECONDS: how long a Redis command may take before failing over to the backup.')
 param redisTimeoutSeconds string = '1.0'
@@ -196,6 +196,7 @@ var appSettings = {
   // The app (core/settings.py).
   PUBLIC_API_BASE: 'https://${functionApp.properties.defaultHostName}/api'
   REMOTE_JOBS: remoteJobs
+  GOVERNOR_MARGIN: '0.03' // the share of the day's free capacity never granted (core/providers/governor.py)
   QUEUE_MESSAGE_ENCODING: 'base64'
   INTERVIEWS_TABLE: interviewsTableName
   USAGE_TABLE: usageTableName

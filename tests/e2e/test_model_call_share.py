@@ -67,8 +67,9 @@ async def fakes() -> AsyncIterator[dict[str, FakeProvider]]:
 def share_host(
     services: Services, fakes: dict[str, FakeProvider], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """The default policy (reports and custom roles' questions by a model), one model call per client a day."""
-    env = {"MODEL_CALL_SHARE_PER_CLIENT": str(SHARE)}
+    """The fixed policy of reports and custom roles' questions by a model (REMOTE_JOBS, the override of the
+    governor), one model call per client a day."""
+    env = {"MODEL_CALL_SHARE_PER_CLIENT": str(SHARE), "REMOTE_JOBS": "questions,report"}
     with host_with_providers(services, fakes, tmp_path_factory.mktemp("share"), 5, env) as url:
         yield url
 

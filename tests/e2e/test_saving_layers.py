@@ -60,8 +60,10 @@ async def fakes() -> AsyncIterator[dict[str, FakeProvider]]:
 def default_policy_host(
     services: Services, fakes: dict[str, FakeProvider], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """An app instance with the default REMOTE_JOBS, its own storage and Redis database."""
-    with host_with_providers(services, fakes, tmp_path_factory.mktemp("saving"), 4, {}) as url:
+    """An app instance with the fixed policy that was the default before the governor (REMOTE_JOBS
+    questions,report), its own storage and Redis database."""
+    env = {"REMOTE_JOBS": "questions,report"}
+    with host_with_providers(services, fakes, tmp_path_factory.mktemp("saving"), 4, env) as url:
         yield url
 
 

@@ -40,6 +40,8 @@ ALLOWED_UNSET = {
         "test and development only (a local http receiver); core/settings.py refuses it on Azure, so Bicep"
         " must never set it"
     ),
+    "GOVERNOR_DAY_SECONDS": "only to compress a simulated day (make simulate --day); deployed: UTC days",
+    "GOVERNOR_DAY_ORIGIN": "only to compress a simulated day (make simulate --day); deployed: UTC days",
 }
 
 READ_PATTERNS = tuple(

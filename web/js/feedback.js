@@ -28,7 +28,8 @@ const SOURCES = {
 };
 
 /** Who scored an answer, in words: "local" is the built-in evaluator, anything else a named model provider. */
-function scorerName(scoredBy) {
+function scorerName(scoredBy, scorer) {
+  if (scorer?.kind === "model") return `a model: ${scorer.provider}${scorer.model ? ` (${scorer.model})` : ""}`;
   if (scoredBy === "local") return "the built-in evaluator";
   if (scoredBy === "template") return "a template";
   return scoredBy;
@@ -119,8 +120,9 @@ export function renderFeedback(result) {
     el(
       "p",
       { class: "scored-by muted" },
-      `Scored by ${scorerName(feedback.scored_by)}`,
+      `Scored by ${scorerName(feedback.scored_by, feedback.scorer)}`,
       SOURCES[result.source] ? ` (${SOURCES[result.source]}).` : ".",
+      result.provisional ? " Provisional: a model's score is on its way and will replace it here." : "",
     ),
   ];
 }
@@ -201,7 +203,7 @@ export function renderReport(report) {
             : null,
           el("p", {}, el("span", { class: "muted" }, "To improve: "), answer.improvement),
           answer.comment ? el("p", {}, el("span", { class: "muted" }, "Reviewer's note: "), answer.comment) : null,
-          el("p", { class: "muted small" }, `Scored by ${scorerName(answer.scored_by)}`),
+          el("p", { class: "muted small" }, `Scored by ${scorerName(answer.scored_by, answer.scorer)}`),
         ),
       ),
     ),

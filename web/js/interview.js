@@ -253,6 +253,25 @@ function showScoring() {
 }
 
 /** A finished turn: its feedback, then the way on (next question, or the closing and the report). */
+/** A provisional score (the built-in evaluator's) replaced by the model's when it arrives (long-poll). */
+async function replaceWhenFinal(result) {
+  const url = endpoint(`/interviews/${interview.id}/turns/${result.turn}`);
+  try {
+    for (let polls = 0; polls < 3; polls += 1) {
+      const final = await pollUntilReady(url, { token: interview.token });
+      if (shownResult?.turn !== result.turn) return; // the candidate has moved on
+      if (!final.provisional) {
+        shownResult = final;
+        fill(ui.feedback, renderFeedback(final));
+        announce(`Final feedback on question ${final.turn}: ${final.feedback.overall} out of 5 overall.`);
+        return;
+      }
+    }
+  } catch {
+    // The provisional feedback stays: it is a score in its own right.
+  }
+}
+
 async function showResult(result) {
   shownResult = result;
   showProgress("");
@@ -262,6 +281,7 @@ async function showResult(result) {
   show(ui.feedback, true);
   byId("feedback-heading").focus();
   announce(`Feedback on question ${result.turn}: ${result.feedback.overall} out of 5 overall.`);
+  if (result.provisional) replaceWhenFinal(result);
   showFollowUp(result);
   if (result.follow_up_status === "open") {
     byId("follow-up-heading").focus();

@@ -10,6 +10,7 @@ import {
   renderFailedCallbacksUnavailable,
   replayFailedCallbacks,
 } from "./failed-callbacks.js";
+import { renderGovernor, renderGovernorUnavailable } from "./governor.js";
 import { redrawCharts, renderCharts, renderChartsUnavailable } from "./hourly-charts.js";
 import { renderLatency, renderLatencyUnavailable } from "./latency.js";
 import { hasOpsKey, opsCall, setOpsKey } from "./ops-key.js";
@@ -51,6 +52,7 @@ function renderSummary(summary) {
   renderSaving(summary);
   renderLatency(summary.latency_ms);
   renderCapacity(summary.capacity);
+  renderGovernor(summary.governor);
   renderClients(summary.clients);
 }
 
@@ -64,6 +66,7 @@ function renderSummaryUnavailable(error) {
   renderSavingUnavailable();
   renderLatencyUnavailable();
   renderCapacityUnavailable();
+  renderGovernorUnavailable();
   renderClientsUnavailable();
 }
 

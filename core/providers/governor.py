@@ -1,0 +1,398 @@
+"""The day's budget of model calls: per job, a model now or the built-in evaluator now.
+
+The free tiers give a fixed number of calls a day (core/providers/capacity.py, per limit owner). The
+governor spends them in order of need: reports, custom roles' questions and follow-ups first (their
+forecast for the rest of the day is held in reserve), then the evaluation of single answers, those the
+built-in evaluator is least sure of first. It paces every kind over the rest of the day by a forecast of
+its demand, so the pool is not run dry before the providers' reset, and as the day runs out the forecast
+shrinks and what is left goes to less uncertain answers, so little is left unused at the reset.
+
+Units: milli-calls of report size (a call of `REPORT_CALL`'s tokens), so that an answer's share of a
+batch can be less than one call. Capacity is the configured keys' calls a day at that size, summed over
+owners (the pool picks the owner per call, weighted by what each has left, so owners drain together).
+
+What has been used: the requests the pool reserved today by quota.py's own per-owner counters (read, never
+written here), which count retries and failovers too, plus the grants of the last 15-30 s, which are
+on their way to the pool and not yet in its counters. A grant never spent (a cache hit, a fallback) drops
+out after that; one spent is counted twice for at most that long, which errs on the safe side. (A queued
+job reaches the pool within the queue's 2 s polling back-off and a batch's quarter second.)
+
+The forecast of a kind's rest of the day is its demand so far today scaled by the share of a day's demand
+that came after this time on earlier days (up to `HISTORY_DAYS` of hourly counts); with no history, the
+share of the day still ahead.
+
+One Redis script per decision: it counts the demand (by kind, hour and uncertainty band), reads what was
+used, decides, and takes the grant, atomically, so two instances can never both spend the last unit.
+Keys: governor:{day} a hash per governor day (UTC by default; GOVERNOR_DAY_SECONDS compresses it for a
+simulation) with fields d:{kind} (demand today), d:evaluate:{band}, h:{hour}:{kind} (hourly demand, the
+history of later days), granted (milli-calls), m:{bucket} (grants in flight), c:{kind}:{reason} (decisions
+by reason). Earlier days' hourly demand is read once per process and day (one pipeline)."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal, get_args
+
+from pydantic import BaseModel, Field
+from redis.asyncio.client import Pipeline
+
+from core.infra.connections import connections
+from core.infra.redis_failover import FailoverRedis
+from core.providers.capacity import REPORT_CALL, capacity, configured_keys
+from core.providers.catalogue import Slot, configured_slots
+from core.providers.quota import day_key, local_date, tokens_day_key
+from core.settings import get_settings
+
+GovernedKind = Literal["evaluate", "report", "questions", "follow_up", "example"]
+RESERVED_KINDS: tuple[GovernedKind, ...] = ("report", "questions", "follow_up")
+MILLI = 1000
+BANDS = 4  # uncertainty bands of answers: 3 is the built-in evaluator's least sure
+HOURS = 24
+HISTORY_DAYS = 7
+IN_FLIGHT_SECONDS = 15  # grants are counted as used until the pool's counters have them: 15-30 s
+DAY_TTL_SECONDS = (HISTORY_DAYS + 2) * 24 * 3600
+# Below this share of the day's demand seen, the forecast is not scaled further: one early answer must not
+# forecast a day of millions. Half an hour of a flat day.
+MIN_SHARE = 1 / 48
+# Answers one evaluation call carries on average: 1, as a real day's traffic rarely fills a batch within
+# its quarter-second window; batching that does happen is caught by the pool's own counters.
+ANSWERS_PER_CALL = 1
+COST: dict[str, int] = {
+    "report": MILLI,
+    "questions": MILLI,
+    "follow_up": MILLI,
+    "evaluate": MILLI // ANSWERS_PER_CALL,
+    "example": MILLI,
+}
+# The lowest tier, quota that would otherwise expire: shareable work (an example answer per bank question)
+# is granted only what is left after the reserve and every band of answers' forecast for the rest of the
+# day, and only once this share of the day's demand has come (the hours before the reset).
+SPARE_KINDS: frozenset[GovernedKind] = frozenset({"example"})
+SPARE_BAND = -2
+SPARE_AFTER_SHARE = 0.75
+
+# KEYS: 1 the day's hash, 2.. each owner's requests today (quota.py's day keys). ARGV: kind, band (-1
+# unless an evaluation), hour, cost, capacity, margin, share of the day's demand seen, ttl, random in [0,1),
+# the in-flight bucket (epoch seconds / IN_FLIGHT_SECONDS), the spare tier's share of the day (band -2). Returns {granted 0|1, reason, used, free, reserve} (milli-calls, as integers).
+TAKE = """
+local kind, band, hour = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local cost, capacity, margin = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local share, ttl, draw, minute = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local h = KEYS[1]
+redis.call('HINCRBY', h, 'd:' .. kind, 1)
+redis.call('HINCRBY', h, 'h:' .. hour .. ':' .. kind, 1)
+if band >= 0 then redis.call('HINCRBY', h, 'd:evaluate:' .. band, 1) end
+redis.call('EXPIRE', h, ttl)
+local spent = 0
+for i = 2, #KEYS do spent = spent + tonumber(redis.call('GET', KEYS[i]) or '0') end
+-- grants of this bucket and the last are on their way to the pool, not yet in its counters
+local recent = tonumber(redis.call('HGET', h, 'm:' .. minute) or '0') + tonumber(redis.call('HGET', h, 'm:' .. (minute - 1)) or '0')
+redis.call('HDEL', h, 'm:' .. (minute - 2))
+local used = spent * 1000 + recent
+-- the rest of today's demand of a field: what came so far, scaled by the share still to come
+local function rest(field)
+  return tonumber(redis.call('HGET', h, field) or '0') * (1 - share) / share
+end
+local reserve = (rest('d:report') + rest('d:questions') + rest('d:follow_up')) * 1000
+local free = capacity - used - margin
+local ahead, own
+if band == -2 then
+  -- the spare tier: only what every other kind's forecast leaves, late in the day
+  ahead = reserve
+  for b = 0, 3 do ahead = ahead + cost * rest('d:evaluate:' .. b) end
+  own = cost
+elseif band < 0 then
+  ahead = 0
+  own = cost + reserve
+else
+  ahead = reserve
+  for b = band + 1, 3 do ahead = ahead + cost * rest('d:evaluate:' .. b) end
+  own = cost * (1 + rest('d:evaluate:' .. band))
+end
+local room = free - ahead
+local reason
+if band == -2 and share < tonumber(ARGV[11]) then
+  reason = 'not_yet'
+elseif free < cost then
+  reason = 'capacity_spent'
+elseif room < cost then
+  reason = band == -1 and 'capacity_spent' or 'reserved'
+elseif room >= own or draw < room / own then
+  reason = 'granted'
+else
+  reason = 'paced'
+end
+redis.call('HINCRBY', h, 'c:' .. kind .. ':' .. reason, 1)
+if reason ~= 'granted' then
+  return {0, reason, math.floor(used), math.floor(free), math.floor(reserve)}
+end
+redis.call('HINCRBY', h, 'granted', cost)
+redis.call('HINCRBY', h, 'm:' .. minute, cost)
+return {1, reason, math.floor(used + cost), math.floor(free - cost), math.floor(reserve)}
+"""
+
+REASONS = {
+    "granted": "within the day's budget after the reserve and the forecast",
+    "paced": "the forecast says the day would run short: this share of the kind is spent evenly over it",
+    "reserved": "what is left is held for reports, custom roles, follow-ups and less certain answers",
+    "capacity_spent": "the day's free capacity is spent (less the safety margin)",
+    "not_yet": "spare work (example answers) waits for the hours before the reset, when what is left would expire",
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    model: bool
+    reason: str  # a key of REASONS
+
+
+@dataclass(frozen=True)
+class OwnerBudget:
+    owner: str
+    calls_per_day: int  # of report size
+    binding: str
+    rpd: int | None
+    tpd: int | None
+    slot: Slot  # one of its slots: where quota.py keeps the owner's counters
+
+
+def band_of(uncertainty: float) -> int:
+    return min(BANDS - 1, max(0, int(uncertainty * BANDS)))
+
+
+def _owners(slots: Sequence[Slot]) -> tuple[OwnerBudget, ...]:
+    """The owners of these slots with their calls a day; computed once per set of slots."""
+    key = tuple(slot.id for slot in slots)
+    if (cached := _owners_by_slots.get(key)) is not None:
+        return cached
+    by_owner = {slot.owner_id: slot for slot in slots}
+    found = []
+    for row in capacity(configured_keys(slots), REPORT_CALL):
+        if (slot := by_owner.get(row.owner)) is not None:
+            entry = slot.entry
+            found.append(OwnerBudget(row.owner, row.calls_per_day, row.binding, entry.rpd, entry.tpd, slot))
+    _owners_by_slots[key] = tuple(found)
+    return _owners_by_slots[key]
+
+
+@dataclass(frozen=True)
+class DayClock:
+    """The governor's day: UTC days by default; a shorter one, from an origin, compresses a simulated day."""
+
+    seconds: float = 86_400.0
+    origin: float = 0.0
+
+    def day(self, at: float) -> int:
+        return math.floor((at - self.origin) / self.seconds)
+
+    def fraction(self, at: float) -> float:
+        """How much of the governor's day has passed at `at`, in [0, 1)."""
+        return ((at - self.origin) % self.seconds) / self.seconds
+
+    def label(self, day: int) -> str:
+        if self.seconds == 86_400.0 and self.origin == 0.0:
+            return datetime.fromtimestamp(day * 86_400, UTC).date().isoformat()
+        return f"sim{day}"
+
+
+def day_hash(label: str) -> str:
+    return f"governor:{label}"
+
+
+class OwnerState(BaseModel):
+    owner: str
+    binding: str = Field(description="The limit that allows the fewest report-size calls a day.")
+    calls_per_day: int
+    requests_per_day: int | None
+    tokens_per_day: int | None
+    requests_spent: int = Field(description="Requests the pool reserved today (quota.py's counter).")
+    tokens_spent: int
+
+
+class GovernorState(BaseModel):
+    """The governor's view of the day, for GET /api/ops/summary and the ops page."""
+
+    mode: Literal["governor", "fixed"]
+    day: str
+    hour: float = Field(description="Hours of the governor's day passed.")
+    share_seen: float = Field(description="The share of a day's demand that came by now on earlier days.")
+    capacity_calls: float
+    margin_calls: float
+    used_calls: float = Field(description="Requests the pool reserved, and grants on their way to it.")
+    granted_calls: float
+    reserve_calls: float = Field(
+        description="Forecast reports, questions and follow-ups for the rest of the day."
+    )
+    left_calls: float
+    demand_today: dict[str, int]
+    forecast_rest: dict[str, float] = Field(description="Forecast demand for the rest of the day, by kind.")
+    decisions: dict[str, dict[str, int]] = Field(description="Today's decisions by kind and reason.")
+    reasons: dict[str, str]
+    owners: list[OwnerState]
+
+
+class Governor:
+    def __init__(
+        self,
+        redis: FailoverRedis,
+        slots: Sequence[Slot],
+        *,
+        margin: float = 0.03,
+        day: DayClock = DayClock(),
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._redis = redis
+        self._owners = _owners(slots)
+        self._margin = margin
+        self._day = day
+        self._clock = clock
+        self._rng = rng or random.Random()
+
+    @property
+    def capacity_milli(self) -> int:
+        return sum(owner.calls_per_day for owner in self._owners) * MILLI
+
+    def _margin_milli(self) -> int:
+        return math.ceil(self.capacity_milli * self._margin)
+
+    async def decide(self, kind: GovernedKind, uncertainty: float = 0.0) -> Decision:
+        """Whether this job goes to a model now; counts its demand, and takes its cost if it does."""
+        if not self._owners:
+            return Decision(False, "capacity_spent")
+        now = self._clock()
+        day = self._day.day(now)
+        share = await self._share_seen(day, self._day.fraction(now))
+        hour = int(self._day.fraction(now) * HOURS)
+        keys = [day_hash(self._day.label(day)), *self._owner_day_keys(now)]
+        band = band_of(uncertainty) if kind == "evaluate" else SPARE_BAND if kind in SPARE_KINDS else -1
+        args = [kind, band, hour, COST[kind], self.capacity_milli, self._margin_milli(), f"{share:.6f}",
+                DAY_TTL_SECONDS, f"{self._rng.random():.6f}", int(now // IN_FLIGHT_SECONDS), SPARE_AFTER_SHARE]  # fmt: skip
+        result = await self._redis.script(TAKE, keys, args)
+        reason = result[1].decode() if isinstance(result[1], bytes) else str(result[1])
+        return Decision(bool(int(result[0])), reason)
+
+    def _owner_day_keys(self, now: float) -> list[str]:
+        at_ms = int(now * 1000)
+        return [day_key(owner.slot, local_date(owner.slot, at_ms)) for owner in self._owners]
+
+    async def _share_seen(self, day: int, fraction: float) -> float:
+        """The share of a day's demand that had come by `fraction` of the day on earlier days (a flat day
+        when there is no history), never below MIN_SHARE."""
+        profile = await self._profile(day)
+        total = sum(profile)
+        if total <= 0:
+            seen = fraction
+        else:
+            hour = min(HOURS - 1, int(fraction * HOURS))
+            within = fraction * HOURS - hour
+            seen = (sum(profile[:hour]) + profile[hour] * within) / total
+        return min(1.0, max(MIN_SHARE, seen))
+
+    async def _profile(self, day: int) -> list[float]:
+        """Demand by hour summed over the earlier days kept; read once per day and process."""
+        cached = _profiles.get((id(self._redis), self._day, day))
+        if cached is not None:
+            return cached
+        labels = [day_hash(self._day.label(day - back)) for back in range(1, HISTORY_DAYS + 1)]
+
+        def build(pipe: Pipeline) -> None:
+            for label in labels:
+                pipe.hgetall(label)
+
+        rows = await self._redis.pipeline(build)
+        profile = [0.0] * HOURS
+        for row in rows:
+            for field, value in row.items():
+                name = field.decode() if isinstance(field, bytes) else str(field)
+                parts = name.split(":")
+                if parts[0] == "h" and len(parts) == 3:
+                    profile[int(parts[1]) % HOURS] += float(value)
+        _profiles.clear()  # one day's profile per process is all that is ever needed
+        _profiles[(id(self._redis), self._day, day)] = profile
+        return profile
+
+    async def state(self, mode: Literal["governor", "fixed"]) -> GovernorState:
+        now = self._clock()
+        day = self._day.day(now)
+        fraction = self._day.fraction(now)
+        share = await self._share_seen(day, fraction)
+        label = self._day.label(day)
+        at_ms = int(now * 1000)
+        owner_keys = [
+            (day_key(o.slot, local_date(o.slot, at_ms)), tokens_day_key(o.slot, local_date(o.slot, at_ms)))
+            for o in self._owners
+        ]
+
+        def build(pipe: Pipeline) -> None:
+            pipe.hgetall(day_hash(label))
+            for requests, tokens in owner_keys:
+                pipe.get(requests)
+                pipe.get(tokens)
+
+        rows = await self._redis.pipeline(build)
+        fields = {
+            (k.decode() if isinstance(k, bytes) else str(k)): int(v) for k, v in (rows[0] or {}).items()
+        }
+        owners = []
+        spent_total = 0
+        for index, owner in enumerate(self._owners):
+            requests = int(rows[1 + 2 * index] or 0)
+            tokens = int(rows[2 + 2 * index] or 0)
+            spent_total += requests
+            owners.append(
+                OwnerState(
+                    owner=owner.owner,
+                    binding=owner.binding,
+                    calls_per_day=owner.calls_per_day,
+                    requests_per_day=owner.rpd,
+                    tokens_per_day=owner.tpd,
+                    requests_spent=requests,
+                    tokens_spent=tokens,
+                )
+            )
+        kinds = get_args(GovernedKind)
+        demand = {kind: fields.get(f"d:{kind}", 0) for kind in kinds}
+        rest = {kind: demand[kind] * (1 - share) / share for kind in kinds}
+        granted = fields.get("granted", 0)
+        minute = int(now // IN_FLIGHT_SECONDS)
+        used = spent_total * MILLI + fields.get(f"m:{minute}", 0) + fields.get(f"m:{minute - 1}", 0)
+        reserve = sum(rest[kind] for kind in RESERVED_KINDS)
+        decisions: dict[str, dict[str, int]] = {}
+        for name, value in fields.items():
+            if name.startswith("c:"):
+                _, kind, reason = name.split(":", 2)
+                decisions.setdefault(kind, {})[reason] = value
+        return GovernorState(
+            mode=mode,
+            day=label,
+            hour=round(fraction * HOURS, 2),
+            share_seen=round(share, 4),
+            capacity_calls=self.capacity_milli / MILLI,
+            margin_calls=self._margin_milli() / MILLI,
+            used_calls=used / MILLI,
+            granted_calls=granted / MILLI,
+            reserve_calls=round(reserve, 1),
+            left_calls=round((self.capacity_milli - used) / MILLI, 1),
+            demand_today=demand,
+            forecast_rest={kind: round(value, 1) for kind, value in rest.items()},
+            decisions=decisions,
+            reasons=REASONS,
+            owners=owners,
+        )
+
+
+_owners_by_slots: dict[tuple[str, ...], tuple[OwnerBudget, ...]] = {}
+_profiles: dict[tuple[int, DayClock, int], list[float]] = {}
+
+
+def app_governor() -> Governor:
+    """The governor of the configured keys, with the settings' margin and day, on this loop's Redis."""
+    settings = get_settings()
+    day = DayClock(settings.governor_day_seconds, settings.governor_day_origin)
+    return Governor(connections().redis(), configured_slots(), margin=settings.governor_margin, day=day)
