@@ -51,9 +51,10 @@ bench-tokens: setup
 	$(PY) -m bench.tokens $(BENCH_ARGS)
 
 # The built-in evaluator against the graded answers in data/graded/: rank correlation, ordered pairs,
-# gaming answers, plain-language strong answers, time per answer.
+# gaming answers, plain-language strong answers, time per answer; then its time on 8 KB answers of 14 shapes.
 bench-feedback: setup
 	$(PY) -m bench.feedback $(BENCH_ARGS)
+	$(PY) -m bench.evaluator_worst_case
 
 # A day of interviews (realistic mix) through the HTTP API against ten fake providers with the catalogue's
 # quotas; options: make simulate SIMULATE_ARGS="--interviews 1000 --concurrency 24 --remote-jobs questions,report".
