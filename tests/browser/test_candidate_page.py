@@ -201,6 +201,80 @@ async def test_a_follow_up_is_answered_or_skipped_before_the_next_question(
     await screenshot("follow-up")
 
 
+BACKEND_AD = (
+    "Backend Engineer\n\nYou will build services in Python with PostgreSQL, running on Kubernetes.\n"
+    "You have 5+ years of experience."
+)
+AD_SKILLS = ["Python", "SQL and relational databases", "Containers and Kubernetes"]
+
+
+async def test_a_job_ad_picks_the_questions_and_the_report_names_its_skills(
+    page: Page, screenshot: Screenshot
+) -> None:
+    await page.goto("/")
+    job_ad = page.get_by_label("Paste a job ad")
+    counter = page.locator("#job-ad-counter")
+    await expect(job_ad).to_have_attribute("aria-describedby", "job-ad-hint job-ad-counter")
+    await expect(page.locator("#job-ad-hint")).to_contain_text("without AI")
+    await expect(counter).to_have_text("Up to 8,192 bytes.")
+
+    # Over 8 KB the browser holds the form back, and the counter says by how much.
+    posts: list[Request] = []
+    page.on("request", lambda request: posts.append(request) if is_start(request) else None)
+    await page.get_by_label("Role").select_option(label="Backend engineer")
+    await page.get_by_label("Number of questions").fill("3")
+    await page.get_by_label("Follow-up questions").set_checked(False)
+    await job_ad.fill("a" * 8194)
+    await expect(counter).to_have_text("8,194 characters · 8,194 of 8,192 bytes — 2 bytes over the limit")
+    await expect(job_ad).to_have_attribute("aria-invalid", "true")
+    await page.get_by_role("button", name="Start the interview").click()
+    assert await job_ad.evaluate("node => !node.checkValidity()")
+    assert posts == []
+
+    # Sent as job_description beside the form's role and level.
+    await job_ad.fill(BACKEND_AD)
+    await expect(counter).to_have_text(f"{len(BACKEND_AD)} characters · {len(BACKEND_AD)} of 8,192 bytes")
+    async with page.expect_request(is_start) as started:
+        await page.get_by_role("button", name="Start the interview").click()
+    sent = (await started.value).post_data_json
+    assert sent == {
+        "role": "backend",
+        "level": "mid",
+        "kind": "mixed",
+        "questions": 3,
+        "follow_ups": False,
+        "job_description": BACKEND_AD,
+    }, sent
+    await expect(page.locator("#question-number")).to_have_text("Question 1 of 3")
+    await expect(page.locator("#ad-skills")).to_have_text(
+        f"Questions chosen for this ad's skills: {', '.join(AD_SKILLS)}."
+    )
+
+    # One answer names Python; the others are non-answers.
+    await answer(page, f"{unique_answer(f'job-ad-{uuid.uuid4().hex}')} I wrote it in Python.", 202)
+    await expect_feedback(page, 1)
+    # A reload keeps the line: the interview's state carries job_ad too.
+    await page.reload()
+    await expect_feedback(page, 1)
+    await expect(page.locator("#ad-skills")).to_contain_text(", ".join(AD_SKILLS))
+    for turn in (2, 3):
+        await page.get_by_role("button", name="Next question").click()
+        await expect(page.locator("#question-number")).to_have_text(f"Question {turn} of 3")
+        await answer(page, "I don't know", expected_status=200)
+        await expect_feedback(page, turn)
+
+    section = page.locator("#report .ad-skills-report")
+    await expect(section.get_by_role("heading", name="The job ad's skills")).to_be_visible()
+    await expect(section.locator(".ad-skills-shown li")).to_have_text(["Python"])
+    await expect(section.locator(".ad-skills-not-shown li")).to_have_text(AD_SKILLS[1:])
+    await screenshot("report")
+
+    # A new interview starts with an empty ad.
+    await page.get_by_role("button", name="Start a new interview").click()
+    await expect(job_ad).to_have_value("")
+    await expect(counter).to_have_text("Up to 8,192 bytes.")
+
+
 async def test_a_reload_resumes_where_the_candidate_was(page: Page, screenshot: Screenshot) -> None:
     await start_interview(page, name="Grace")
     saved = await stored_session(page)

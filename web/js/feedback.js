@@ -139,6 +139,34 @@ function exampleAnswer(example) {
   );
 }
 
+/** With a job ad: which of its skills the answers showed (the same vocabulary read the ad and the answers). */
+function adSkills(skills) {
+  if (!skills) return null;
+  const named = skills.shown.length + skills.not_shown.length > 0;
+  const lists = el(
+    "div",
+    { class: "points" },
+    el(
+      "div",
+      {},
+      el("h4", {}, "Your answers showed"),
+      listOrNone(skills.shown, "None of them yet.", { class: "covered ad-skills-shown" }),
+    ),
+    el(
+      "div",
+      {},
+      el("h4", {}, "Your answers did not show"),
+      listOrNone(skills.not_shown, "None — your answers showed them all.", { class: "missed ad-skills-not-shown" }),
+    ),
+  );
+  return el(
+    "section",
+    { class: "ad-skills-report", "aria-labelledby": "ad-skills-heading" },
+    el("h3", { id: "ad-skills-heading" }, "The job ad's skills"),
+    named ? lists : el("p", { class: "muted" }, "The ad named no skills we know of."),
+  );
+}
+
 function turnList(turns) {
   const words = turns.map(String);
   return words.length < 2 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
@@ -182,6 +210,7 @@ export function renderReport(report) {
         listOrNone(report.improvements, "Nothing in particular.", { class: "improvements" }),
       ),
     ),
+    adSkills(report.ad_skills),
     el("h3", {}, "Answer by answer"),
     el(
       "ol",

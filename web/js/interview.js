@@ -23,8 +23,12 @@ import {
 
 // The API's limit on an answer: 8 KB of UTF-8 (core/models.py MAX_ANSWER_BYTES).
 const MAX_ANSWER_BYTES = 8 * 1024;
+// The API's limit on a job ad: 8 KB of UTF-8 (core/models.py MAX_JOB_DESCRIPTION_BYTES).
+const MAX_JOB_AD_BYTES = 8 * 1024;
 // A custom role's job title, trimmed (core/models.py InterviewSetup.custom_role).
 const CUSTOM_ROLE_MIN = 3;
+// What the API refuses in any text (core/models.py _NOT_ALLOWED): C0 controls but tab and newline.
+const CONTROL_CHARACTERS = /[\x00-\x08\x0b-\x1f]/g;
 const utf8 = new TextEncoder();
 
 const byId = (id) => document.getElementById(id);
@@ -40,9 +44,12 @@ const ui = {
   role: byId("role"),
   customRoleField: byId("custom-role-field"),
   customRole: byId("custom-role"),
+  jobAd: byId("job-ad"),
+  jobAdCounter: byId("job-ad-counter"),
   start: byId("start"),
   interview: byId("interview"),
   greeting: byId("greeting"),
+  adSkills: byId("ad-skills"),
   questionNumber: byId("question-number"),
   questionKind: byId("question-kind"),
   questionText: byId("question-text"),
@@ -201,13 +208,23 @@ function showSetup() {
   document.title = "Mock interview";
 }
 
-function enterInterview(id, token, total, greeting) {
+function enterInterview(id, token, total, greeting, jobAd) {
   interview = { id, token, total };
   ui.greeting.textContent = greeting;
+  showAdSkills(jobAd);
   show(ui.loading, false);
   show(ui.setup, false);
   show(ui.interview, true);
   show(ui.startOver, true);
+}
+
+/** With a job ad (the API's job_ad: {role, level, skills}): the skills the questions were chosen for. */
+function showAdSkills(jobAd) {
+  show(ui.adSkills, Boolean(jobAd));
+  if (!jobAd) return;
+  ui.adSkills.textContent = jobAd.skills.length
+    ? `Questions chosen for this ad's skills: ${jobAd.skills.join(", ")}.`
+    : "No skills we know of were found in this ad, so the questions are for the role and level alone.";
 }
 
 /** The question card, with or without its kind (a resumed transcript does not carry it). */
@@ -537,19 +554,38 @@ function checkCustomRole() {
   );
 }
 
-// --- the counter ---------------------------------------------------------------------------------
+// --- the counters --------------------------------------------------------------------------------
+
+/** "12 characters · 12 of 8,192 bytes", with how far over `limit` bytes `text` is; and whether it is. */
+function countText(text, limit) {
+  const bytes = utf8.encode(text).length;
+  const over = bytes > limit;
+  const description =
+    `${formatNumber([...text].length)} characters · ${formatNumber(bytes)} of ${formatNumber(limit)} bytes` +
+    (over ? ` — ${formatNumber(bytes - limit)} bytes over the limit` : "");
+  return { description, over };
+}
+
+let jobAdWasOverLimit = false;
+
+/** The job ad's counter, shown once something is pasted; over 8 KB the browser holds the form back. */
+function updateJobAdCounter() {
+  const text = ui.jobAd.value;
+  const { description, over } = countText(text, MAX_JOB_AD_BYTES);
+  ui.jobAdCounter.textContent = text ? description : `Up to ${formatNumber(MAX_JOB_AD_BYTES)} bytes.`;
+  ui.jobAdCounter.classList.toggle("over", over);
+  ui.jobAd.setAttribute("aria-invalid", String(over));
+  ui.jobAd.setCustomValidity(over ? "Shorten the job ad to 8 KB or less, or leave it empty." : "");
+  if (over && !jobAdWasOverLimit) announce("The job ad is over the 8 KB limit. Shorten it to start.");
+  jobAdWasOverLimit = over;
+}
 
 let wasOverLimit = false;
 
 function updateCounter() {
   const text = ui.answer.value;
-  const bytes = utf8.encode(text).length;
-  const characters = [...text].length;
-  const over = bytes > MAX_ANSWER_BYTES;
-  const limit = formatNumber(MAX_ANSWER_BYTES);
-  ui.counter.textContent =
-    `${formatNumber(characters)} characters · ${formatNumber(bytes)} of ${limit} bytes` +
-    (over ? ` — ${formatNumber(bytes - MAX_ANSWER_BYTES)} bytes over the limit` : "");
+  const { description, over } = countText(text, MAX_ANSWER_BYTES);
+  ui.counter.textContent = description;
   ui.counter.classList.toggle("over", over);
   ui.answer.setAttribute("aria-invalid", String(over));
   ui.submit.disabled = busy || !text.trim() || over;
@@ -571,6 +607,11 @@ async function startInterview() {
   setup.follow_ups = form.get("follow_ups") === "on";
   const name = String(form.get("candidate_name") ?? "").trim();
   if (name) setup.candidate_name = name;
+  // The box's own value (its line breaks are "\n", where a form's entry may carry "\r\n", which the API
+  // refuses), with control characters a copied PDF may carry (form feeds) made spaces; role and level
+  // stay the form's.
+  const jobAd = ui.jobAd.value.replace(CONTROL_CHARACTERS, " ");
+  if (jobAd.trim()) setup.job_description = jobAd;
 
   setBusy(true);
   try {
@@ -581,7 +622,10 @@ async function startInterview() {
       if (error.status === 422) {
         error.showApiMessage = true;
         error.message = `The interview couldn't be set up: ${error.message}`;
-        if (setup.role === "custom") {
+        if (setup.job_description && error.message.includes("job_description")) {
+          ui.jobAd.setAttribute("aria-invalid", "true");
+          ui.jobAd.focus();
+        } else if (setup.role === "custom") {
           ui.customRole.setAttribute("aria-invalid", "true");
           ui.customRole.focus();
         }
@@ -590,7 +634,7 @@ async function startInterview() {
     }
     ui.customRole.removeAttribute("aria-invalid");
     saveSession({ id: data.id, token: data.token, questionShown: 1 });
-    enterInterview(data.id, data.token, data.question.of, data.greeting);
+    enterInterview(data.id, data.token, data.question.of, data.greeting, data.job_ad);
     showQuestion(data.question);
   } finally {
     setBusy(false);
@@ -671,7 +715,7 @@ async function resume() {
   show(ui.startOver, true);
   const auth = { token: saved.token };
   const { data: state } = await callApi("GET", endpoint(`/interviews/${saved.id}`), auth);
-  enterInterview(state.id, saved.token, state.transcript.length, state.greeting);
+  enterInterview(state.id, saved.token, state.transcript.length, state.greeting, state.job_ad);
 
   const answered = state.transcript.filter((entry) => entry.status !== "unanswered");
   const last = answered.at(-1);
@@ -697,6 +741,7 @@ function startOver() {
   showSetup();
   ui.setupForm.reset();
   syncCustomRole();
+  updateJobAdCounter();
   ui.role.focus();
 }
 
@@ -715,6 +760,8 @@ ui.customRole.addEventListener("input", () => {
   ui.customRole.removeAttribute("aria-invalid");
   checkCustomRole();
 });
+
+ui.jobAd.addEventListener("input", updateJobAdCounter);
 
 ui.answer.addEventListener("input", () => {
   updateCounter();
@@ -771,7 +818,11 @@ ui.deleteData.addEventListener("click", deleteMyData);
 ui.voiceMode.checked = loadVoicePreference();
 
 // A form restored by the browser (back button, reload) may come back with "Another role…" chosen.
-window.addEventListener("pageshow", syncCustomRole);
+window.addEventListener("pageshow", () => {
+  syncCustomRole();
+  updateJobAdCounter();
+});
 syncCustomRole();
+updateJobAdCounter();
 loadRoles();
 attempt(resume);
