@@ -659,18 +659,7 @@ async function submitAnswer() {
     showProgress("");
     updateSession({ draft: null });
     showAnswered(turn, question.text, answer, question.kind);
-    try {
-      if (status === 202) {
-        showScoring();
-        await showResult(await pollUntilReady(serverUrl(data.poll_url), { token: interview.token }));
-      } else {
-        await showResult(data);
-      }
-    } catch (error) {
-      // The answer is stored: trying again means waiting for its feedback, not sending it twice.
-      error.retryWith = resume;
-      throw error;
-    }
+    await showSentTurn(status, data);
   } finally {
     setBusy(false);
   }
@@ -685,20 +674,25 @@ async function sendFollowUp(body) {
       token: interview.token,
       body: { turn, ...body },
     });
-    try {
-      if (status === 202) {
-        showScoring();
-        await showResult(await pollUntilReady(serverUrl(data.poll_url), { token: interview.token }));
-      } else {
-        await showResult(data);
-      }
-    } catch (error) {
-      // Stored: trying again means waiting for the turn's result, not sending it twice.
-      error.retryWith = resume;
-      throw error;
-    }
+    await showSentTurn(status, data);
   } finally {
     setBusy(false);
+  }
+}
+
+/** A sent turn's result: at once (200), or once its feedback is ready (202). */
+async function showSentTurn(status, data) {
+  try {
+    if (status === 202) {
+      showScoring();
+      await showResult(await pollUntilReady(serverUrl(data.poll_url), { token: interview.token }));
+    } else {
+      await showResult(data);
+    }
+  } catch (error) {
+    // The answer is stored: trying again means waiting for its result, not sending it twice.
+    error.retryWith = resume;
+    throw error;
   }
 }
 
