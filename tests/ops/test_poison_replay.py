@@ -6,6 +6,7 @@ the replayed messages (and poison them again) while these tests count them."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from core.infra import connections as connections_module
 from core.infra.connections import Connections, connections
 from core.infra.job_queue import JOBS_QUEUE, POISON_QUEUE
 from core.ops import poison as poison_module
-from core.ops.poison import Replayed, replay_poison
+from core.ops.poison import Replayed, list_poison, replay_poison
 from core.settings import get_settings
 from devhost.stack import start_azurite
 from testing.app_stack import Services
@@ -74,8 +75,10 @@ async def test_a_replay_moves_the_snapshot_it_started_with(
     await _drain(JOBS_QUEUE)
     poison = await connections().queue(POISON_QUEUE, raw=True)
     jobs = await connections().queue(JOBS_QUEUE, raw=True)
-    for index in range(3):
-        await poison.send_message(f"before-{index}")
+    # More than one batch (BATCH, 32): the second receive must take only what is left of the snapshot.
+    before = [f"before-{index:02}" for index in range(40)]
+    for body in before:
+        await poison.send_message(body)
     send = jobs.send_message
     failed_again = False
 
@@ -91,8 +94,8 @@ async def test_a_replay_moves_the_snapshot_it_started_with(
     monkeypatch.setattr(jobs, "send_message", send_and_fail_again)
     replayed = await replay_poison()
     monkeypatch.undo()
-    assert replayed.replayed == 3
-    assert sorted(await _drain(JOBS_QUEUE)) == ["before-0", "before-1", "before-2"]
+    assert replayed.replayed == 40
+    assert sorted(await _drain(JOBS_QUEUE)) == before
     assert await _drain(POISON_QUEUE) == ["after"]
 
 
@@ -132,3 +135,20 @@ async def test_a_batch_slower_than_its_hold_still_moves_each_message_once(
     assert sorted(await _drain(JOBS_QUEUE)) == sorted(sent)  # each once: none lost, none doubled
     await asyncio.sleep(1.1)  # every hold has run out: what is left in the poison queue is visible
     assert await _drain(POISON_QUEUE) == []
+
+
+async def test_the_list_shows_each_message_readable_without_moving_it(services: Services) -> None:
+    """What ops reads: a job as the host stored it (base64) comes back as its JSON text, a message that
+    is not base64 as it is, each with its id and time, at most `limit`, and nothing leaves the queue."""
+    await _drain(POISON_QUEUE)
+    poison = await connections().queue(POISON_QUEUE, raw=True)
+    job = '{"job": {"kind": "report", "interview_id": "é-1"}}'
+    stored = [base64.b64encode(job.encode()).decode(), "not base64 at all!", "QUJD"]
+    for body in stored:
+        await poison.send_message(body)
+
+    listed = await list_poison()
+    assert [message.body for message in listed] == [job, "not base64 at all!", "ABC"]
+    assert all(message.id and message.inserted_on for message in listed)
+    assert len(await list_poison(limit=2)) == 2
+    assert sorted(await _drain(POISON_QUEUE)) == sorted(stored)  # listed, not moved
