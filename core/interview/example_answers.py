@@ -71,15 +71,29 @@ def examples_allowed() -> bool:
     return bool(configured_slots()) and (fixed is None or EXAMPLE_KIND in fixed)
 
 
+# Stored examples read by this process, by question id: a few hundred bank questions, and generated ones.
+MAX_KEPT_EXAMPLES = 5_000
+_stored_examples: dict[str, ExampleAnswer] = {}
+
+
 async def example_for(question: Question) -> ExampleAnswer:
     """The question's model-written example once one is stored; its outline until then (and while the
-    store cannot be read: the example is an extra, never a reason for a turn's result to fail)."""
+    store cannot be read: the example is an extra, never a reason for a turn's result to fail). A stored
+    example never changes (the first one written stays), so once read it is kept in this process: every
+    scored answer shows it, and a storage read on each would sit on the answer's path."""
+    if (known := _stored_examples.get(question.id)) is not None:
+        return known
     try:
         stored = await store.load_example(question.id)
     except Exception:
         log.exception("could not read the example answer of question %s", question.id)
         return outline(question)
-    return stored if stored is not None else outline(question)
+    if stored is None:
+        return outline(question)
+    if len(_stored_examples) >= MAX_KEPT_EXAMPLES:
+        _stored_examples.clear()
+    _stored_examples[question.id] = stored
+    return stored
 
 
 # A question whose example this process asked for is not asked about again for this long: under the
