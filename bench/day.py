@@ -33,6 +33,7 @@ import json
 import math
 import time
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,10 @@ from bench.driver import Stats
 from bench.fleet import Fleet, real_entries
 from bench.fleet import key_of as fleet_key
 from core.providers.capacity import REPORT_CALL, capacity, catalogue_keys
+from core.providers.catalogue import Budget, ProviderEntry, Slot
 from core.providers.governor import HOURS, DayClock, day_hash
-from testing.fakes.limits import Ledger, Use
+from core.providers.quota import MONTH_TTL_SECONDS, budget_cost, budget_key
+from testing.fakes.limits import Ledger, Use, local_day
 
 DAY_INTERVIEWS = 10_000
 # The share of a day's interviews that start in each hour (UTC): job seekers practise in the morning and,
@@ -123,26 +126,51 @@ async def read_day(redis_url: str, clock: DayClock) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class WatchedOwner:
-    """A limit owner as the fakes count it: its ledger and one of its keys, and its calls a day."""
+    """A limit owner as the fakes count it: its ledger, one of its keys, its limits and its calls a day."""
 
     owner: str
     binding: str
     calls_per_day: int  # report-size calls, by the scaled catalogue (what the governor plans with)
-    tpd: int | None
+    entry: ProviderEntry
     ledger: Ledger
     api_key: str
 
     def spent(self) -> Use:
         return self.ledger.used_today(self.api_key)
 
+    def calls_left(self) -> int:
+        """Report-size calls its day's limits still allow (requests, tokens and daily budgets a day, by the
+        fakes' counters); a monthly budget's owner by its share of today (see `month_share_left`)."""
+        use, entry, report = self.spent(), self.entry, REPORT_CALL
+        left = [entry.rpd - use.requests] if entry.rpd else []
+        if entry.tpd:
+            left.append((entry.tpd - use.tokens) // report.total)
+        for budget in entry.budgets:
+            cost = max(1, budget_cost(entry, budget, report.prompt, report.completion))
+            if budget.per == "day":
+                left.append(math.floor((budget.amount - use.of(budget.unit)) / cost))
+            else:
+                left.append(math.floor(self.month_share_left(budget) / cost))
+        return max(0, min(left)) if left else self.calls_per_day
+
+    def month_share_left(self, budget: Budget) -> float:
+        """What is left of today's even share of the month's rest (the pool's pacing), in its unit."""
+        now = self.ledger.clock()
+        today = local_day(now, self.ledger.zone)
+        days_left = month_days_left(today)
+        month = self.ledger.used_this_month(self.api_key).of(budget.unit)
+        spent_today = self.spent().of(budget.unit)
+        return (budget.amount - (month - spent_today)) / days_left - spent_today
+
     def dry(self) -> bool:
-        """No report-size call left today: its calls a day spent, or its tokens within one call of tpd."""
-        if self.calls_per_day <= 0:
-            return False  # an owner the scaled day gives no call has nothing to run out of
-        use = self.spent()
-        return use.requests >= self.calls_per_day or bool(
-            self.tpd and use.tokens > self.tpd - REPORT_CALL.total
-        )
+        """No report-size call left today."""
+        return self.calls_per_day > 0 and self.calls_left() <= 0
+
+
+def month_days_left(day: str) -> int:
+    """Days from `day` (an ISO date) to its month's end, that day included."""
+    today = date.fromisoformat(day)
+    return ((today.replace(day=28) + timedelta(days=4)).replace(day=1) - today).days
 
 
 def watched_owners(fleet: Fleet, catalogue: Path) -> list[WatchedOwner]:
@@ -160,10 +188,30 @@ def watched_owners(fleet: Fleet, catalogue: Path) -> list[WatchedOwner]:
         for owner, key in owners:
             row = rows.get(owner)
             if row is not None and fake.ledger is not None and owner not in found:
-                found[owner] = WatchedOwner(
-                    owner, row.binding, row.calls_per_day, entry.tpd, fake.ledger, key
-                )
+                found[owner] = WatchedOwner(owner, row.binding, row.calls_per_day, entry, fake.ledger, key)
     return list(found.values())
+
+
+async def seed_earlier_days_of_the_month(redis_url: str, owners: list[WatchedOwner]) -> dict[str, int]:
+    """A monthly budget as in a month the app has run since its first day: the earlier days' even shares
+    spent, in the fakes' ledgers and in the app's own counters. Without it a simulation on the month's
+    last day would find a whole month's budget to spend in one day (the pool's pacing: the month's rest
+    over the days left). Returns what was seeded per owner."""
+    seeded: dict[str, int] = {}
+    async with Redis.from_url(redis_url) as redis:
+        for owner in owners:
+            for budget in owner.entry.budgets:
+                if budget.per != "month":
+                    continue
+                now = owner.ledger.clock()
+                today = local_day(now, owner.ledger.zone)
+                days = month_days_left(today) + int(today[8:]) - 1
+                earlier = budget.amount * (int(today[8:]) - 1) // days
+                owner.ledger.carry_over(owner.api_key, today[:7], budget.unit, earlier)
+                slot = Slot(entry=owner.entry, key_index=0, api_key=owner.api_key, account_id=None)
+                await redis.set(budget_key(slot, budget, int(now * 1000)), earlier, ex=MONTH_TTL_SECONDS)
+                seeded[owner.owner] = earlier
+    return seeded
 
 
 class DryWatch:
@@ -187,13 +235,11 @@ class DryWatch:
 
 def left_at_reset(owners: list[WatchedOwner]) -> list[dict[str, Any]]:
     """Per owner, by the fakes' counters: report-size calls a day, requests and tokens spent, and what
-    was left unused."""
+    was left unused (by its tightest daily limit, or its share of a monthly budget)."""
     rows = []
     for owner in owners:
         use, calls = owner.spent(), owner.calls_per_day
-        left = max(0, calls - use.requests)
-        if owner.tpd:  # a token-bound owner: what is left is its tokens, in report-size calls
-            left = min(left, max(0, owner.tpd - use.tokens) // REPORT_CALL.total)
+        left = min(calls, owner.calls_left())
         rows.append(
             {
                 "owner": owner.owner,

@@ -29,6 +29,7 @@ from bench.day import (
     read_day,
     render_day,
     scale_catalogue,
+    seed_earlier_days_of_the_month,
     watched_owners,
     write_history,
 )
@@ -82,8 +83,12 @@ async def simulate(args: argparse.Namespace, workdir: Path) -> int:
             clock = DayClock(args.day_seconds, time.time() + day.START_DELAY_SECONDS + DEVHOST_START_SECONDS)
             env |= {"GOVERNOR_DAY_SECONDS": str(clock.seconds), "GOVERNOR_DAY_ORIGIN": f"{clock.origin:.3f}"}
         services.append(await asyncio.to_thread(start_devhost, ROOT, env, None, "function_app:app", log_path))
+        owners = watched_owners(fleet, catalogue)
         if args.day and not args.no_history:
             await write_history(services[0].url, clock, args.day)
+        if args.day:
+            seeded = await seed_earlier_days_of_the_month(services[0].url, owners)
+            print(f"monthly budgets: the earlier days' shares of this month counted as spent: {seeded}")
         plans = [plan(index, args.seed, args.custom_share) for index in range(args.interviews)]
         print(
             f"simulating {args.interviews} interviews, {args.concurrency} at a time, against "
@@ -91,7 +96,7 @@ async def simulate(args: argparse.Namespace, workdir: Path) -> int:
             flush=True,
         )
         memory_before = await redis_memory(services[0].url)
-        watch = DryWatch(watched_owners(fleet, catalogue), clock, args.day_seconds / 96)
+        watch = DryWatch(owners, clock, args.day_seconds / 96)
         watching = asyncio.create_task(watch.run()) if args.day else None
         stats, before, after, elapsed = await drive(
             services[-1].url,

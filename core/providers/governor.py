@@ -9,10 +9,15 @@ shrinks and what is left goes to less uncertain answers, so little is left unuse
 
 Units: milli-calls of report size (a call of `REPORT_CALL`'s tokens), so that an answer's share of a
 batch can be less than one call. Capacity is the configured keys' calls a day at that size, summed over
-owners (the pool picks the owner per call, weighted by what each has left, so owners drain together).
+owners (the pool picks the owner per call, weighted by what each has left of its day, so owners drain
+together).
 
-What has been used: the requests the pool reserved today by quota.py's own per-owner counters (read, never
-written here), which count retries and failovers too, plus the grants of the last 15-30 s, which are
+What has been used: per owner, the share of its day spent by its tightest limit, times its calls a day:
+requests against rpd (or rpm x 1,440), tokens against tpd (or tpm x 1,440), a budget's use today against
+its day (a monthly budget's: its 30th), read from quota.py's own per-owner counters (never written
+here), which count retries and failovers too. So a token-bound owner's small calls (an answer's
+evaluation is a third of a report's tokens) spend a third of a call, not a whole one, while a
+request-bound owner's spend one. Plus the grants of the last 15-30 s, which are
 on their way to the pool and not yet in its counters. A grant never spent (a cache hit, a fallback) drops
 out after that; one spent is counted twice for at most that long, which errs on the safe side. (A queued
 job reaches the pool within the queue's 2 s polling back-off and a batch's quarter second.)
@@ -43,9 +48,16 @@ from redis.asyncio.client import Pipeline
 
 from core.infra.connections import connections
 from core.infra.redis_failover import FailoverRedis
-from core.providers.capacity import REPORT_CALL, capacity, configured_keys
+from core.providers.capacity import DAYS_PER_MONTH, MINUTES_PER_DAY, REPORT_CALL, capacity, configured_keys
 from core.providers.catalogue import Slot, configured_slots
-from core.providers.quota import day_key, local_date, tokens_day_key
+from core.providers.quota import (
+    MAX_BUDGETS,
+    budget_key,
+    budget_today_key,
+    day_key,
+    local_date,
+    tokens_day_key,
+)
 from core.settings import get_settings
 
 GovernedKind = Literal["evaluate", "report", "questions", "follow_up", "example"]
@@ -76,10 +88,33 @@ SPARE_KINDS: frozenset[GovernedKind] = frozenset({"example"})
 SPARE_BAND = -2
 SPARE_AFTER_SHARE = 0.75
 
-# KEYS: 1 the day's hash, 2.. each owner's requests today (quota.py's day keys). ARGV: kind, band (-1
-# unless an evaluation), hour, cost, capacity, margin, share of the day's demand seen, ttl, random in [0,1),
-# the in-flight bucket (epoch seconds / IN_FLIGHT_SECONDS), the spare tier's share of the day (band -2). Returns {granted 0|1, reason, used, free, reserve} (milli-calls, as integers).
-TAKE = """
+# What the owners spent today, in milli-calls of report size: per owner, its calls a day times the share
+# of its day its tightest limit has spent. KEYS from `first_key`, 4 per owner: requests today, tokens
+# today, 2 budgets' use today (quota.py's counters); ARGV from `first_arg`, 5 per owner: calls a day,
+# requests a day, tokens a day, the 2 budgets' day amounts (0: no such limit).
+SPENT = """
+local function owner_spent(k, a)
+  local share = 0
+  for j = 0, 3 do
+    local limit = tonumber(ARGV[a + 1 + j])
+    if limit > 0 then share = math.max(share, tonumber(redis.call('GET', KEYS[k + j]) or '0') / limit) end
+  end
+  return tonumber(ARGV[a]) * 1000 * math.min(1, share)
+end
+local function owners_spent(first_key, first_arg)
+  local spent = 0
+  for i = 0, (#KEYS - first_key + 1) / 4 - 1 do spent = spent + owner_spent(first_key + 4 * i, first_arg + 5 * i) end
+  return spent
+end
+"""
+
+# KEYS: 1 the day's hash, then 4 per owner (SPENT's). ARGV: kind, band (-1 unless an evaluation), hour,
+# cost, capacity, margin, share of the day's demand seen, ttl, random in [0,1), the in-flight bucket
+# (epoch seconds / IN_FLIGHT_SECONDS), the spare tier's share of the day (band -2), then 5 per owner
+# (SPENT's). Returns {granted 0|1, reason, used, free, reserve} (milli-calls, as integers).
+TAKE = (
+    SPENT
+    + """
 local kind, band, hour = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local cost, capacity, margin = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local share, ttl, draw, minute = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
@@ -88,12 +123,11 @@ redis.call('HINCRBY', h, 'd:' .. kind, 1)
 redis.call('HINCRBY', h, 'h:' .. hour .. ':' .. kind, 1)
 if band >= 0 then redis.call('HINCRBY', h, 'd:evaluate:' .. band, 1) end
 redis.call('EXPIRE', h, ttl)
-local spent = 0
-for i = 2, #KEYS do spent = spent + tonumber(redis.call('GET', KEYS[i]) or '0') end
+local spent = owners_spent(2, 12)
 -- grants of this bucket and the last are on their way to the pool, not yet in its counters
 local recent = tonumber(redis.call('HGET', h, 'm:' .. minute) or '0') + tonumber(redis.call('HGET', h, 'm:' .. (minute - 1)) or '0')
 redis.call('HDEL', h, 'm:' .. (minute - 2))
-local used = spent * 1000 + recent
+local used = spent + recent
 -- the rest of today's demand of a field: what came so far, scaled by the share still to come
 local function rest(field)
   return tonumber(redis.call('HGET', h, field) or '0') * (1 - share) / share
@@ -135,6 +169,17 @@ redis.call('HINCRBY', h, 'granted', cost)
 redis.call('HINCRBY', h, 'm:' .. minute, cost)
 return {1, reason, math.floor(used + cost), math.floor(free - cost), math.floor(reserve)}
 """
+)
+
+# KEYS and ARGV: 4 and 5 per owner (SPENT's). Returns the owners' spending, each in milli-calls.
+READ_SPENT = (
+    SPENT
+    + """
+local found = {}
+for i = 0, #KEYS / 4 - 1 do found[i + 1] = math.floor(owner_spent(1 + 4 * i, 1 + 5 * i)) end
+return found
+"""
+)
 
 REASONS = {
     "granted": "within the day's budget after the reserve and the forecast",
@@ -159,6 +204,37 @@ class OwnerBudget:
     rpd: int | None
     tpd: int | None
     slot: Slot  # one of its slots: where quota.py keeps the owner's counters
+
+    def day_limits(self) -> list[float]:
+        """Its day in each counter's unit (0: no such limit): requests, tokens, and its budgets' days (a
+        monthly budget's 30th, as capacity.py counts it)."""
+        entry = self.slot.entry
+        requests = min(limit for limit in (entry.rpd, entry.rpm * MINUTES_PER_DAY) if limit)
+        tokens = min((limit for limit in (entry.tpd, (entry.tpm or 0) * MINUTES_PER_DAY) if limit), default=0)
+        budgets = [
+            budget.amount / (1 if budget.per == "day" else DAYS_PER_MONTH)
+            for budget in entry.budgets[:MAX_BUDGETS]
+        ]
+        return [requests, tokens, *budgets, *[0.0] * (MAX_BUDGETS - len(budgets))]
+
+    def counter_keys(self, at_ms: int) -> list[str]:
+        """quota.py's counters of its day, in `day_limits`' order."""
+        slot, day = self.slot, local_date(self.slot, at_ms)
+        budgets = slot.entry.budgets[:MAX_BUDGETS]
+        used = [
+            budget_key(slot, b, at_ms) if b.per == "day" else budget_today_key(slot, b, at_ms)
+            for b in budgets
+        ]
+        placeholder = budget_today_key(slot, None, at_ms)
+        return [
+            day_key(slot, day),
+            tokens_day_key(slot, day),
+            *used,
+            *[placeholder] * (MAX_BUDGETS - len(used)),
+        ]
+
+    def spent_args(self) -> list[object]:
+        return [self.calls_per_day, *(f"{limit:.3f}" for limit in self.day_limits())]
 
 
 def band_of(uncertainty: float) -> int:
@@ -212,6 +288,10 @@ class OwnerState(BaseModel):
     tokens_per_day: int | None
     requests_spent: int = Field(description="Requests the pool reserved today (quota.py's counter).")
     tokens_spent: int
+    calls_spent: float = Field(
+        description="Report-size calls spent: its calls a day times the share of its day its tightest "
+        "limit (requests, tokens or a budget) has spent."
+    )
 
 
 class GovernorState(BaseModel):
@@ -223,7 +303,10 @@ class GovernorState(BaseModel):
     share_seen: float = Field(description="The share of a day's demand that came by now on earlier days.")
     capacity_calls: float
     margin_calls: float
-    used_calls: float = Field(description="Requests the pool reserved, and grants on their way to it.")
+    used_calls: float = Field(
+        description="The owners' report-size calls spent (by their tightest limits), and grants on their way "
+        "to the pool."
+    )
     granted_calls: float
     reserve_calls: float = Field(
         description="Forecast reports, questions and follow-ups for the rest of the day."
@@ -269,17 +352,20 @@ class Governor:
         day = self._day.day(now)
         share = await self._share_seen(day, self._day.fraction(now))
         hour = int(self._day.fraction(now) * HOURS)
-        keys = [day_hash(self._day.label(day)), *self._owner_day_keys(now)]
+        keys = [day_hash(self._day.label(day)), *self._counter_keys(now)]
         band = band_of(uncertainty) if kind == "evaluate" else SPARE_BAND if kind in SPARE_KINDS else -1
         args = [kind, band, hour, COST[kind], self.capacity_milli, self._margin_milli(), f"{share:.6f}",
                 DAY_TTL_SECONDS, f"{self._rng.random():.6f}", int(now // IN_FLIGHT_SECONDS), SPARE_AFTER_SHARE]  # fmt: skip
-        result = await self._redis.script(TAKE, keys, args)
+        result = await self._redis.script(TAKE, keys, [*args, *self._spent_args()])
         reason = result[1].decode() if isinstance(result[1], bytes) else str(result[1])
         return Decision(bool(int(result[0])), reason)
 
-    def _owner_day_keys(self, now: float) -> list[str]:
+    def _counter_keys(self, now: float) -> list[str]:
         at_ms = int(now * 1000)
-        return [day_key(owner.slot, local_date(owner.slot, at_ms)) for owner in self._owners]
+        return [key for owner in self._owners for key in owner.counter_keys(at_ms)]
+
+    def _spent_args(self) -> list[object]:
+        return [arg for owner in self._owners for arg in owner.spent_args()]
 
     async def _share_seen(self, day: int, fraction: float) -> float:
         """The share of a day's demand that had come by `fraction` of the day on earlier days (a flat day
@@ -336,15 +422,12 @@ class Governor:
                 pipe.get(tokens)
 
         rows = await self._redis.pipeline(build)
+        spent_by_owner = await self._redis.script(READ_SPENT, self._counter_keys(now), self._spent_args())
         fields = {
             (k.decode() if isinstance(k, bytes) else str(k)): int(v) for k, v in (rows[0] or {}).items()
         }
         owners = []
-        spent_total = 0
         for index, owner in enumerate(self._owners):
-            requests = int(rows[1 + 2 * index] or 0)
-            tokens = int(rows[2 + 2 * index] or 0)
-            spent_total += requests
             owners.append(
                 OwnerState(
                     owner=owner.owner,
@@ -352,16 +435,18 @@ class Governor:
                     calls_per_day=owner.calls_per_day,
                     requests_per_day=owner.rpd,
                     tokens_per_day=owner.tpd,
-                    requests_spent=requests,
-                    tokens_spent=tokens,
+                    requests_spent=int(rows[1 + 2 * index] or 0),
+                    tokens_spent=int(rows[2 + 2 * index] or 0),
+                    calls_spent=round(int(spent_by_owner[index]) / MILLI, 1),
                 )
             )
+        spent_total = sum(int(milli) for milli in spent_by_owner)
         kinds = get_args(GovernedKind)
         demand = {kind: fields.get(f"d:{kind}", 0) for kind in kinds}
         rest = {kind: demand[kind] * (1 - share) / share for kind in kinds}
         granted = fields.get("granted", 0)
         minute = int(now // IN_FLIGHT_SECONDS)
-        used = spent_total * MILLI + fields.get(f"m:{minute}", 0) + fields.get(f"m:{minute - 1}", 0)
+        used = spent_total + fields.get(f"m:{minute}", 0) + fields.get(f"m:{minute - 1}", 0)
         reserve = sum(rest[kind] for kind in RESERVED_KINDS)
         decisions: dict[str, dict[str, int]] = {}
         for name, value in fields.items():

@@ -6,6 +6,13 @@ keys share), never multiplied by the keys that share them. A call reserves its r
 estimated tokens (the prompt's, plus the max_tokens it asks for, which some providers count on
 arrival) before it is sent, and is reconciled with the usage the reply reports after it.
 
+A monthly budget is paced: the pool weighs its owner by today's even share of what the month had left
+this morning (what is left over the days left, today included), not by the whole month's rest, so it is
+spent with the daily owners rather than before them (a budget weighed by the month's rest took several
+days' share by mid-morning in `make simulate --day`). Past its share the owner is a last resort, taken
+only when no other candidate has room: a job is never refused while a provider could take it, and a
+share unspent today is the next days' to spend.
+
 Daily counters are keyed by the provider's own local date and monthly ones by its local month: a new
 day starts with a fresh key even if the reset timer never ran, so no provider stays locked out by a
 missed run, and a spent budget means "exhausted until reset" without any mark to clear.
@@ -16,6 +23,8 @@ Keys, per owner (what a limit is counted for), per slot (one provider key) and p
   quota:{owner}:tday:{local date}         tokens reserved or used that day
   quota:{owner}:tmin                      sorted set: reservations of the last minute, "id:tokens" by ms
   quota:{owner}:budget:{unit}:{period}    a daily or monthly budget's use (requests, tokens, neurons)
+  quota:{owner}:budget:{unit}:{month}:{local date}
+                                          a monthly budget's use that day (its pacing, below)
   slot:{slot}                             hash: cool_until, exhausted_until (ms since the epoch)
   breaker:{provider}                      hash: failures, opens, open_until, probe_until
   stats:{slot}:{local date}               hash: calls, errors, invalid_content (errors that were the
@@ -52,22 +61,24 @@ CHARS_PER_TOKEN = 3.5
 # Tokens of chat framing (roles, separators) on top of the text.
 FRAMING_TOKENS = 16
 MAX_BUDGETS = 2
-KEYS_PER_CANDIDATE = 6 + MAX_BUDGETS
-ARGS_PER_CANDIDATE = 5 + 3 * MAX_BUDGETS
+KEYS_PER_CANDIDATE = 6 + 2 * MAX_BUDGETS
+ARGS_PER_CANDIDATE = 5 + 4 * MAX_BUDGETS
 
-# KEYS: 8 per candidate (day requests, minute requests, day tokens, minute tokens, 2 budgets, slot
-# state, breaker). ARGV: now_ms, random in [0,1), reservation id, then per candidate: rpd, rpm, tpd,
-# tpm, tokens, and per budget: limit, cost, ttl seconds (0 where there is no such limit); then day ttl,
-# breaker threshold, probe ms. Returns the 1-based candidate or 0. The weight of a candidate is the
-# number of calls of this size it has left today by its tightest limit.
+# KEYS: 10 per candidate (day requests, minute requests, day tokens, minute tokens, 2 budgets, 2 budgets'
+# use today, slot state, breaker). ARGV: now_ms, random in [0,1), reservation id, then per candidate:
+# rpd, rpm, tpd, tpm, tokens, and per budget: limit, cost, ttl seconds, days left in its month with today
+# (0 where there is no such limit, or no pacing: a daily budget); then day ttl, breaker threshold, probe
+# ms. Returns the 1-based candidate or 0. The weight of a candidate is the number of calls of this size it
+# has left today by its tightest limit, a monthly budget counting only today's share; a candidate past
+# that share (its spare) is chosen only when no candidate has weight.
 RESERVE = """
 local now = tonumber(ARGV[1])
 local id = ARGV[3]
-local per_key, per_arg, budgets = 8, 11, 2
+local per_key, per_arg, budgets = 10, 13, 2
 local n = #KEYS / per_key
 local tail = 3 + per_arg * n
 local day_ttl, threshold, probe_ms = tonumber(ARGV[tail + 1]), tonumber(ARGV[tail + 2]), tonumber(ARGV[tail + 3])
-local weights, probes, total = {}, {}, 0
+local weights, spares, probes, total, spare_total = {}, {}, {}, 0, 0
 local function minute_tokens(key)
   -- 61 s, not 60: a second's margin for the provider's clock and the call's way there
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - 61000)
@@ -80,30 +91,44 @@ end
 for i = 1, n do
   local k, a = per_key * (i - 1), 3 + per_arg * (i - 1)
   local rpd, rpm, tpd, tpm, tokens = tonumber(ARGV[a+1]), tonumber(ARGV[a+2]), tonumber(ARGV[a+3]), tonumber(ARGV[a+4]), tonumber(ARGV[a+5])
-  local slot = redis.call('HMGET', KEYS[k+7], 'cool_until', 'exhausted_until')
-  local breaker = redis.call('HMGET', KEYS[k+8], 'failures', 'open_until', 'probe_until')
+  local slot = redis.call('HMGET', KEYS[k+9], 'cool_until', 'exhausted_until')
+  local breaker = redis.call('HMGET', KEYS[k+10], 'failures', 'open_until', 'probe_until')
   local resting = tonumber(slot[1] or '0') > now or tonumber(slot[2] or '0') > now
   local open = tonumber(breaker[2] or '0') > now
   local half_open = (not open) and tonumber(breaker[1] or '0') >= threshold
   if half_open and tonumber(breaker[3] or '0') > now then open = true end
   -- calls left today by the tightest limit; a huge number where a limit does not exist
-  local left = 1e15
+  local left, paced = 1e15, 1e15
   local used_minute = tonumber(redis.call('GET', KEYS[k+2]) or '0')
   if used_minute >= rpm then left = 0 end
   if rpd > 0 then left = math.min(left, rpd - tonumber(redis.call('GET', KEYS[k+1]) or '0')) end
   if tpd > 0 then left = math.min(left, math.floor((tpd - tonumber(redis.call('GET', KEYS[k+3]) or '0')) / tokens)) end
   if tpm > 0 and minute_tokens(KEYS[k+4]) + tokens > tpm then left = 0 end
   for b = 1, budgets do
-    local limit, cost = tonumber(ARGV[a+5+3*(b-1)+1]), tonumber(ARGV[a+5+3*(b-1)+2])
+    local o = a + 5 + 4 * (b - 1)
+    local limit, cost, days_left = tonumber(ARGV[o+1]), math.max(tonumber(ARGV[o+2]), 1), tonumber(ARGV[o+4])
     if limit > 0 then
-      left = math.min(left, math.floor((limit - tonumber(redis.call('GET', KEYS[k+4+b]) or '0')) / math.max(cost, 1)))
+      local spent = tonumber(redis.call('GET', KEYS[k+4+b]) or '0')
+      left = math.min(left, math.floor((limit - spent) / cost))
+      if days_left > 0 then
+        -- today's even share of what the month had left when today began
+        local today = tonumber(redis.call('GET', KEYS[k+6+b]) or '0')
+        paced = math.min(paced, math.floor(((limit - spent + today) / days_left - today) / cost))
+      end
     end
   end
-  local weight = 0
-  if not resting and not open and left > 0 then weight = left end
-  weights[i], probes[i], total = weight, half_open, total + weight
+  local weight, spare = 0, 0
+  if not resting and not open and left > 0 then
+    weight, spare = math.max(0, math.min(left, paced)), left
+  end
+  weights[i], spares[i], probes[i] = weight, spare, half_open
+  total, spare_total = total + weight, spare_total + spare
 end
-if total == 0 then return 0 end
+if total == 0 then
+  -- every candidate with room is past its share of a monthly budget: the last resort
+  if spare_total == 0 then return 0 end
+  weights, total = spares, spare_total
+end
 local point = tonumber(ARGV[2]) * total
 local chosen = n
 for i = 1, n do
@@ -121,19 +146,25 @@ redis.call('EXPIRE', KEYS[k+3], day_ttl)
 redis.call('ZADD', KEYS[k+4], now, id .. ':' .. tokens)
 redis.call('EXPIRE', KEYS[k+4], 120)
 for b = 1, budgets do
-  local limit, cost, ttl = tonumber(ARGV[a+5+3*(b-1)+1]), tonumber(ARGV[a+5+3*(b-1)+2]), tonumber(ARGV[a+5+3*(b-1)+3])
+  local o = a + 5 + 4 * (b - 1)
+  local limit, cost, ttl, days_left = tonumber(ARGV[o+1]), tonumber(ARGV[o+2]), tonumber(ARGV[o+3]), tonumber(ARGV[o+4])
   if limit > 0 then
     redis.call('INCRBY', KEYS[k+4+b], cost)
     redis.call('EXPIRE', KEYS[k+4+b], ttl)
+    if days_left > 0 then
+      redis.call('INCRBY', KEYS[k+6+b], cost)
+      redis.call('EXPIRE', KEYS[k+6+b], day_ttl)
+    end
   end
 end
-if probes[chosen] then redis.call('HSET', KEYS[k+8], 'probe_until', now + probe_ms) end
+if probes[chosen] then redis.call('HSET', KEYS[k+10], 'probe_until', now + probe_ms) end
 return chosen
 """
 
-# KEYS: day tokens, minute tokens, 2 budgets, the slot's stats. ARGV: reservation id, reserved tokens,
-# used tokens, per budget its limit (0: none) and the difference to apply, the reply's prompt and
-# completion tokens (for the stats), the stats' ttl, and now (ms). Replaces a reservation's estimate with
+# KEYS: day tokens, minute tokens, 2 budgets, the slot's stats, 2 budgets' use today. ARGV: reservation
+# id, reserved tokens, used tokens, per budget its limit (0: none) and the difference to apply, the
+# reply's prompt and completion tokens (for the stats), the stats' ttl, now (ms), and per budget 1 if
+# it is paced (a monthly budget: its use today is kept too). Replaces a reservation's estimate with
 # what the reply reports (or with nothing, for a call the provider refused before doing any work).
 RECONCILE = """
 local id, reserved, used = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -145,7 +176,10 @@ if redis.call('ZREM', KEYS[2], member) == 1 and used > 0 then
   redis.call('ZADD', KEYS[2], ARGV[11], id .. ':' .. used)
 end
 for b = 1, 2 do
-  if tonumber(ARGV[2 + 2*b]) > 0 then redis.call('INCRBY', KEYS[2 + b], tonumber(ARGV[3 + 2*b])) end
+  if tonumber(ARGV[2 + 2*b]) > 0 then
+    redis.call('INCRBY', KEYS[2 + b], tonumber(ARGV[3 + 2*b]))
+    if ARGV[11 + b] == '1' then redis.call('INCRBY', KEYS[5 + b], tonumber(ARGV[3 + 2*b])) end
+  end
 end
 if tonumber(ARGV[8]) + tonumber(ARGV[9]) > 0 then
   redis.call('HINCRBY', KEYS[5], 'prompt_tokens', ARGV[8])
@@ -204,12 +238,12 @@ def _shifted(script: str, keys: dict[int, int], argv_offset: int) -> str:
     return re.sub(r"ARGV\[(\d+)\]", lambda m: f"ARGV[{int(m.group(1)) + argv_offset}]", script)
 
 
-# One call's end in one command: RECONCILE (KEYS 1-5, ARGV 1-11), then RECORD_OUTCOME with its slot
-# state, breaker and stats at KEYS 6, 7 and 5, and its ARGV from 12. Returns the outcome's state.
+# One call's end in one command: RECONCILE (KEYS 1-7, ARGV 1-13), then RECORD_OUTCOME with its slot
+# state, breaker and stats at KEYS 8, 9 and 5, and its ARGV from 14. Returns the outcome's state.
 FINISH = (
     RECONCILE.strip().removesuffix("return 1").rstrip()
     + "\n"
-    + _shifted(RECORD_OUTCOME, {1: 6, 2: 7, 3: 5}, 11)
+    + _shifted(RECORD_OUTCOME, {1: 8, 2: 9, 3: 5}, 13)
 )
 
 CLEAR_PASSED = """
@@ -255,6 +289,27 @@ def tokens_day_key(slot: Slot, day: str) -> str:
 def budget_key(slot: Slot, budget: Budget, at_ms: int) -> str:
     period = local_date(slot, at_ms) if budget.per == "day" else local_month(slot, at_ms)
     return f"quota:{slot.owner_id}:budget:{budget.unit}:{period}"
+
+
+def budget_today_key(slot: Slot, budget: Budget | None, at_ms: int) -> str:
+    """A monthly budget's use on the provider's local day (its pacing); a placeholder for other budgets,
+    never written."""
+    if budget is None or budget.per != "month":
+        return f"quota:{slot.owner_id}:budget:none"
+    return f"quota:{slot.owner_id}:budget:{budget.unit}:{local_month(slot, at_ms)}:{local_date(slot, at_ms)}"
+
+
+def days_left_in_month(slot: Slot, at_ms: int) -> int:
+    """Days of the provider's local month from today to its end, today included."""
+    today = datetime.fromtimestamp(at_ms / 1000, slot.entry.zone).date()
+    first_of_next = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return (first_of_next - today).days
+
+
+def pacing_days(slot: Slot, budget: Budget, at_ms: int) -> int:
+    """What a budget's share of today is divided by: the days left in its month; 0, no pacing, for a
+    daily budget (the day is its period)."""
+    return days_left_in_month(slot, at_ms) if budget.per == "month" else 0
 
 
 @dataclass(frozen=True)
@@ -351,13 +406,15 @@ class Quota:
             budgets = entry.budgets[:MAX_BUDGETS]
             keys += [budget_key(slot, budget, at) for budget in budgets]
             keys += [f"quota:{slot.owner_id}:budget:none"] * (MAX_BUDGETS - len(budgets))
+            keys += [budget_today_key(slot, budget, at) for budget in budgets]
+            keys += [budget_today_key(slot, None, at)] * (MAX_BUDGETS - len(budgets))
             keys += [slot_key(slot), breaker_key(entry.name)]
             args += [entry.rpd or 0, entry.rpm, entry.tpd or 0, entry.tpm or 0, size.tokens]
             for budget in budgets:
                 cost = budget_cost(entry, budget, size.prompt_tokens, size.max_output_tokens)
                 ttl = DAY_TTL_SECONDS if budget.per == "day" else MONTH_TTL_SECONDS
-                args += [budget.amount, cost, ttl]
-            args += [0, 0, 0] * (MAX_BUDGETS - len(budgets))
+                args += [budget.amount, cost, ttl, pacing_days(slot, budget, at)]
+            args += [0, 0, 0, 0] * (MAX_BUDGETS - len(budgets))
         tail = [DAY_TTL_SECONDS, self._breaker.threshold, self._breaker.probe_ms]
         script_args = [at, self._rng.random(), reservation_id, *args, *tail]
         chosen = int(await self._redis.script(RESERVE, keys, script_args))
@@ -385,6 +442,8 @@ class Quota:
         keys += [budget_key(slot, budget, reservation.at_ms) for budget in budgets]
         keys += [f"quota:{slot.owner_id}:budget:none"] * (MAX_BUDGETS - len(budgets))
         keys.append(stats_key(slot, local_date(slot, reservation.at_ms)))
+        keys += [budget_today_key(slot, budget, reservation.at_ms) for budget in budgets]
+        keys += [budget_today_key(slot, None, reservation.at_ms)] * (MAX_BUDGETS - len(budgets))
         args: list[object] = [reservation.id, size.tokens, used]
         for budget in budgets:
             reserved = budget_cost(slot.entry, budget, size.prompt_tokens, size.max_output_tokens)
@@ -393,6 +452,8 @@ class Quota:
             args += [budget.amount, 0 if budget.unit == "requests" else spent - reserved]
         args += [0, 0] * (MAX_BUDGETS - len(budgets))
         args += [prompt_tokens, completion_tokens, DAY_TTL_SECONDS, self._clock()]
+        args += [1 if budget.per == "month" else 0 for budget in budgets]
+        args += [0] * (MAX_BUDGETS - len(budgets))
         return keys, args
 
     async def finish(

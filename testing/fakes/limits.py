@@ -193,6 +193,20 @@ class Ledger:
         """What the key's owner has spent today."""
         return self._days.get((self.owner_of(api_key), local_day(self.clock(), self.zone)), Use())
 
+    def used_this_month(self, api_key: str) -> Use:
+        """What the key's owner has spent this month (its local month)."""
+        return self._months.get((self.owner_of(api_key), local_day(self.clock(), self.zone)[:7]), Use())
+
+    def carry_over(self, api_key: str, month: str, unit: Unit, amount: float) -> None:
+        """Spending of earlier days of `month` (a simulation's steady state), counted in the month only."""
+        use = self._months.setdefault((self.owner_of(api_key), month), Use())
+        if unit == "requests":
+            use.requests += int(amount)
+        elif unit == "tokens":
+            use.tokens += int(amount)
+        else:
+            use.neurons += amount
+
     def minute_tokens(self, api_key: str) -> int:
         """The tokens the key's owner spent in the last 60 s."""
         since = self.clock() - MINUTE

@@ -93,6 +93,24 @@ async def test_what_the_pool_spent_counts_against_the_day(redis: Redis) -> None:
     assert sum(decision.model for decision in decisions) == 5
 
 
+async def test_a_token_bound_owners_small_calls_spend_their_tokens_share_of_a_call(redis: Redis) -> None:
+    # 10,000 tokens a day: 4 calls of a report's 2,042 tokens (its rpd of 1,000 allows far more).
+    entry = ProviderEntry(
+        name=f"g{uuid.uuid4().hex[:10]}", adapter="openai", rpm=10_000, rpd=1_000, tpd=10_000
+    )
+    slots = [Slot(entry=entry, key_index=0, api_key="k", account_id=None)]
+    when = at(a_day(), 23.9)
+    quota = Quota(FailoverRedis(redis), random.Random(1), clock=lambda: int(when * 1000))
+    for _ in range(10):  # ten answers' evaluations of 400 tokens: 4,000 tokens, 40% of the day
+        assert await quota.reserve(slots, CallSize(300, 100)) is not None
+    instance = governor(redis, slots, when)
+    state = await instance.state("governor")
+    assert state.capacity_calls == 4 and state.owners[0].calls_spent == 1.6
+    assert state.owners[0].requests_spent == 10  # ten requests, which by themselves would be over 4
+    decisions = [await instance.decide("report") for _ in range(5)]
+    assert [decision.model for decision in decisions] == [True, True, False, False, False]
+
+
 async def test_it_degrades_to_built_in_scoring_when_the_forecast_says_the_day_runs_short(
     redis: Redis,
 ) -> None:

@@ -21,6 +21,8 @@ from core.providers.quota import (
     breaker_key,
     budget_cost,
     budget_key,
+    budget_today_key,
+    days_left_in_month,
     next_reset_ms,
     slot_key,
     stats_key,
@@ -373,3 +375,72 @@ async def test_a_calls_end_is_reconciled_and_recorded_in_one_command(redis: Redi
     assert failed is not None
     assert await pool_quota.finish(failed, "minute_limit", 10, 30, 0, 0) == "cooling"
     assert int(await redis.get(tokens_day_key(slot, "2025-11-24"))) == 200  # the refused call gave back
+
+
+# --- a monthly budget paced over its month -----------------------------------------------------------
+
+MONTHLY_START = 1_764_547_200_000  # 2025-12-01 00:00 UTC: 31 days left in the month, today included
+
+
+async def test_a_monthly_budget_weighs_only_todays_share_of_what_the_month_has_left(redis: Redis) -> None:
+    clock = Clock()
+    clock.now = MONTHLY_START
+    # 31,000 requests a month: a share of 1,000 today, as much as the daily owner's 1,000 a day.
+    monthly = make_slot(rpd=None, rpm=100_000, budgets=[Budget(unit="requests", per="month", amount=31_000)])
+    daily = make_slot(rpd=1_000, rpm=100_000)
+    pool_quota = quota(redis, clock, seed=3)
+    taken = [await take(pool_quota, [monthly, daily]) for _ in range(600)]
+    share = taken.count(monthly) / len(taken)
+    # Weighed by the whole month's rest it would take 31,000 / 32,000 = 97% of the calls; by today's share,
+    # half (both start at 1,000 and drain together).
+    assert 0.4 < share < 0.6
+
+
+async def test_past_its_share_a_monthly_owner_is_taken_only_when_no_other_has_room(redis: Redis) -> None:
+    clock = Clock()
+    clock.now = MONTHLY_START
+    monthly = make_slot(rpd=None, budgets=[Budget(unit="requests", per="month", amount=310)])  # 10 today
+    daily = make_slot(rpd=30)
+    pool_quota = quota(redis, clock, seed=5)
+    taken = [await take(pool_quota, [monthly, daily]) for _ in range(45)]
+    # Today's shares first (10 and 30, in any order), then the month's rest as the last resort.
+    assert taken[:40].count(monthly) == 10 and taken[:40].count(daily) == 30
+    assert taken[40:] == [monthly] * 5
+
+
+async def test_a_share_left_unspent_is_the_next_days_to_spend(redis: Redis) -> None:
+    clock = Clock()
+    clock.now = MONTHLY_START
+    budget = Budget(unit="requests", per="month", amount=310)
+    monthly = make_slot(rpd=None, rpm=100_000, budgets=[budget])
+    daily = make_slot(rpd=40, rpm=100_000)
+    pool_quota = quota(redis, clock, seed=9)
+    assert [await take(pool_quota, [monthly]) for _ in range(4)] == [monthly] * 4  # 4 of the 1st's 10
+    clock.now += 20 * 24 * 3600 * 1000  # 2025-12-21: 306 left over 11 days, 27.8 a day
+    taken = [await take(pool_quota, [monthly, daily]) for _ in range(70)]
+    assert taken[:67].count(monthly) == 27 and taken[:67].count(daily) == 40
+    assert taken[67:] == [monthly] * 3  # then the month's rest, as the last resort
+
+
+async def test_a_monthly_budgets_use_today_is_reconciled_like_the_month(redis: Redis) -> None:
+    clock = Clock()
+    clock.now = MONTHLY_START
+    budget = Budget(unit="tokens", per="month", amount=31_000_000)
+    slot = make_slot(rpd=None, budgets=[budget])
+    pool_quota = quota(redis, clock)
+    reservation = await pool_quota.reserve([slot], SMALL)
+    assert reservation is not None
+    today = budget_today_key(slot, budget, MONTHLY_START)
+    assert today.endswith(":2025-12:2025-12-01")
+    assert int(await redis.get(today)) == SMALL.tokens == 400
+    await pool_quota.finish(reservation, "ok", 100, None, 250, 50)
+    assert int(await redis.get(today)) == 300
+    assert int(await redis.get(budget_key(slot, budget, MONTHLY_START))) == 300
+
+
+def test_days_left_in_a_month_count_today_and_the_providers_own_date() -> None:
+    utc, tokyo = make_slot(), make_slot(zone="Asia/Tokyo")
+    assert days_left_in_month(utc, MONTHLY_START) == 31
+    assert days_left_in_month(utc, MONTHLY_START - 1) == 1  # 2025-11-30 23:59:59.999
+    assert days_left_in_month(tokyo, MONTHLY_START - 1) == 31  # already 2025-12-01 in Tokyo
+    assert days_left_in_month(utc, 1_771_891_200_000) == 5  # 2026-02-24: the 24th to the 28th

@@ -63,11 +63,11 @@ def test_finish_is_reconcile_then_record_outcome_on_its_own_keys_and_arguments()
     assert FINISH.startswith(reconcile_part)
     assert (
         FINISH.removeprefix(reconcile_part).strip()
-        == _shifted(RECORD_OUTCOME, {1: 6, 2: 7, 3: 5}, 11).strip()
+        == _shifted(RECORD_OUTCOME, {1: 8, 2: 9, 3: 5}, 13).strip()
     )
     outcome_part = FINISH.removeprefix(reconcile_part)
     assert "KEYS[1]" not in outcome_part and "ARGV[1]" not in outcome_part.replace("ARGV[1", "ARGV[x")
-    assert "local now, outcome, rest_until = tonumber(ARGV[12]), ARGV[13], tonumber(ARGV[14])" in outcome_part
+    assert "local now, outcome, rest_until = tonumber(ARGV[14]), ARGV[15], tonumber(ARGV[16])" in outcome_part
 
 
 def test_now_is_the_clock_in_milliseconds() -> None:

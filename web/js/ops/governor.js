@@ -13,13 +13,21 @@ function owners(state) {
       cell(el("strong", {}, owner.owner)),
       cell(owner.binding),
       numberCell(formatNumber(owner.calls_per_day)),
+      numberCell(formatNumber(owner.calls_spent)),
       numberCell(formatNumber(owner.requests_spent)),
       numberCell(formatNumber(owner.tokens_spent)),
     ),
   );
   return table(
-    "Per limit owner: report-size calls a day, and what the pool reserved today (requests, tokens).",
-    [["Owner"], ["Binding limit"], ["Calls a day", true], ["Requests spent", true], ["Tokens spent", true]],
+    "Per limit owner: report-size calls a day, those spent by its tightest limit, and what the pool reserved today (requests, tokens).",
+    [
+      ["Owner"],
+      ["Binding limit"],
+      ["Calls a day", true],
+      ["Calls spent", true],
+      ["Requests spent", true],
+      ["Tokens spent", true],
+    ],
     rows,
   );
 }
