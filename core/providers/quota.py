@@ -62,19 +62,27 @@ CHARS_PER_TOKEN = 3.5
 FRAMING_TOKENS = 16
 MAX_BUDGETS = 2
 KEYS_PER_CANDIDATE = 6 + 2 * MAX_BUDGETS
-ARGS_PER_CANDIDATE = 5 + 4 * MAX_BUDGETS
+ARGS_PER_CANDIDATE = 6 + 5 * MAX_BUDGETS
+# The share of its max_tokens a typical valid reply uses: output budgets are sized to the longest valid
+# reply with room to spare (`make bench-tokens`, 2026-11-30: an evaluation's reply 204 of 450, a
+# questions reply 1,400 of 2,600, a 6-answer review's 169 of 710). Weights use it (see RESERVE).
+TYPICAL_REPLY_SHARE = 0.5
 
 # KEYS: 10 per candidate (day requests, minute requests, day tokens, minute tokens, 2 budgets, 2 budgets'
 # use today, slot state, breaker). ARGV: now_ms, random in [0,1), reservation id, then per candidate:
-# rpd, rpm, tpd, tpm, tokens, and per budget: limit, cost, ttl seconds, days left in its month with today
-# (0 where there is no such limit, or no pacing: a daily budget); then day ttl, breaker threshold, probe
-# ms. Returns the 1-based candidate or 0. The weight of a candidate is the number of calls of this size it
-# has left today by its tightest limit, a monthly budget counting only today's share; a candidate past
-# that share (its spare) is chosen only when no candidate has weight.
+# rpd, rpm, tpd, tpm, tokens reserved, tokens expected, and per budget: limit, cost reserved, cost
+# expected, ttl seconds, days left in its month with today (0 where there is no such limit, or no pacing:
+# a daily budget); then day ttl, breaker threshold, probe ms. Returns the 1-based candidate or 0.
+# A candidate needs room for the call as reserved (its max_tokens counted); its weight is the number of
+# calls of the expected size (a typical reply) it has left today by its tightest limit, a monthly budget
+# counting only today's share. (Weighed by the reserved size, an owner bound by tokens or neurons would
+# be picked as if each call cost what it reserves, while reconciling gives back the unused part, so owners
+# bound by requests ran dry first.) A candidate past its share (its spare) is chosen only when no
+# candidate has weight.
 RESERVE = """
 local now = tonumber(ARGV[1])
 local id = ARGV[3]
-local per_key, per_arg, budgets = 10, 13, 2
+local per_key, per_arg, budgets = 10, 16, 2
 local n = #KEYS / per_key
 local tail = 3 + per_arg * n
 local day_ttl, threshold, probe_ms = tonumber(ARGV[tail + 1]), tonumber(ARGV[tail + 2]), tonumber(ARGV[tail + 3])
@@ -91,6 +99,7 @@ end
 for i = 1, n do
   local k, a = per_key * (i - 1), 3 + per_arg * (i - 1)
   local rpd, rpm, tpd, tpm, tokens = tonumber(ARGV[a+1]), tonumber(ARGV[a+2]), tonumber(ARGV[a+3]), tonumber(ARGV[a+4]), tonumber(ARGV[a+5])
+  local expected = tonumber(ARGV[a+6])
   local slot = redis.call('HMGET', KEYS[k+9], 'cool_until', 'exhausted_until')
   local breaker = redis.call('HMGET', KEYS[k+10], 'failures', 'open_until', 'probe_until')
   local resting = tonumber(slot[1] or '0') > now or tonumber(slot[2] or '0') > now
@@ -98,28 +107,36 @@ for i = 1, n do
   local half_open = (not open) and tonumber(breaker[1] or '0') >= threshold
   if half_open and tonumber(breaker[3] or '0') > now then open = true end
   -- calls left today by the tightest limit; a huge number where a limit does not exist
-  local left, paced = 1e15, 1e15
+  -- left: calls as reserved; worth: calls of the expected size; paced: the latter within today's share
+  local left, worth, paced = 1e15, 1e15, 1e15
   local used_minute = tonumber(redis.call('GET', KEYS[k+2]) or '0')
   if used_minute >= rpm then left = 0 end
-  if rpd > 0 then left = math.min(left, rpd - tonumber(redis.call('GET', KEYS[k+1]) or '0')) end
-  if tpd > 0 then left = math.min(left, math.floor((tpd - tonumber(redis.call('GET', KEYS[k+3]) or '0')) / tokens)) end
+  if rpd > 0 then
+    left = math.min(left, rpd - tonumber(redis.call('GET', KEYS[k+1]) or '0'))
+    worth = math.min(worth, left)
+  end
+  if tpd > 0 then
+    local free = tpd - tonumber(redis.call('GET', KEYS[k+3]) or '0')
+    left, worth = math.min(left, math.floor(free / tokens)), math.min(worth, math.floor(free / expected))
+  end
   if tpm > 0 and minute_tokens(KEYS[k+4]) + tokens > tpm then left = 0 end
   for b = 1, budgets do
-    local o = a + 5 + 4 * (b - 1)
-    local limit, cost, days_left = tonumber(ARGV[o+1]), math.max(tonumber(ARGV[o+2]), 1), tonumber(ARGV[o+4])
+    local o = a + 6 + 5 * (b - 1)
+    local limit, cost, typical = tonumber(ARGV[o+1]), math.max(tonumber(ARGV[o+2]), 1), math.max(tonumber(ARGV[o+3]), 1)
+    local days_left = tonumber(ARGV[o+5])
     if limit > 0 then
       local spent = tonumber(redis.call('GET', KEYS[k+4+b]) or '0')
-      left = math.min(left, math.floor((limit - spent) / cost))
+      left, worth = math.min(left, math.floor((limit - spent) / cost)), math.min(worth, math.floor((limit - spent) / typical))
       if days_left > 0 then
         -- today's even share of what the month had left when today began
         local today = tonumber(redis.call('GET', KEYS[k+6+b]) or '0')
-        paced = math.min(paced, math.floor(((limit - spent + today) / days_left - today) / cost))
+        paced = math.min(paced, math.floor(((limit - spent + today) / days_left - today) / typical))
       end
     end
   end
   local weight, spare = 0, 0
   if not resting and not open and left > 0 then
-    weight, spare = math.max(0, math.min(left, paced)), left
+    weight, spare = math.max(0, math.min(worth, paced)), math.max(1, worth)
   end
   weights[i], spares[i], probes[i] = weight, spare, half_open
   total, spare_total = total + weight, spare_total + spare
@@ -146,8 +163,8 @@ redis.call('EXPIRE', KEYS[k+3], day_ttl)
 redis.call('ZADD', KEYS[k+4], now, id .. ':' .. tokens)
 redis.call('EXPIRE', KEYS[k+4], 120)
 for b = 1, budgets do
-  local o = a + 5 + 4 * (b - 1)
-  local limit, cost, ttl, days_left = tonumber(ARGV[o+1]), tonumber(ARGV[o+2]), tonumber(ARGV[o+3]), tonumber(ARGV[o+4])
+  local o = a + 6 + 5 * (b - 1)
+  local limit, cost, ttl, days_left = tonumber(ARGV[o+1]), tonumber(ARGV[o+2]), tonumber(ARGV[o+4]), tonumber(ARGV[o+5])
   if limit > 0 then
     redis.call('INCRBY', KEYS[k+4+b], cost)
     redis.call('EXPIRE', KEYS[k+4+b], ttl)
@@ -329,6 +346,15 @@ class CallSize:
     def tokens(self) -> int:
         return self.prompt_tokens + self.max_output_tokens
 
+    @property
+    def expected_output_tokens(self) -> int:
+        """A typical valid reply's tokens: what the call will likely spend once reconciled."""
+        return max(1, math.ceil(self.max_output_tokens * TYPICAL_REPLY_SHARE))
+
+    @property
+    def expected_tokens(self) -> int:
+        return self.prompt_tokens + self.expected_output_tokens
+
 
 def budget_cost(entry: ProviderEntry, budget: Budget, prompt_tokens: int, output_tokens: int) -> int:
     """What a call of this many tokens spends of a budget, in the budget's unit."""
@@ -409,12 +435,20 @@ class Quota:
             keys += [budget_today_key(slot, budget, at) for budget in budgets]
             keys += [budget_today_key(slot, None, at)] * (MAX_BUDGETS - len(budgets))
             keys += [slot_key(slot), breaker_key(entry.name)]
-            args += [entry.rpd or 0, entry.rpm, entry.tpd or 0, entry.tpm or 0, size.tokens]
+            args += [
+                entry.rpd or 0,
+                entry.rpm,
+                entry.tpd or 0,
+                entry.tpm or 0,
+                size.tokens,
+                size.expected_tokens,
+            ]
             for budget in budgets:
                 cost = budget_cost(entry, budget, size.prompt_tokens, size.max_output_tokens)
+                typical = budget_cost(entry, budget, size.prompt_tokens, size.expected_output_tokens)
                 ttl = DAY_TTL_SECONDS if budget.per == "day" else MONTH_TTL_SECONDS
-                args += [budget.amount, cost, ttl, pacing_days(slot, budget, at)]
-            args += [0, 0, 0, 0] * (MAX_BUDGETS - len(budgets))
+                args += [budget.amount, cost, typical, ttl, pacing_days(slot, budget, at)]
+            args += [0, 0, 0, 0, 0] * (MAX_BUDGETS - len(budgets))
         tail = [DAY_TTL_SECONDS, self._breaker.threshold, self._breaker.probe_ms]
         script_args = [at, self._rng.random(), reservation_id, *args, *tail]
         chosen = int(await self._redis.script(RESERVE, keys, script_args))

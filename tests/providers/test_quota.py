@@ -444,3 +444,16 @@ def test_days_left_in_a_month_count_today_and_the_providers_own_date() -> None:
     assert days_left_in_month(utc, MONTHLY_START - 1) == 1  # 2025-11-30 23:59:59.999
     assert days_left_in_month(tokyo, MONTHLY_START - 1) == 31  # already 2025-12-01 in Tokyo
     assert days_left_in_month(utc, 1_771_891_200_000) == 5  # 2026-02-24: the 24th to the 28th
+
+
+async def test_a_token_bound_owner_is_weighed_by_a_typical_reply_not_its_max_tokens(redis: Redis) -> None:
+    clock = Clock()
+    size = CallSize(prompt_tokens=100, max_output_tokens=300)  # 400 reserved; 100 + 150 expected
+    assert (size.tokens, size.expected_tokens) == (400, 250)
+    by_requests = make_slot(rpd=1_000, rpm=100_000)
+    by_tokens = make_slot(rpd=None, rpm=100_000, tpd=250_000)  # 1,000 calls of 250, 625 of 400
+    pool_quota = quota(redis, clock, seed=11)
+    taken = [await take(pool_quota, [by_requests, by_tokens], size) for _ in range(600)]
+    # Both have 1,000 typical calls a day, so they share the calls evenly (by the reserved size the
+    # token-bound owner would get 625 / 1,625 = 38% and last longer, while the other runs dry first).
+    assert 0.44 < taken.count(by_tokens) / len(taken) < 0.56
