@@ -278,6 +278,7 @@ def day_figures(
             "answered_calls": round(calls / completed_or_started, 2) if completed_or_started else None,
             "tokens": round((prompt + completion) / completed_or_started) if completed_or_started else None,
         },
+        "answered_calls_by_kind": {kind: n for kind, (n, _, _) in sorted(tokens.items())},
         "left_at_reset": left_at_reset(watch.owners),
         # Owners bound by a day's limit; a monthly budget's owner past its day's share (a 30th) spends
         # later days' share, which is not running dry.
@@ -324,7 +325,8 @@ def render_day(figures: dict[str, Any]) -> str:
         f"{a['template_non_answers']} non-answers answered by templates not counted)"
         if a["share"] is not None
         else "  answers scored by a model: none scored",
-        f"  remote calls answered per interview: {r['answered_calls']}, tokens per interview: {r['tokens']}",
+        f"  remote calls answered per interview: {r['answered_calls']}, tokens per interview: {r['tokens']}; "
+        "calls by kind: " + ", ".join(f"{k} {n}" for k, n in figures["answered_calls_by_kind"].items()),
         f"  ran dry (simulated hour, per owner): {figures['ran_dry_at_hour']} "
         f"({figures['dry_watch_samples']} samples of the fakes' counters)",
         "  past its day's share of a monthly budget (simulated hour): "

@@ -34,8 +34,8 @@ per provider, so a run repeats. The injected 429s are the fakes' own noise, not 
 
 `reply(body)` answers by the shape the request names (the prompts say "(LlmReview)" and so on):
 LlmEvaluation, a batched evaluation (one item per answer), LlmReview (one comment per turn named in the
-request), LlmQuestions (15 questions for the role named), else the old LlmNarrative. `job_kind(body)` says
-which of those a request was.
+request), LlmQuestions (15 questions for the role named), LlmFollowUp (one question), LlmExample (an
+example answer), else the old LlmNarrative. `job_kind(body)` says which of those a request was.
 """
 
 from __future__ import annotations
@@ -352,10 +352,23 @@ def job_kind(body: Any) -> str:
         ("LlmReview", "report"),
         ("LlmQuestions", "questions"),
         ("LlmEvaluation", "evaluate"),
+        ("LlmFollowUp", "follow_up"),
+        ("LlmExample", "example"),
     ):
         if shape in text:
             return kind
     return "other"
+
+
+# An example answer's reply: 84 words (the prompt asks for 150-300; the app takes any of 40 characters or
+# more, and a shorter one only lowers the fakes' token counts a little).
+_EXAMPLE = (
+    "In my last role our nightly data pipeline missed its deadline twice a week. I owned the fix. I "
+    "measured each stage, found that one join re-read the whole customer table, and replaced it with an "
+    "incremental load keyed on the change date. I added an alert on the stage's duration and a test "
+    "with a month of production-sized data. The run went from five hours to forty minutes, and we have "
+    "not missed the deadline since. I learned to measure before changing anything."
+)
 
 
 def _single(body: Any) -> str:
@@ -367,6 +380,10 @@ def _single(body: Any) -> str:
         return json.dumps(_questions(text))
     if "LlmEvaluation" in text:
         return json.dumps(_evaluation(text))
+    if "LlmFollowUp" in text:
+        return json.dumps({"question": "What did you measure to know that it had worked?"})
+    if "LlmExample" in text:
+        return json.dumps({"answer": _EXAMPLE})
     return json.dumps(
         {
             "summary": "A steady interview with clear structure and room for sharper results.",
