@@ -22,6 +22,12 @@ on their way to the pool and not yet in its counters. A grant never spent (a cac
 out after that; one spent is counted twice for at most that long, which errs on the safe side. (A queued
 job reaches the pool within the queue's 2 s polling back-off and a batch's quarter second.)
 
+What a grant costs is learnt from the day: the owners' spending per grant no longer in flight (a
+follow-up question spends a few hundred tokens, a fifth of a report-size call on a token-bound owner but
+a whole request on a request-bound one). Counting every grant as a whole call held back up to a quarter
+of the day's capacity unused at the reset in `make simulate --day 300`; the reserve and the forecast are
+counted at the learnt cost, within PER_GRANT_BOUNDS.
+
 The forecast of a kind's rest of the day is its demand so far today scaled by the share of a day's demand
 that came after this time on earlier days (up to `HISTORY_DAYS` of hourly counts); with no history, the
 share of the day still ahead.
@@ -87,6 +93,11 @@ COST: dict[str, int] = {
 SPARE_KINDS: frozenset[GovernedKind] = frozenset({"example"})
 SPARE_BAND = -2
 SPARE_AFTER_SHARE = 0.75
+# What a grant costs is learnt from the day once this many report-size calls' grants have settled, and
+# kept within these bounds: a grant is never expected to cost less than a quarter of a report-size call
+# (a misread day must not let the forecast spend four times the capacity) or more than two (retries).
+PER_GRANT_AFTER = 5 * MILLI
+PER_GRANT_BOUNDS = (0.25, 2.0)
 
 # What the owners spent today, in milli-calls of report size: per owner, its calls a day times the share
 # of its day its tightest limit has spent. KEYS from `first_key`, 4 per owner: requests today, tokens
@@ -110,8 +121,8 @@ end
 
 # KEYS: 1 the day's hash, then 4 per owner (SPENT's). ARGV: kind, band (-1 unless an evaluation), hour,
 # cost, capacity, margin, share of the day's demand seen, ttl, random in [0,1), the in-flight bucket
-# (epoch seconds / IN_FLIGHT_SECONDS), the spare tier's share of the day (band -2), then 5 per owner
-# (SPENT's). Returns {granted 0|1, reason, used, free, reserve} (milli-calls, as integers).
+# (epoch seconds / IN_FLIGHT_SECONDS), the spare tier's share of the day (band -2), PER_GRANT_AFTER and
+# PER_GRANT_BOUNDS (milli-calls, shares), then 5 per owner (SPENT's). Returns {granted 0|1, reason, used, free, reserve} (milli-calls, as integers).
 TAKE = (
     SPENT
     + """
@@ -123,38 +134,47 @@ redis.call('HINCRBY', h, 'd:' .. kind, 1)
 redis.call('HINCRBY', h, 'h:' .. hour .. ':' .. kind, 1)
 if band >= 0 then redis.call('HINCRBY', h, 'd:evaluate:' .. band, 1) end
 redis.call('EXPIRE', h, ttl)
-local spent = owners_spent(2, 12)
+local spent = owners_spent(2, 15)
 -- grants of this bucket and the last are on their way to the pool, not yet in its counters
 local recent = tonumber(redis.call('HGET', h, 'm:' .. minute) or '0') + tonumber(redis.call('HGET', h, 'm:' .. (minute - 1)) or '0')
 redis.call('HDEL', h, 'm:' .. (minute - 2))
 local used = spent + recent
+-- What a grant has cost today: the owners' spending per grant no longer in flight, once there are
+-- PER_GRANT_AFTER of them (a follow-up or an answer on a token-bound owner is a fraction of a report-size
+-- call; retries and failovers make it more), within PER_GRANT_BOUNDS. Grants are counted at `cost`.
+local settled = tonumber(redis.call('HGET', h, 'granted') or '0') - recent
+local per_grant = 1
+if settled >= tonumber(ARGV[12]) then
+  per_grant = math.min(tonumber(ARGV[14]), math.max(tonumber(ARGV[13]), spent / settled))
+end
+local unit = cost * per_grant
 -- the rest of today's demand of a field: what came so far, scaled by the share still to come
 local function rest(field)
   return tonumber(redis.call('HGET', h, field) or '0') * (1 - share) / share
 end
-local reserve = (rest('d:report') + rest('d:questions') + rest('d:follow_up')) * 1000
+local reserve = (rest('d:report') + rest('d:questions') + rest('d:follow_up')) * 1000 * per_grant
 local free = capacity - used - margin
 local ahead, own
 if band == -2 then
   -- the spare tier: only what every other kind's forecast leaves, late in the day
   ahead = reserve
-  for b = 0, 3 do ahead = ahead + cost * rest('d:evaluate:' .. b) end
-  own = cost
+  for b = 0, 3 do ahead = ahead + unit * rest('d:evaluate:' .. b) end
+  own = unit
 elseif band < 0 then
   ahead = 0
-  own = cost + reserve
+  own = unit + reserve
 else
   ahead = reserve
-  for b = band + 1, 3 do ahead = ahead + cost * rest('d:evaluate:' .. b) end
-  own = cost * (1 + rest('d:evaluate:' .. band))
+  for b = band + 1, 3 do ahead = ahead + unit * rest('d:evaluate:' .. b) end
+  own = unit * (1 + rest('d:evaluate:' .. band))
 end
 local room = free - ahead
 local reason
 if band == -2 and share < tonumber(ARGV[11]) then
   reason = 'not_yet'
-elseif free < cost then
+elseif free < unit then
   reason = 'capacity_spent'
-elseif room < cost then
+elseif room < unit then
   reason = band == -1 and 'capacity_spent' or 'reserved'
 elseif room >= own or draw < room / own then
   reason = 'granted'
@@ -312,6 +332,10 @@ class GovernorState(BaseModel):
         description="Forecast reports, questions and follow-ups for the rest of the day."
     )
     left_calls: float
+    cost_per_grant: float = Field(
+        description="What a grant has cost today, in report-size calls (the owners' spending per settled "
+        "grant; 1 until enough have settled): the reserve and the forecast are counted at it."
+    )
     demand_today: dict[str, int]
     forecast_rest: dict[str, float] = Field(description="Forecast demand for the rest of the day, by kind.")
     decisions: dict[str, dict[str, int]] = Field(description="Today's decisions by kind and reason.")
@@ -355,7 +379,8 @@ class Governor:
         keys = [day_hash(self._day.label(day)), *self._counter_keys(now)]
         band = band_of(uncertainty) if kind == "evaluate" else SPARE_BAND if kind in SPARE_KINDS else -1
         args = [kind, band, hour, COST[kind], self.capacity_milli, self._margin_milli(), f"{share:.6f}",
-                DAY_TTL_SECONDS, f"{self._rng.random():.6f}", int(now // IN_FLIGHT_SECONDS), SPARE_AFTER_SHARE]  # fmt: skip
+                DAY_TTL_SECONDS, f"{self._rng.random():.6f}", int(now // IN_FLIGHT_SECONDS), SPARE_AFTER_SHARE,
+                PER_GRANT_AFTER, *PER_GRANT_BOUNDS]  # fmt: skip
         result = await self._redis.script(TAKE, keys, [*args, *self._spent_args()])
         reason = result[1].decode() if isinstance(result[1], bytes) else str(result[1])
         return Decision(bool(int(result[0])), reason)
@@ -446,7 +471,11 @@ class Governor:
         rest = {kind: demand[kind] * (1 - share) / share for kind in kinds}
         granted = fields.get("granted", 0)
         minute = int(now // IN_FLIGHT_SECONDS)
-        used = spent_total + fields.get(f"m:{minute}", 0) + fields.get(f"m:{minute - 1}", 0)
+        recent = fields.get(f"m:{minute}", 0) + fields.get(f"m:{minute - 1}", 0)
+        used = spent_total + recent
+        settled = granted - recent
+        low, high = PER_GRANT_BOUNDS
+        per_grant = min(high, max(low, spent_total / settled)) if settled >= PER_GRANT_AFTER else 1.0
         reserve = sum(rest[kind] for kind in RESERVED_KINDS)
         decisions: dict[str, dict[str, int]] = {}
         for name, value in fields.items():
@@ -462,7 +491,8 @@ class Governor:
             margin_calls=self._margin_milli() / MILLI,
             used_calls=used / MILLI,
             granted_calls=granted / MILLI,
-            reserve_calls=round(reserve, 1),
+            reserve_calls=round(reserve * per_grant, 1),
+            cost_per_grant=round(per_grant, 3),
             left_calls=round((self.capacity_milli - used) / MILLI, 1),
             demand_today=demand,
             forecast_rest={kind: round(value, 1) for kind, value in rest.items()},

@@ -111,6 +111,29 @@ async def test_a_token_bound_owners_small_calls_spend_their_tokens_share_of_a_ca
     assert [decision.model for decision in decisions] == [True, True, False, False, False]
 
 
+async def test_the_reserve_is_counted_at_what_a_grant_has_cost_today(redis: Redis) -> None:
+    # 12,252 tokens a day: 6 calls of a report's 2,042 tokens.
+    entry = ProviderEntry(
+        name=f"g{uuid.uuid4().hex[:10]}", adapter="openai", rpm=10_000, rpd=1_000, tpd=12_252
+    )
+    slots = [Slot(entry=entry, key_index=0, api_key="k", account_id=None)]
+    day = a_day()
+    noon = at(day, 12.0)  # a flat day: as much demand is forecast for the afternoon as came by now
+    # This morning: 5 follow-ups granted, whose calls spent 400 tokens each (0.98 of a report-size call).
+    await redis.hset(day_hash(DayClock().label(day)), mapping={"granted": 5_000, "d:follow_up": 5})
+    quota = Quota(FailoverRedis(redis), random.Random(1), clock=lambda: int(noon * 1000))
+    for _ in range(5):
+        assert await quota.reserve(slots, CallSize(300, 100)) is not None
+    instance = governor(redis, slots, noon)
+    # A grant cost 0.2 of a call (held at the floor of 0.25), so the 5 follow-ups forecast for the
+    # afternoon hold 1.25 calls, not 5, and a sure answer gets a model: counted at a whole call a grant,
+    # the 5.02 calls left would all be held for them.
+    decision = await instance.decide("evaluate", 0.1)
+    assert (decision.model, decision.reason) == (True, "granted")
+    state = await instance.state("governor")
+    assert state.cost_per_grant == 0.25 and state.reserve_calls == 1.2
+
+
 async def test_it_degrades_to_built_in_scoring_when_the_forecast_says_the_day_runs_short(
     redis: Redis,
 ) -> None:
