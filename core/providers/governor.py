@@ -1,9 +1,10 @@
 """The day's budget of model calls: per job, a model now or the built-in evaluator now.
 
 The free tiers give a fixed number of calls a day (core/providers/capacity.py, per limit owner). The
-governor spends them in order of need: reports, custom roles' questions and follow-ups first (their
-forecast for the rest of the day is held in reserve), then the evaluation of single answers, those the
-built-in evaluator is least sure of first. It paces every kind over the rest of the day by a forecast of
+governor spends them in order of need: reports and custom roles' questions first (a report's review
+call also scores every answer only the built-in evaluator scored), then follow-up questions (each
+forecast for the rest of the day is held in reserve for it and the kinds before it), then the
+evaluation of single answers, those the built-in evaluator is least sure of first. It paces every kind over the rest of the day by a forecast of
 its demand, so the pool is not run dry before the providers' reset, and as the day runs out the forecast
 shrinks and what is left goes to less uncertain answers, so little is left unused at the reset.
 
@@ -152,7 +153,11 @@ local unit = cost * per_grant
 local function rest(field)
   return tonumber(redis.call('HGET', h, field) or '0') * (1 - share) / share
 end
-local reserve = (rest('d:report') + rest('d:questions') + rest('d:follow_up')) * 1000 * per_grant
+-- reports and custom roles' questions first (a report's review scores every answer the built-in
+-- evaluator scored), then follow-ups, then answers
+local first = (rest('d:report') + rest('d:questions')) * 1000 * per_grant
+local follow = rest('d:follow_up') * 1000 * per_grant
+local reserve = first + follow
 local free = capacity - used - margin
 local ahead, own
 if band == -2 then
@@ -160,9 +165,12 @@ if band == -2 then
   ahead = reserve
   for b = 0, 3 do ahead = ahead + unit * rest('d:evaluate:' .. b) end
   own = unit
+elseif kind == 'follow_up' then
+  ahead = first
+  own = unit + follow
 elseif band < 0 then
   ahead = 0
-  own = unit + reserve
+  own = unit + first
 else
   ahead = reserve
   for b = band + 1, 3 do ahead = ahead + unit * rest('d:evaluate:' .. b) end
@@ -175,7 +183,7 @@ if band == -2 and share < tonumber(ARGV[11]) then
 elseif free < unit then
   reason = 'capacity_spent'
 elseif room < unit then
-  reason = band == -1 and 'capacity_spent' or 'reserved'
+  reason = (band == -1 and kind ~= 'follow_up') and 'capacity_spent' or 'reserved'
 elseif room >= own or draw < room / own then
   reason = 'granted'
 else

@@ -134,6 +134,19 @@ async def test_the_reserve_is_counted_at_what_a_grant_has_cost_today(redis: Redi
     assert state.cost_per_grant == 0.25 and state.reserve_calls == 1.2
 
 
+async def test_reports_come_before_follow_ups(redis: Redis) -> None:
+    slots = shared_slots(rpd=10)
+    day = a_day()
+    noon = governor(redis, slots, at(day, 12.0))  # a flat day: the morning's demand again by midnight
+    reports = [await noon.decide("report") for _ in range(5)]
+    assert all(decision.model for decision in reports)  # 5 now and 5 more forecast: the whole day
+    follow_ups = [await noon.decide("follow_up") for _ in range(5)]
+    # The 5 calls left are held for the reports to come, so follow-ups are the bank's (held in one reserve
+    # with the reports, as before this order, each would have had a 5-in-7 chance of a model).
+    assert [decision.reason for decision in follow_ups] == ["reserved"] * 5
+    assert (await noon.decide("report")).reason in ("granted", "paced")
+
+
 async def test_it_degrades_to_built_in_scoring_when_the_forecast_says_the_day_runs_short(
     redis: Redis,
 ) -> None:
