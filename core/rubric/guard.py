@@ -4,7 +4,8 @@ of terms without sentences (scored as such). Both run in one pass over the answe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from bisect import bisect_left
+from dataclasses import dataclass, field
 
 from core.rubric.cues import (
     CLAUSE_WORDS,
@@ -48,6 +49,8 @@ class Screened:
 
     text: str
     to_grader: list[str]
+    # The sentences of `text`, when screening read them and left the text as it was: not read twice.
+    sentences: Sentences | None = field(default=None, compare=False, repr=False)
 
     @property
     def addresses_grader(self) -> bool:
@@ -66,13 +69,20 @@ def screen(answer: str) -> Screened:
             if tag or _talks_to_grader(inside):
                 spans.append(match.span())
     found = _GRADER.find(lower)
+    sentences = None
     if any(found.values()) or ROLE_TAG_ANYWHERE.search(lower):
-        for sentence in Sentences(answer).items:
+        sentences = Sentences(answer)
+        # A phrase found in a sentence on its own is also found, at the same offset, in the whole answer (a
+        # sentence starts and ends next to a space or a mark): one where none starts has none to check.
+        starts = sorted({hit.start for hits in found.values() for hit in hits})
+        for sentence in sentences.items:
             piece = lower[sentence.start : sentence.end]
-            if _talks_to_grader(piece) or ROLE_TAG_PATTERN.match(piece):
+            first = bisect_left(starts, sentence.start)
+            named = first < len(starts) and starts[first] < sentence.end
+            if (named and _talks_to_grader(piece)) or ROLE_TAG_PATTERN.match(piece):
                 spans.append((sentence.start, sentence.end))
     if not spans:
-        return Screened(answer, [])
+        return Screened(answer, [], sentences)
     chars = list(answer)
     quoted = []
     for start, end in sorted(spans):
@@ -89,10 +99,16 @@ def _talks_to_grader(text: str) -> bool:
     return bool(found["outright"] or plain_addressee or (found["mention"] and found["demand"]))
 
 
-def is_term_list(text: str) -> bool:
+def is_term_list(text: str, word_count: int | None = None) -> bool:
     """Whether `text` is a list of terms rather than sentences: at least a few fragments, all short, and
-    (all but at most one) with no pronoun, auxiliary verb or linking word that would make it a clause."""
-    fragments = [_WORD.findall(piece) for piece in _FRAGMENT_END.split(lowered(text)) if _WORD.search(piece)]
+    (all but at most one) with no pronoun, auxiliary verb or linking word that would make it a clause.
+    `word_count` is the number of words in `text` (`meaning.tokens(text)`), when the caller has it."""
+    pieces = _FRAGMENT_END.split(lowered(text))
+    # The fragments hold every word (no word spans a fragment's end), and are at most all the pieces: so
+    # many words make fragments too long on average, whatever the fragments are.
+    if word_count is not None and word_count > TERM_LIST_MAX_FRAGMENT_WORDS * len(pieces):
+        return False
+    fragments = [found for piece in pieces if (found := _WORD.findall(piece))]
     if len(fragments) < TERM_LIST_MIN_FRAGMENTS:
         return False
     words = sum(len(fragment) for fragment in fragments)

@@ -24,8 +24,10 @@ _WORD_END = r"(?![^\W_])"
 Trie = dict[str, "Trie"]
 _END_KEY = ""  # marks, in a phrase trie, that a phrase ends at this node
 _SEPARATOR_KEY = " "  # a separator between two words of a phrase
-# Starts only where a run of end marks starts, and never gives back what it took: linear in the text.
-_SENTENCE_END = re.compile(r"(?<![.!?])[.!?]++[\"'”’)\]]*+(?=\s|$)|\n")
+# A newline, or a run of end marks (and closing quotes) before a space or the end. Starts only where a run
+# of end marks starts, and never gives back what it took: linear in the text. It opens with the character
+# it starts at, so that the regex engine skips ahead to the next candidate instead of trying every offset.
+_SENTENCE_END = re.compile(r"[.!?\n](?:(?<=\n)|(?<![.!?].)[.!?]*+[\"'”’)\]]*+(?=\s|$))")
 # A full stop after these is not the end of a sentence.
 _ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -176,7 +178,7 @@ class Sentences:
 def _sentence_ends(text: str) -> list[int]:
     ends = []
     for match in _SENTENCE_END.finditer(text):
-        abbreviation = any(text.endswith(short, 0, match.end()) for short in _ABBREVIATIONS)
+        abbreviation = text.endswith(_ABBREVIATIONS, 0, match.end())
         if not abbreviation or match.group() == "\n":
             ends.append(match.end())
     return ends
