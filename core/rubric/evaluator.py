@@ -672,9 +672,16 @@ def _lead_in(findings: _Findings, hit: Hit, max_words: int = 6) -> str:
     """`hit` with up to `max_words` words of its clause before it, verbatim."""
     sentence = findings.sentences.at(hit.start)
     window_start = max(sentence.start if sentence else hit.start, hit.start - 80)
-    before = re.search(rf"(?:[^\s,;:()]+\s+){{0,{max_words}}}$", findings.text[window_start : hit.start])
-    start = window_start + before.start() if before else hit.start
-    return findings.text[start : hit.end].strip()
+    # Read backwards from the hit: a word and the space after it, up to `max_words` times (where reading
+    # forwards would try every start in the window). A clause's punctuation stops it.
+    before = _words_before(max_words).match(findings.text[window_start : hit.start][::-1])
+    return findings.text[hit.start - (before.end() if before else 0) : hit.end].strip()
+
+
+@lru_cache(maxsize=8)
+def _words_before(max_words: int) -> re.Pattern[str]:
+    """Up to `max_words` words, each after its run of spaces, in reversed text."""
+    return re.compile(rf"(?:\s+[^\s,;:()]+){{0,{max_words}}}")
 
 
 # --- improvement --------------------------------------------------------------------------

@@ -62,23 +62,22 @@ def screen(answer: str) -> Screened:
     an outright instruction ("ignore your instructions"), or a demand for a score made to the grader."""
     lower = lowered(answer)
     spans = [match.span() for match in _PAIRED_TAG.finditer(lower)]
+    found = _GRADER.find(lower)
+    # A phrase found in a sentence or an aside on its own is also found, at the same offset, in the whole
+    # answer (both start and end next to a space, a mark or a bracket): one where none starts has none.
+    starts = sorted({hit.start for hits in found.values() for hit in hits})
     if any(bracket in lower for bracket in "[<{("):
         for match in _BRACKETED.finditer(lower):
             inside = match.group()[1:-1]
             tag = match.group()[0] in _TAG_BRACKETS and GRADER_TAG_PATTERN.match(inside)
-            if tag or _talks_to_grader(inside):
+            if tag or (_named(starts, match.start() + 1, match.end() - 1) and _talks_to_grader(inside)):
                 spans.append(match.span())
-    found = _GRADER.find(lower)
     sentences = None
-    if any(found.values()) or ROLE_TAG_ANYWHERE.search(lower):
+    if starts or ROLE_TAG_ANYWHERE.search(lower):
         sentences = Sentences(answer)
-        # A phrase found in a sentence on its own is also found, at the same offset, in the whole answer (a
-        # sentence starts and ends next to a space or a mark): one where none starts has none to check.
-        starts = sorted({hit.start for hits in found.values() for hit in hits})
         for sentence in sentences.items:
             piece = lower[sentence.start : sentence.end]
-            first = bisect_left(starts, sentence.start)
-            named = first < len(starts) and starts[first] < sentence.end
+            named = _named(starts, sentence.start, sentence.end)
             if (named and _talks_to_grader(piece)) or ROLE_TAG_PATTERN.match(piece):
                 spans.append((sentence.start, sentence.end))
     if not spans:
@@ -91,6 +90,12 @@ def screen(answer: str) -> Screened:
             chars[index] = " "
         chars[start] = "\n"  # a sentence boundary: what remains never joins across the gap
     return Screened("".join(chars), list(dict.fromkeys(quote for quote in quoted if quote)))
+
+
+def _named(starts: list[int], start: int, end: int) -> bool:
+    """Whether one of `starts` (sorted) lies in [start, end)."""
+    first = bisect_left(starts, start)
+    return first < len(starts) and starts[first] < end
 
 
 def _talks_to_grader(text: str) -> bool:

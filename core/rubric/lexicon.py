@@ -92,6 +92,7 @@ def _meaning_patterns(terms: tuple[str, ...], paraphrases: tuple[str, ...]) -> t
     return tuple(dict.fromkeys(pattern for pattern in patterns if pattern))
 
 
+@lru_cache(maxsize=65536)  # the concept groups' phrases recur in many key points' patterns
 def is_plain(term: str) -> bool:
     """Letters, spaces, hyphens and apostrophes only: the meaning matcher can read it."""
     return bool(term.strip()) and all(char.isalpha() or char in " -'’*" for char in term)

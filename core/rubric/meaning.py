@@ -14,7 +14,6 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
 from typing import NamedTuple
@@ -22,6 +21,7 @@ from typing import NamedTuple
 from core.rubric.matching import Hit, lowered
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_PATTERN_WORD = re.compile(r"([^\W_]+(?:['’][^\W_]+)*)(\*?)")  # a word of a pattern, and its "*"
 # Characters that end a sentence (or a clause a pattern must not cross), kept by `split`.
 _BOUNDARY_RUN = re.compile(r"([.!?;\n]+)")
 _SENTENCE_GAP = 1000  # a pattern's words never span a boundary: positions jump this far across one
@@ -303,9 +303,9 @@ def stem(word: str) -> str:
 class Words:
     """The words of a text: each word's stem and position (the word's index, with a jump at each sentence
     boundary), where each distinct stem occurs, and each word's offsets, worked out once for every finder
-    run on the text. A sentence's offsets are read only when a pattern matches in it."""
+    run on the text. A clause's offsets are worked out only when a pattern's match in it is quoted."""
 
-    __slots__ = ("_clauses", "_first_words", "_lower", "_spans", "by_stem", "positions", "stems")
+    __slots__ = ("_clauses", "_first_words", "_lower", "_starts", "by_stem", "positions", "stems")
 
     def __init__(self, text: str) -> None:
         self._lower = lowered(text)
@@ -313,16 +313,16 @@ class Words:
         self.positions: list[int] = []
         # Words never contain a boundary, so the words of the text are those of its clauses (the runs
         # between boundaries), in order.
-        self._clauses: list[tuple[int, int]] = []  # the offsets of each clause with words
+        self._clauses: list[tuple[int, list[str]]] = []  # each clause with words: its offset, its words
         self._first_words: list[int] = []  # the index of each such clause's first word
-        self._spans: dict[int, list[tuple[int, int]]] = {}  # per clause, its words' offsets once read
+        self._starts: dict[int, list[int]] = {}  # per clause, its words' offsets once worked out
         offset = 0
         position = 0
         for index, piece in enumerate(_BOUNDARY_RUN.split(self._lower)):
             if index % 2 == 0 and (words := _TOKEN.findall(piece)):
                 if self.stems:
                     position += _SENTENCE_GAP
-                self._clauses.append((offset, offset + len(piece)))
+                self._clauses.append((offset, words))
                 self._first_words.append(len(self.stems))
                 self.stems += map(stem, words)
                 self.positions += range(position, position + len(words))
@@ -343,11 +343,19 @@ class Words:
     def span(self, index: int) -> tuple[int, int]:
         """The offsets of word `index` in the text."""
         clause = bisect_right(self._first_words, index) - 1
-        spans = self._spans.get(clause)
-        if spans is None:
-            start, end = self._clauses[clause]
-            spans = self._spans[clause] = [match.span() for match in _TOKEN.finditer(self._lower, start, end)]
-        return spans[index - self._first_words[clause]]
+        offset, words = self._clauses[clause]
+        at = index - self._first_words[clause]
+        starts = self._starts.setdefault(clause, [])
+        if len(starts) <= at:
+            # Between two words there is no letter or digit, and a word starts with one: each word is
+            # found, from where the one before it ends, where the word pattern found it.
+            find = self._lower.find
+            offset = starts[-1] + len(words[len(starts) - 1]) if starts else offset
+            for word in words[len(starts) : at + 1]:
+                offset = find(word, offset)
+                starts.append(offset)
+                offset += len(word)
+        return starts[at], starts[at] + len(words[at])
 
 
 def tokens(text: str) -> Words:
@@ -355,8 +363,10 @@ def tokens(text: str) -> Words:
     return Words(text)
 
 
-@dataclass(frozen=True)
-class _Word:
+class _Word(NamedTuple):
+    """A pattern's word: a tuple, so that it hashes and compares at C speed and equals its `pattern_key`
+    form."""
+
     text: str
     prefix: bool
 
@@ -364,10 +374,7 @@ class _Word:
 @lru_cache(maxsize=65536)
 def pattern_words(pattern: str) -> tuple[_Word, ...]:
     """The stemmed content words of a pattern, in order; "*" after a word makes it a prefix."""
-    every = [
-        (match.group(1), bool(match.group(2)))
-        for match in re.finditer(r"([^\W_]+(?:['’][^\W_]+)*)(\*?)", lowered(pattern))
-    ]
+    every = [(word, bool(star)) for word, star in _PATTERN_WORD.findall(lowered(pattern))]
     content = [(word, star) for word, star in every if star or word not in STOP_WORDS]
     # A phrase with one content word keeps its stop words: "on me" is not "me", "as a result" not "result".
     kept = content if len(content) > 1 or len(every) == 1 else every
@@ -379,7 +386,7 @@ PatternKey = tuple[tuple[str, bool], ...]
 
 def pattern_key(pattern: str) -> PatternKey:
     """A pattern's stemmed content words (and whether each is a prefix): equal for patterns that match alike."""
-    return tuple((word.text, word.prefix) for word in pattern_words(pattern))
+    return pattern_words(pattern)
 
 
 def span_for(words: int) -> int:
@@ -425,10 +432,13 @@ class MeaningFinder:
                     for word_id in shape[0]:
                         of_word[word_id].append(shape_index[shape])
                 self._members[shape_index[shape]].append((len(self._keys), label))
-                self._keys.append(tuple((word.text, word.prefix) for word in words))
+                self._keys.append(words)
         self._sizes = [len(ids) for ids, _ in self._shapes]  # each shape's distinct words
         self._prefix_lengths = sorted({len(text) for text in self._prefix})
+        # The stems met so far (up to _IDS_CACHE_SIZE) with their pattern words' ids, and those of them
+        # that match a pattern word.
         self._ids_cache: dict[str, tuple[int, ...]] = {}
+        self._matching: dict[str, tuple[int, ...]] = {}
         # The weights last asked for, per pattern and per shape: callers pass the same mapping (a role's)
         # every time.
         self._weighted: tuple[Mapping[PatternKey, float], _Weights] | None = None
@@ -516,20 +526,25 @@ class MeaningFinder:
         for shape in self._complete(occurrences, with_singles=True):
             ids, span = self._shapes[shape]
             members = self._members[shape]
-            earliest = min(occurrences[word_id][0] for word_id in ids)
-            if all(
-                label in first
-                and weight_of[pattern] <= strongest[label]
-                and (earliest, pattern) > first[label][:2]
-                for pattern, label in members
-            ):
-                continue
-            where = _window(words.positions, occurrences, places, ids, span)
-            if where is None:
-                continue
+            if len(ids) == 1:
+                low = high = occurrences[ids[0]][0]
+            else:
+                earliest = min(occurrences[word_id][0] for word_id in ids)
+                if all(
+                    label in first
+                    and weight_of[pattern] <= strongest[label]
+                    and (earliest, pattern) > first[label][:2]
+                    for pattern, label in members
+                ):
+                    continue
+                where = _window(words.positions, occurrences, places, ids, span)
+                if where is None:
+                    continue
+                low, high = where
             for pattern, label in members:
-                if label not in first or (where[0], pattern) < first[label][:2]:
-                    first[label] = (where[0], pattern, where[1])
+                known = first.get(label)
+                if known is None or low < known[0] or (low == known[0] and pattern < known[1]):
+                    first[label] = (low, pattern, high)
                 if weight_of[pattern] > strongest.get(label, -1.0):
                     strongest[label] = weight_of[pattern]
         hits = {}
@@ -561,11 +576,20 @@ class MeaningFinder:
 
     def _occurrences(self, words: Words) -> dict[int, list[int]]:
         """The word indexes, ascending, at which each pattern word occurs in `words`."""
+        unknown = words.by_stem.keys() - self._ids_cache.keys()
+        if len(self._ids_cache) + len(unknown) > _IDS_CACHE_SIZE:
+            self._ids_cache.clear()
+            self._matching.clear()
+            unknown = set(words.by_stem)
+        for word in unknown:
+            ids = self._ids_cache[word] = self._ids_of(word)
+            if ids:
+                self._matching[word] = ids
         occurrences: dict[int, list[int]] = {}
-        ids_cache = self._ids_cache
-        for word, indexes in words.by_stem.items():
-            ids = ids_cache.get(word)
-            for word_id in self._ids_of(word) if ids is None else ids:
+        # Only the stems that match a pattern word: a question's finder knows few of an answer's words.
+        for word in words.by_stem.keys() & self._matching.keys():
+            indexes = words.by_stem[word]
+            for word_id in self._matching[word]:
                 already = occurrences.get(word_id)
                 # A prefix word met by several stems ("degrad*": "degrade", "degradation") merges them.
                 occurrences[word_id] = indexes if already is None else sorted(already + indexes)
@@ -583,18 +607,12 @@ class MeaningFinder:
 
     def _ids_of(self, word: str) -> tuple[int, ...]:
         """The ids of the pattern words that `word` (a stem) matches: itself, or a prefix of it."""
-        found = self._ids_cache.get(word)
-        if found is None:
-            ids = list(self._exact.get(word, ()))
-            for length in self._prefix_lengths:
-                if length > len(word):
-                    break
-                ids += self._prefix.get(word[:length], ())
-            found = tuple(ids)
-            if len(self._ids_cache) >= _IDS_CACHE_SIZE:
-                self._ids_cache.clear()
-            self._ids_cache[word] = found
-        return found
+        ids = list(self._exact.get(word, ()))
+        for length in self._prefix_lengths:
+            if length > len(word):
+                break
+            ids += self._prefix.get(word[:length], ())
+        return tuple(ids)
 
 
 class _Weights(NamedTuple):
