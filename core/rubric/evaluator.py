@@ -323,7 +323,7 @@ def _neighbour(
     index = role_index(role)
     counts: dict[str, float] = {}
     for label, strength in index.finder.strengths(text, words, index.weights).items():
-        other = label.rsplit("#", 1)[0]
+        other = index.question_of[label]
         counts[other] = counts.get(other, 0.0) + strength
     # The asked question measured as its neighbours are (by the bank's copy of it, when it has one), a
     # missed situation counting twice.

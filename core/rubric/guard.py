@@ -73,7 +73,8 @@ def screen(answer: str) -> Screened:
             if tag or (_named(starts, match.start() + 1, match.end() - 1) and _talks_to_grader(inside)):
                 spans.append(match.span())
     sentences = None
-    if starts or ROLE_TAG_ANYWHERE.search(lower):
+    # A role tag ends with one of ":>]|": an answer with none of them has none (and is not searched).
+    if starts or (any(mark in lower for mark in ":>]|") and ROLE_TAG_ANYWHERE.search(lower)):
         sentences = Sentences(answer)
         for sentence in sentences.items:
             piece = lower[sentence.start : sentence.end]

@@ -130,6 +130,7 @@ class RoleIndex:
     finder: MeaningFinder
     questions: dict[str, Question]
     weights: dict[PatternKey, float]
+    question_of: dict[str, str]  # each label's question id
 
     def question(self, question_id: str) -> Question:
         return self.questions[question_id]
@@ -166,7 +167,10 @@ def role_index(role: str) -> RoleIndex:
         for index, point in enumerate(question.key_points)
     }
     return RoleIndex(
-        MeaningFinder(patterns), {question.id: question for question in questions}, role_weights(role)
+        MeaningFinder(patterns),
+        {question.id: question for question in questions},
+        role_weights(role),
+        {label: label.rsplit("#", 1)[0] for label in patterns},
     )
 
 

@@ -316,26 +316,28 @@ class Words:
         self._clauses: list[tuple[int, list[str]]] = []  # each clause with words: its offset, its words
         self._first_words: list[int] = []  # the index of each such clause's first word
         self._starts: dict[int, list[int]] = {}  # per clause, its words' offsets once worked out
+        stems, positions = self.stems, self.positions
         offset = 0
         position = 0
         for index, piece in enumerate(_BOUNDARY_RUN.split(self._lower)):
             if index % 2 == 0 and (words := _TOKEN.findall(piece)):
-                if self.stems:
+                if stems:
                     position += _SENTENCE_GAP
                 self._clauses.append((offset, words))
-                self._first_words.append(len(self.stems))
-                self.stems += map(stem, words)
-                self.positions += range(position, position + len(words))
+                self._first_words.append(len(stems))
+                stems += map(stem, words)
+                positions += range(position, position + len(words))
                 position += len(words)
             offset += len(piece)
         # Each distinct stem's word indexes, ascending: a finder looks each stem up once, not once a word.
-        self.by_stem: dict[str, list[int]] = {}
-        for index, stemmed in enumerate(self.stems):
-            known = self.by_stem.get(stemmed)
+        by_stem: dict[str, list[int]] = {}
+        for index, stemmed in enumerate(stems):
+            known = by_stem.get(stemmed)
             if known is None:
-                self.by_stem[stemmed] = [index]
+                by_stem[stemmed] = [index]
             else:
                 known.append(index)
+        self.by_stem = by_stem
 
     def __len__(self) -> int:
         return len(self.stems)
@@ -465,14 +467,14 @@ class MeaningFinder:
         `weights` weighs 1): how telling the best evidence for the label is. A shape is placed in the
         text only when it would raise a label's strength, so a label shown once at full weight costs no
         more, however often the answer shows it again."""
-        of_shape = self._weights(weights).of_shape
+        weighed = self._shape_weights(weights)
+        of_shape = weighed.of_shape
         occurrences = self._occurrences(words)
         best: dict[int, float] = {}  # per label index
-        for word_id in occurrences:
-            for shape in self._singles_of_word[word_id]:
-                for label, weight in of_shape[shape]:
-                    if weight > best.get(label, -1.0):
-                        best[label] = weight
+        for word_id in occurrences.keys() & weighed.alone.keys():
+            for label, weight in weighed.alone[word_id]:
+                if weight > best.get(label, -1.0):
+                    best[label] = weight
         # The shapes of several words, which must be placed in the text, heaviest first: most are skipped.
         placed = sorted(self._complete(occurrences), key=lambda shape: -max(w for _, w in of_shape[shape]))
         places: dict[int, list[int]] = {}
@@ -554,25 +556,35 @@ class MeaningFinder:
         return hits, {self.labels[label]: strongest[label] for label in sorted(strongest)}
 
     def _weights(self, weights: Mapping[PatternKey, float]) -> _Weights:
-        """Each pattern's and shape's weights in `weights` (1 when missing), worked out once per mapping."""
+        """Each pattern's weight in `weights` (1 when it is missing), worked out once per mapping; the
+        weights per shape too when `strengths` asks for them."""
         if not weights:
             if self._unweighted is None:
-                self._unweighted = self._weigh([1.0] * len(self._keys))
+                self._unweighted = _Weights([1.0] * len(self._keys))
             return self._unweighted
-        if self._weighted is not None and self._weighted[0] is weights:
-            return self._weighted[1]
-        weighed = self._weigh([weights.get(key, 1.0) for key in self._keys])
-        self._weighted = (weights, weighed)
-        return weighed
+        if self._weighted is None or self._weighted[0] is not weights:
+            self._weighted = (weights, _Weights([weights.get(key, 1.0) for key in self._keys]))
+        return self._weighted[1]
 
-    def _weigh(self, of_pattern: list[float]) -> _Weights:
-        of_shape = []
-        for members in self._members:
-            labels: dict[int, float] = {}
-            for pattern, label in members:
-                labels[label] = max(labels.get(label, -1.0), of_pattern[pattern])
-            of_shape.append(tuple(labels.items()))
-        return _Weights(of_pattern, of_shape)
+    def _shape_weights(self, weights: Mapping[PatternKey, float]) -> _ShapeWeights:
+        weighed = self._weights(weights)
+        if weighed.of_shapes is None:
+            of_shape = []
+            for members in self._members:
+                labels: dict[int, float] = {}
+                for pattern, label in members:
+                    labels[label] = max(labels.get(label, -1.0), weighed.of_pattern[pattern])
+                of_shape.append(tuple(labels.items()))
+            alone = {}
+            for word_id, shapes in enumerate(self._singles_of_word):
+                labels = {}
+                for shape in shapes:
+                    for label, weight in of_shape[shape]:
+                        labels[label] = max(labels.get(label, -1.0), weight)
+                if labels:
+                    alone[word_id] = tuple(labels.items())
+            weighed.of_shapes = _ShapeWeights(of_shape, alone)
+        return weighed.of_shapes
 
     def _occurrences(self, words: Words) -> dict[int, list[int]]:
         """The word indexes, ascending, at which each pattern word occurs in `words`."""
@@ -615,9 +627,19 @@ class MeaningFinder:
         return tuple(ids)
 
 
-class _Weights(NamedTuple):
-    of_pattern: list[float]
+class _ShapeWeights(NamedTuple):
     of_shape: list[tuple[tuple[int, float], ...]]  # per shape, each of its labels' heaviest pattern
+    alone: dict[int, tuple[tuple[int, float], ...]]  # the same per word, of the shapes of it alone
+
+
+class _Weights:
+    """A finder's patterns weighed by one mapping, and its shapes once `strengths` needs them."""
+
+    __slots__ = ("of_pattern", "of_shapes")
+
+    def __init__(self, of_pattern: list[float]) -> None:
+        self.of_pattern = of_pattern
+        self.of_shapes: _ShapeWeights | None = None
 
 
 def _window(
