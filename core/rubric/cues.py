@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from core.models import Criterion
-from core.rubric.matching import WORD_START, PhraseFinder, phrases_regex
+from core.rubric.matching import WORD_START, PhraseFinder, phrases_regex, word_start
 
 # --- cue tables: whole words, matched case-insensitively ----------------------------------
 # fmt: off
@@ -286,6 +286,12 @@ NUMBER_WORDS = (
 )
 WORD_QUANTITY_PATTERN = re.compile(
     rf"{WORD_START}(?P<number>{phrases_regex(NUMBER_WORDS, whole_words=True)})[ \t-]++(?P<unit>{_UNITS})\b",
+    re.X,
+)
+# The same for an answer that is all ASCII, where it matches alike and scans faster (see matching._ALNUM).
+ASCII_WORD_QUANTITY_PATTERN = re.compile(
+    rf"{word_start(ascii=True)}(?P<number>{phrases_regex(NUMBER_WORDS, whole_words=True, ascii=True)})"
+    rf"[ \t-]++(?P<unit>{_UNITS})\b",
     re.X,
 )
 # Runs on the original text: a capitalised word, which is a name when it is not a sentence's first word.

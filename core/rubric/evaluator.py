@@ -14,6 +14,7 @@ from core.models import CRITERIA, Criterion, CriterionScore, Evaluation, KeyPoin
 from core.rubric.cues import (
     ACTION_PATTERN,
     ADDRESSES_GRADER,
+    ASCII_WORD_QUANTITY_PATTERN,
     CAPITALISED_PATTERN,
     CUES,
     FAR_TOO_LONG_WORDS,
@@ -381,7 +382,8 @@ def _quantities(answer: str) -> tuple[list[str], list[Hit]]:
         if match.group("currency") or match.group("unit"):
             metrics.append(Hit(start, end, answer[start:end]))
     # Spelled-out quantities ("thirty seconds") are concrete detail, but not a measured result.
-    numbers += [answer[match.start() : match.end()] for match in WORD_QUANTITY_PATTERN.finditer(lower)]
+    spelled = ASCII_WORD_QUANTITY_PATTERN if lower.isascii() else WORD_QUANTITY_PATTERN
+    numbers += [answer[match.start() : match.end()] for match in spelled.finditer(lower)]
     return numbers, metrics
 
 

@@ -21,7 +21,7 @@ from core.rubric.cues import (
     TERM_LIST_MAX_FRAGMENT_WORDS,
     TERM_LIST_MIN_FRAGMENTS,
 )
-from core.rubric.matching import PhraseFinder, Sentences, lowered
+from core.rubric.matching import PhraseFinder, Sentences, lowered, word_pattern
 
 _GRADER = PhraseFinder(
     {
@@ -40,7 +40,6 @@ _PAIRED_TAG = re.compile(
     r"<(system|assistant|grader|evaluator|instructions?|admin|developer|score|prompt)>[^<]*</\1>"
 )
 _FRAGMENT_END = re.compile(r"[,;:\n•·|]|[.!?](?=\s|$)|\s[-–—]\s")
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
 @dataclass(frozen=True)
@@ -109,12 +108,14 @@ def is_term_list(text: str, word_count: int | None = None) -> bool:
     """Whether `text` is a list of terms rather than sentences: at least a few fragments, all short, and
     (all but at most one) with no pronoun, auxiliary verb or linking word that would make it a clause.
     `word_count` is the number of words in `text` (`meaning.tokens(text)`), when the caller has it."""
-    pieces = _FRAGMENT_END.split(lowered(text))
+    lower = lowered(text)
+    pieces = _FRAGMENT_END.split(lower)
     # The fragments hold every word (no word spans a fragment's end), and are at most all the pieces: so
     # many words make fragments too long on average, whatever the fragments are.
     if word_count is not None and word_count > TERM_LIST_MAX_FRAGMENT_WORDS * len(pieces):
         return False
-    fragments = [found for piece in pieces if (found := _WORD.findall(piece))]
+    word = word_pattern(lower)
+    fragments = [found for piece in pieces if (found := word.findall(piece))]
     if len(fragments) < TERM_LIST_MIN_FRAGMENTS:
         return False
     words = sum(len(fragment) for fragment in fragments)

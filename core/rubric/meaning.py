@@ -18,9 +18,8 @@ from functools import lru_cache
 from itertools import chain
 from typing import NamedTuple
 
-from core.rubric.matching import Hit, lowered
+from core.rubric.matching import Hit, lowered, word_pattern
 
-_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _PATTERN_WORD = re.compile(r"([^\W_]+(?:['’][^\W_]+)*)(\*?)")  # a word of a pattern, and its "*"
 # Characters that end a sentence (or a clause a pattern must not cross), kept by `split`.
 _BOUNDARY_RUN = re.compile(r"([.!?;\n]+)")
@@ -317,10 +316,11 @@ class Words:
         self._first_words: list[int] = []  # the index of each such clause's first word
         self._starts: dict[int, list[int]] = {}  # per clause, its words' offsets once worked out
         stems, positions = self.stems, self.positions
+        word = word_pattern(self._lower)
         offset = 0
         position = 0
         for index, piece in enumerate(_BOUNDARY_RUN.split(self._lower)):
-            if index % 2 == 0 and (words := _TOKEN.findall(piece)):
+            if index % 2 == 0 and (words := word.findall(piece)):
                 if stems:
                     position += _SENTENCE_GAP
                 self._clauses.append((offset, words))
