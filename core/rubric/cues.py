@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from core.models import Criterion
-from core.rubric.matching import WORD_START, PhraseFinder, phrases_regex
+from core.rubric.matching import WORD_START, PhraseFinder, phrases_regex, word_start
 
 # --- cue tables: whole words, matched case-insensitively ----------------------------------
 # fmt: off
@@ -228,9 +228,10 @@ NOT_ACTIONS = (
 )
 # These patterns run on the lowercased answer.
 # What "I" did, or would do in a technical answer ("I'd add a unique index"): "I" (or "I'd", "I will"),
-# at most one adverb, then any word that is not one of NOT_ACTIONS.
+# at most one adverb, then any word that is not one of NOT_ACTIONS. The "i" comes first, and the check that
+# it starts a word after it, so that the regex engine skips ahead from one "i" to the next.
 ACTION_PATTERN = re.compile(
-    rf"{WORD_START}i(?:['’]d|['’]ll|\s++would|\s++will)?(?:\s++(?:{'|'.join(ACTION_LEADS)}|[a-z]+ly))?\s++"
+    rf"i(?<![^\W_]i)(?:['’]d|['’]ll|\s++would|\s++will)?(?:\s++(?:{'|'.join(ACTION_LEADS)}|[a-z]+ly))?\s++"
     rf"(?!{phrases_regex(NOT_ACTIONS, whole_words=True)})[a-z]+(?:['’][a-z]+)?"
 )
 # What a number counts: a number with one of these is a measured quantity rather than, say, a year.
@@ -248,6 +249,9 @@ QUANTITY_PATTERN = re.compile(
     """,
     re.X,
 )
+# Where a match of QUANTITY_PATTERN can start after the previous one: a currency sign before a number, or a
+# number's first digit. Searching for these first skips the rest of the text at the regex engine's speed.
+QUANTITY_START = re.compile(r"[$€£\d](?:(?<=[$€£])(?=\s?\d)|(?<=\d)(?<!\d\d))")
 # A number in words with a unit ("thirty seconds", "two weeks"): a measured quantity too.
 NUMBER_WORDS = (
     "one",
@@ -282,6 +286,12 @@ NUMBER_WORDS = (
 )
 WORD_QUANTITY_PATTERN = re.compile(
     rf"{WORD_START}(?P<number>{phrases_regex(NUMBER_WORDS, whole_words=True)})[ \t-]++(?P<unit>{_UNITS})\b",
+    re.X,
+)
+# The same for an answer that is all ASCII, where it matches alike and scans faster (see matching._ALNUM).
+ASCII_WORD_QUANTITY_PATTERN = re.compile(
+    rf"{word_start(ascii=True)}(?P<number>{phrases_regex(NUMBER_WORDS, whole_words=True, ascii=True)})"
+    rf"[ \t-]++(?P<unit>{_UNITS})\b",
     re.X,
 )
 # Runs on the original text: a capitalised word, which is a name when it is not a sentence's first word.

@@ -14,6 +14,7 @@ from core.models import CRITERIA, Criterion, CriterionScore, Evaluation, KeyPoin
 from core.rubric.cues import (
     ACTION_PATTERN,
     ADDRESSES_GRADER,
+    ASCII_WORD_QUANTITY_PATTERN,
     CAPITALISED_PATTERN,
     CUES,
     FAR_TOO_LONG_WORDS,
@@ -40,6 +41,7 @@ from core.rubric.cues import (
     ONE_SENTENCE_CAP,
     PARAGRAPH_BREAK_PATTERN,
     QUANTITY_PATTERN,
+    QUANTITY_START,
     RAMBLING_WORDS,
     RELEVANCE_OVERALL_CAPS,
     SPECIFICITY_BY_SIGNALS,
@@ -71,7 +73,7 @@ from core.rubric.matching import (
     quote,
     quoted,
 )
-from core.rubric.meaning import Token, tokens
+from core.rubric.meaning import MeaningFinder, Words, tokens
 
 SCORED_BY = "local"
 MAX_EVIDENCE = 3
@@ -219,13 +221,13 @@ def missing_star_parts(answer: str) -> list[str]:
 def _find(answer: str, question: Question | None) -> _Findings:
     screened = screen(answer)
     text = screened.text
-    sentences = Sentences(text)
+    sentences = Sentences(text) if screened.sentences is None else screened.sentences
     cues = CUES.find(text)
     words = tokens(text)
     covered, missed, credit = _key_points(text, words, question)
     numbers, metrics = _quantities(text)
     sentence_words = [count_words(sentence.text) for sentence in sentences.items]
-    term_list = is_term_list(text)
+    term_list = is_term_list(text, len(words))
     return _Findings(
         text=text,
         sentences=sentences,
@@ -250,7 +252,7 @@ def _find(answer: str, question: Question | None) -> _Findings:
 
 
 def _key_points(
-    text: str, words: list[Token], question: Question | None
+    text: str, words: Words, question: Question | None
 ) -> tuple[list[tuple[str, Hit]], list[str], float]:
     """The covered key points with where each is first shown, by its terms (the bank's word-prefix rule)
     or by meaning (stems, paraphrases, concept groups), the missed ones, and the credit of the covered
@@ -259,33 +261,56 @@ def _key_points(
     key_points: list[KeyPoint] = question.key_points if question else []
     if not key_points or question is None:
         return [], [], 0.0
-    by_terms = _key_point_finder(tuple(tuple(point.terms) for point in key_points)).find(text)
-    # Terms the meaning finder cannot read ("p99", "CI/CD") are telling by themselves.
-    by_symbols = _key_point_finder(
-        tuple(tuple(term for term in point.terms if not is_plain(term)) for point in key_points)
-    ).find(text)
-    finder = key_point_finder(key_points)
-    by_meaning, strengths = finder.find_weighted(text, words, question_weights(question.id))
+    matchers = _point_matchers(tuple((p.text, tuple(p.terms), tuple(p.paraphrases)) for p in key_points))
+    by_terms = matchers.by_terms.find(text)
+    by_meaning, strengths = matchers.by_meaning.first_hits(text, words, question_weights(question.id))
+    by_symbols: dict[str, list[Hit]] | None = None  # looked for only when a point's credit depends on it
     covered, missed = [], []
     credit = 0.0
     for index, point in enumerate(key_points):
-        hits = by_terms[str(index)] + by_meaning.get(str(index), [])
-        if hits:
-            covered.append((point.text, min(hits, key=lambda hit: hit.start)))
-            telling = by_symbols.get(str(index)) or str(index) not in strengths
-            credit += 1.0 if telling else strengths[str(index)]
-        else:
+        label = str(index)
+        hits = by_terms[label] + ([by_meaning[label]] if label in by_meaning else [])
+        if not hits:
             missed.append(point.text)
+            continue
+        covered.append((point.text, min(hits, key=lambda hit: hit.start)))
+        if label not in strengths:
+            credit += 1.0
+        elif label in matchers.with_symbols:
+            by_symbols = matchers.by_symbols.find(text) if by_symbols is None else by_symbols
+            credit += 1.0 if by_symbols[label] else strengths[label]
+        else:
+            credit += strengths[label]
     return covered, missed, credit
 
 
+@dataclass(frozen=True)
+class _PointMatchers:
+    """What finds a question's key points, labelled by index ("0", "1", ...): built once per question."""
+
+    by_terms: PhraseFinder
+    # Terms the meaning finder cannot read ("p99", "CI/CD") are telling by themselves.
+    by_symbols: PhraseFinder
+    with_symbols: frozenset[str]  # the points that have such terms
+    by_meaning: MeaningFinder
+
+
 @lru_cache(maxsize=1024)
-def _key_point_finder(terms_per_point: tuple[tuple[str, ...], ...]) -> PhraseFinder:
-    return PhraseFinder({str(index): terms for index, terms in enumerate(terms_per_point)})
+def _point_matchers(points: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]) -> _PointMatchers:
+    symbols = [tuple(term for term in terms if not is_plain(term)) for _, terms, _ in points]
+    key_points = [
+        KeyPoint(text=text, terms=list(terms), paraphrases=list(para)) for text, terms, para in points
+    ]
+    return _PointMatchers(
+        by_terms=PhraseFinder({str(index): terms for index, (_, terms, _) in enumerate(points)}),
+        by_symbols=PhraseFinder({str(index): terms for index, terms in enumerate(symbols)}),
+        with_symbols=frozenset(str(index) for index, terms in enumerate(symbols) if terms),
+        by_meaning=key_point_finder(key_points),
+    )
 
 
 def _neighbour(
-    question: Question, text: str, words: list[Token], covered: list[tuple[str, Hit]], credit: float
+    question: Question, text: str, words: Words, covered: list[tuple[str, Hit]], credit: float
 ) -> Question | None:
     """The bank question of the same role that the answer addresses instead of the one asked, if any: the
     answer covers at most half of the asked question's key points, many of the role's other questions
@@ -299,7 +324,7 @@ def _neighbour(
     index = role_index(role)
     counts: dict[str, float] = {}
     for label, strength in index.finder.strengths(text, words, index.weights).items():
-        other = label.rsplit("#", 1)[0]
+        other = index.question_of[label]
         counts[other] = counts.get(other, 0.0) + strength
     # The asked question measured as its neighbours are (by the bank's copy of it, when it has one), a
     # missed situation counting twice.
@@ -344,7 +369,12 @@ def _quantities(answer: str) -> tuple[list[str], list[Hit]]:
     """Every number in the answer (in digits or in words), and the measured quantities among them."""
     numbers, metrics = [], []
     lower = lowered(answer)
-    for match in QUANTITY_PATTERN.finditer(lower):
+    end = 0
+    # The matches `QUANTITY_PATTERN.finditer` gives, each tried only where one can start.
+    for candidate in QUANTITY_START.finditer(lower):
+        match = QUANTITY_PATTERN.match(lower, candidate.start()) if candidate.start() >= end else None
+        if match is None:
+            continue
         start, end = match.span()
         if start and answer[start - 1].isalpha():
             continue  # part of a name, such as the 99 of "p99"
@@ -352,7 +382,8 @@ def _quantities(answer: str) -> tuple[list[str], list[Hit]]:
         if match.group("currency") or match.group("unit"):
             metrics.append(Hit(start, end, answer[start:end]))
     # Spelled-out quantities ("thirty seconds") are concrete detail, but not a measured result.
-    numbers += [answer[match.start() : match.end()] for match in WORD_QUANTITY_PATTERN.finditer(lower)]
+    spelled = ASCII_WORD_QUANTITY_PATTERN if lower.isascii() else WORD_QUANTITY_PATTERN
+    numbers += [answer[match.start() : match.end()] for match in spelled.finditer(lower)]
     return numbers, metrics
 
 
@@ -643,9 +674,16 @@ def _lead_in(findings: _Findings, hit: Hit, max_words: int = 6) -> str:
     """`hit` with up to `max_words` words of its clause before it, verbatim."""
     sentence = findings.sentences.at(hit.start)
     window_start = max(sentence.start if sentence else hit.start, hit.start - 80)
-    before = re.search(rf"(?:[^\s,;:()]+\s+){{0,{max_words}}}$", findings.text[window_start : hit.start])
-    start = window_start + before.start() if before else hit.start
-    return findings.text[start : hit.end].strip()
+    # Read backwards from the hit: a word and the space after it, up to `max_words` times (where reading
+    # forwards would try every start in the window). A clause's punctuation stops it.
+    before = _words_before(max_words).match(findings.text[window_start : hit.start][::-1])
+    return findings.text[hit.start - (before.end() if before else 0) : hit.end].strip()
+
+
+@lru_cache(maxsize=8)
+def _words_before(max_words: int) -> re.Pattern[str]:
+    """Up to `max_words` words, each after its run of spaces, in reversed text."""
+    return re.compile(rf"(?:\s+[^\s,;:()]+){{0,{max_words}}}")
 
 
 # --- improvement --------------------------------------------------------------------------

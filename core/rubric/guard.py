@@ -4,7 +4,8 @@ of terms without sentences (scored as such). Both run in one pass over the answe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from bisect import bisect_left
+from dataclasses import dataclass, field
 
 from core.rubric.cues import (
     CLAUSE_WORDS,
@@ -20,7 +21,7 @@ from core.rubric.cues import (
     TERM_LIST_MAX_FRAGMENT_WORDS,
     TERM_LIST_MIN_FRAGMENTS,
 )
-from core.rubric.matching import PhraseFinder, Sentences, lowered
+from core.rubric.matching import PhraseFinder, Sentences, lowered, word_pattern
 
 _GRADER = PhraseFinder(
     {
@@ -39,7 +40,6 @@ _PAIRED_TAG = re.compile(
     r"<(system|assistant|grader|evaluator|instructions?|admin|developer|score|prompt)>[^<]*</\1>"
 )
 _FRAGMENT_END = re.compile(r"[,;:\n•·|]|[.!?](?=\s|$)|\s[-–—]\s")
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class Screened:
 
     text: str
     to_grader: list[str]
+    # The sentences of `text`, when screening read them and left the text as it was: not read twice.
+    sentences: Sentences | None = field(default=None, compare=False, repr=False)
 
     @property
     def addresses_grader(self) -> bool:
@@ -59,20 +61,27 @@ def screen(answer: str) -> Screened:
     an outright instruction ("ignore your instructions"), or a demand for a score made to the grader."""
     lower = lowered(answer)
     spans = [match.span() for match in _PAIRED_TAG.finditer(lower)]
+    found = _GRADER.find(lower)
+    # A phrase found in a sentence or an aside on its own is also found, at the same offset, in the whole
+    # answer (both start and end next to a space, a mark or a bracket): one where none starts has none.
+    starts = sorted({hit.start for hits in found.values() for hit in hits})
     if any(bracket in lower for bracket in "[<{("):
         for match in _BRACKETED.finditer(lower):
             inside = match.group()[1:-1]
             tag = match.group()[0] in _TAG_BRACKETS and GRADER_TAG_PATTERN.match(inside)
-            if tag or _talks_to_grader(inside):
+            if tag or (_named(starts, match.start() + 1, match.end() - 1) and _talks_to_grader(inside)):
                 spans.append(match.span())
-    found = _GRADER.find(lower)
-    if any(found.values()) or ROLE_TAG_ANYWHERE.search(lower):
-        for sentence in Sentences(answer).items:
+    sentences = None
+    # A role tag ends with one of ":>]|": an answer with none of them has none (and is not searched).
+    if starts or (any(mark in lower for mark in ":>]|") and ROLE_TAG_ANYWHERE.search(lower)):
+        sentences = Sentences(answer)
+        for sentence in sentences.items:
             piece = lower[sentence.start : sentence.end]
-            if _talks_to_grader(piece) or ROLE_TAG_PATTERN.match(piece):
+            named = _named(starts, sentence.start, sentence.end)
+            if (named and _talks_to_grader(piece)) or ROLE_TAG_PATTERN.match(piece):
                 spans.append((sentence.start, sentence.end))
     if not spans:
-        return Screened(answer, [])
+        return Screened(answer, [], sentences)
     chars = list(answer)
     quoted = []
     for start, end in sorted(spans):
@@ -83,16 +92,30 @@ def screen(answer: str) -> Screened:
     return Screened("".join(chars), list(dict.fromkeys(quote for quote in quoted if quote)))
 
 
+def _named(starts: list[int], start: int, end: int) -> bool:
+    """Whether one of `starts` (sorted) lies in [start, end)."""
+    first = bisect_left(starts, start)
+    return first < len(starts) and starts[first] < end
+
+
 def _talks_to_grader(text: str) -> bool:
     found = _GRADER.find(text)
     plain_addressee = found["addressee"] and (found["demand"] or found["ask"])
     return bool(found["outright"] or plain_addressee or (found["mention"] and found["demand"]))
 
 
-def is_term_list(text: str) -> bool:
+def is_term_list(text: str, word_count: int | None = None) -> bool:
     """Whether `text` is a list of terms rather than sentences: at least a few fragments, all short, and
-    (all but at most one) with no pronoun, auxiliary verb or linking word that would make it a clause."""
-    fragments = [_WORD.findall(piece) for piece in _FRAGMENT_END.split(lowered(text)) if _WORD.search(piece)]
+    (all but at most one) with no pronoun, auxiliary verb or linking word that would make it a clause.
+    `word_count` is the number of words in `text` (`meaning.tokens(text)`), when the caller has it."""
+    lower = lowered(text)
+    pieces = _FRAGMENT_END.split(lower)
+    # The fragments hold every word (no word spans a fragment's end), and are at most all the pieces: so
+    # many words make fragments too long on average, whatever the fragments are.
+    if word_count is not None and word_count > TERM_LIST_MAX_FRAGMENT_WORDS * len(pieces):
+        return False
+    word = word_pattern(lower)
+    fragments = [found for piece in pieces if (found := word.findall(piece))]
     if len(fragments) < TERM_LIST_MIN_FRAGMENTS:
         return False
     words = sum(len(fragment) for fragment in fragments)

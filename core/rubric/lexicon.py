@@ -92,6 +92,7 @@ def _meaning_patterns(terms: tuple[str, ...], paraphrases: tuple[str, ...]) -> t
     return tuple(dict.fromkeys(pattern for pattern in patterns if pattern))
 
 
+@lru_cache(maxsize=65536)  # the concept groups' phrases recur in many key points' patterns
 def is_plain(term: str) -> bool:
     """Letters, spaces, hyphens and apostrophes only: the meaning matcher can read it."""
     return bool(term.strip()) and all(char.isalpha() or char in " -'’*" for char in term)
@@ -129,6 +130,7 @@ class RoleIndex:
     finder: MeaningFinder
     questions: dict[str, Question]
     weights: dict[PatternKey, float]
+    question_of: dict[str, str]  # each label's question id
 
     def question(self, question_id: str) -> Question:
         return self.questions[question_id]
@@ -165,7 +167,10 @@ def role_index(role: str) -> RoleIndex:
         for index, point in enumerate(question.key_points)
     }
     return RoleIndex(
-        MeaningFinder(patterns), {question.id: question for question in questions}, role_weights(role)
+        MeaningFinder(patterns),
+        {question.id: question for question in questions},
+        role_weights(role),
+        {label: label.rsplit("#", 1)[0] for label in patterns},
     )
 
 

@@ -11,17 +11,18 @@ then a check of only the patterns all of whose words occurred: linear in the ans
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from itertools import chain
 from typing import NamedTuple
 
-from core.rubric.matching import Hit, lowered
+from core.rubric.matching import Hit, lowered, word_pattern
 
-_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-# A word, or a character that ends a sentence (or a clause a pattern must not cross).
-_WORD_OR_BOUNDARY = re.compile(r"([^\W_]+(?:['’][^\W_]+)*)|[.!?;\n]")
+_PATTERN_WORD = re.compile(r"([^\W_]+(?:['’][^\W_]+)*)(\*?)")  # a word of a pattern, and its "*"
+# Characters that end a sentence (or a clause a pattern must not cross), kept by `split`.
+_BOUNDARY_RUN = re.compile(r"([.!?;\n]+)")
 _SENTENCE_GAP = 1000  # a pattern's words never span a boundary: positions jump this far across one
 _IDS_CACHE_SIZE = 20000  # stems remembered per finder
 STOP_WORDS = frozenset(
@@ -298,33 +299,76 @@ def stem(word: str) -> str:
     return irregular if irregular is not None else _stem_rules(word)
 
 
-class Token(NamedTuple):
-    stem: str
-    position: int  # the word's index, with a jump at each sentence boundary
-    start: int
-    end: int
+class Words:
+    """The words of a text: each word's stem and position (the word's index, with a jump at each sentence
+    boundary), where each distinct stem occurs, and each word's offsets, worked out once for every finder
+    run on the text. A clause's offsets are worked out only when a pattern's match in it is quoted."""
+
+    __slots__ = ("_clauses", "_first_words", "_lower", "_starts", "by_stem", "positions", "stems")
+
+    def __init__(self, text: str) -> None:
+        self._lower = lowered(text)
+        self.stems: list[str] = []
+        self.positions: list[int] = []
+        # Words never contain a boundary, so the words of the text are those of its clauses (the runs
+        # between boundaries), in order.
+        self._clauses: list[tuple[int, list[str]]] = []  # each clause with words: its offset, its words
+        self._first_words: list[int] = []  # the index of each such clause's first word
+        self._starts: dict[int, list[int]] = {}  # per clause, its words' offsets once worked out
+        stems, positions = self.stems, self.positions
+        word = word_pattern(self._lower)
+        offset = 0
+        position = 0
+        for index, piece in enumerate(_BOUNDARY_RUN.split(self._lower)):
+            if index % 2 == 0 and (words := word.findall(piece)):
+                if stems:
+                    position += _SENTENCE_GAP
+                self._clauses.append((offset, words))
+                self._first_words.append(len(stems))
+                stems += map(stem, words)
+                positions += range(position, position + len(words))
+                position += len(words)
+            offset += len(piece)
+        # Each distinct stem's word indexes, ascending: a finder looks each stem up once, not once a word.
+        by_stem: dict[str, list[int]] = {}
+        for index, stemmed in enumerate(stems):
+            known = by_stem.get(stemmed)
+            if known is None:
+                by_stem[stemmed] = [index]
+            else:
+                known.append(index)
+        self.by_stem = by_stem
+
+    def __len__(self) -> int:
+        return len(self.stems)
+
+    def span(self, index: int) -> tuple[int, int]:
+        """The offsets of word `index` in the text."""
+        clause = bisect_right(self._first_words, index) - 1
+        offset, words = self._clauses[clause]
+        at = index - self._first_words[clause]
+        starts = self._starts.setdefault(clause, [])
+        if len(starts) <= at:
+            # Between two words there is no letter or digit, and a word starts with one: each word is
+            # found, from where the one before it ends, where the word pattern found it.
+            find = self._lower.find
+            offset = starts[-1] + len(words[len(starts) - 1]) if starts else offset
+            for word in words[len(starts) : at + 1]:
+                offset = find(word, offset)
+                starts.append(offset)
+                offset += len(word)
+        return starts[at], starts[at] + len(words[at])
 
 
-def tokens(text: str) -> list[Token]:
+def tokens(text: str) -> Words:
     """The words of `text` with their stems and offsets; positions jump across sentence boundaries."""
-    found: list[Token] = []
-    position = 0
-    boundary = False
-    for match in _WORD_OR_BOUNDARY.finditer(lowered(text)):
-        word = match.group(1)
-        if word is None:
-            boundary = bool(found)
-            continue
-        if boundary:
-            position += _SENTENCE_GAP
-            boundary = False
-        found.append(Token(stem(word), position, match.start(), match.end()))
-        position += 1
-    return found
+    return Words(text)
 
 
-@dataclass(frozen=True)
-class _Word:
+class _Word(NamedTuple):
+    """A pattern's word: a tuple, so that it hashes and compares at C speed and equals its `pattern_key`
+    form."""
+
     text: str
     prefix: bool
 
@@ -332,10 +376,7 @@ class _Word:
 @lru_cache(maxsize=65536)
 def pattern_words(pattern: str) -> tuple[_Word, ...]:
     """The stemmed content words of a pattern, in order; "*" after a word makes it a prefix."""
-    every = [
-        (match.group(1), bool(match.group(2)))
-        for match in re.finditer(r"([^\W_]+(?:['’][^\W_]+)*)(\*?)", lowered(pattern))
-    ]
+    every = [(word, bool(star)) for word, star in _PATTERN_WORD.findall(lowered(pattern))]
     content = [(word, star) for word, star in every if star or word not in STOP_WORDS]
     # A phrase with one content word keeps its stop words: "on me" is not "me", "as a result" not "result".
     kept = content if len(content) > 1 or len(every) == 1 else every
@@ -347,7 +388,7 @@ PatternKey = tuple[tuple[str, bool], ...]
 
 def pattern_key(pattern: str) -> PatternKey:
     """A pattern's stemmed content words (and whether each is a prefix): equal for patterns that match alike."""
-    return tuple((word.text, word.prefix) for word in pattern_words(pattern))
+    return pattern_words(pattern)
 
 
 def span_for(words: int) -> int:
@@ -357,121 +398,285 @@ def span_for(words: int) -> int:
 
 class MeaningFinder:
     """Finds which labels' patterns occur in a text. Built once per set of patterns (it is cached by the
-    caller); `find` is one pass over the words plus a check of the patterns whose words all occurred."""
+    caller); `find` is one pass over the words plus a check of the patterns whose words all occurred.
+
+    Patterns are numbered label by label, in the order of `patterns`. Many labels share a pattern's words
+    (a concept group's phrases serve every key point about that concept), so where a pattern's words lie
+    in the text is worked out once per distinct shape (its words' ids, in order, and its span), not once
+    per pattern."""
 
     def __init__(self, patterns: Mapping[str, Iterable[str]]) -> None:
         self._word_ids: dict[_Word, int] = {}
         self._exact: dict[str, list[int]] = {}
         self._prefix: dict[str, list[int]] = {}
-        # Each pattern: its label and the ids of its distinct words, with its span.
-        self._patterns: list[tuple[str, tuple[int, ...], int]] = []
         self._keys: list[PatternKey] = []  # each pattern's words, as `pattern_key` has them
-        self._patterns_of_word: list[list[int]] = []
+        # Each shape: the ids of its distinct words and its span, and its patterns with their labels (as
+        # indexes into `labels`), in the order of the patterns.
+        self._shapes: list[tuple[tuple[int, ...], int]] = []
+        self._members: list[list[tuple[int, int]]] = []
+        self._shapes_of_word: list[list[int]] = []  # per word, the shapes of two words or more with it
+        self._singles_of_word: list[list[int]] = []  # per word, the shapes of that word alone
+        shape_index: dict[tuple[tuple[int, ...], int], int] = {}
         seen: set[tuple[str, tuple[_Word, ...]]] = set()
-        for label, phrases in patterns.items():
+        for label, (name, phrases) in enumerate(patterns.items()):
             for phrase in phrases:
                 words = pattern_words(phrase)
-                if not words or (label, words) in seen:
+                if not words or (name, words) in seen:
                     continue
-                seen.add((label, words))
-                ids = tuple(dict.fromkeys(self._word_id(word) for word in words))
-                index = len(self._patterns)
-                self._patterns.append((label, ids, span_for(len(words))))
-                self._keys.append(tuple((word.text, word.prefix) for word in words))
-                for word_id in ids:
-                    self._patterns_of_word[word_id].append(index)
+                seen.add((name, words))
+                shape = (tuple(dict.fromkeys(self._word_id(word) for word in words)), span_for(len(words)))
+                if shape not in shape_index:
+                    shape_index[shape] = len(self._shapes)
+                    self._shapes.append(shape)
+                    self._members.append([])
+                    # A shape of one word is there wherever the word is; the others are counted.
+                    of_word = self._singles_of_word if len(shape[0]) == 1 else self._shapes_of_word
+                    for word_id in shape[0]:
+                        of_word[word_id].append(shape_index[shape])
+                self._members[shape_index[shape]].append((len(self._keys), label))
+                self._keys.append(words)
+        self._sizes = [len(ids) for ids, _ in self._shapes]  # each shape's distinct words
         self._prefix_lengths = sorted({len(text) for text in self._prefix})
+        # The stems met so far (up to _IDS_CACHE_SIZE) with their pattern words' ids, and those of them
+        # that match a pattern word.
         self._ids_cache: dict[str, tuple[int, ...]] = {}
+        self._matching: dict[str, tuple[int, ...]] = {}
+        # The weights last asked for, per pattern and per shape: callers pass the same mapping (a role's)
+        # every time.
+        self._weighted: tuple[Mapping[PatternKey, float], _Weights] | None = None
+        self._unweighted: _Weights | None = None
         self.labels = list(patterns)
 
     def _word_id(self, word: _Word) -> int:
         if word not in self._word_ids:
             self._word_ids[word] = len(self._word_ids)
-            self._patterns_of_word.append([])
+            self._shapes_of_word.append([])
+            self._singles_of_word.append([])
             table = self._prefix if word.prefix else self._exact
             table.setdefault(word.text, []).append(self._word_ids[word])
         return self._word_ids[word]
 
-    def find(self, text: str, words: Sequence[Token] | None = None) -> dict[str, list[Hit]]:
+    def find(self, text: str, words: Words | None = None) -> dict[str, list[Hit]]:
         """Per label with a match, where its patterns match in `text` (one hit per matching pattern, in
         order of position); `words` are `tokens(text)` when the caller has them already."""
         words = tokens(text) if words is None else words
         return self.find_weighted(text, words, {})[0]
 
-    def strengths(
-        self, text: str, words: Sequence[Token], weights: Mapping[PatternKey, float]
-    ) -> dict[str, float]:
+    def strengths(self, text: str, words: Words, weights: Mapping[PatternKey, float]) -> dict[str, float]:
         """Per label with a match, the largest weight of its matching patterns (a pattern missing from
-        `weights` weighs 1): how telling the best evidence for the label is."""
-        return self.find_weighted(text, words, weights)[1]
+        `weights` weighs 1): how telling the best evidence for the label is. A shape is placed in the
+        text only when it would raise a label's strength, so a label shown once at full weight costs no
+        more, however often the answer shows it again."""
+        weighed = self._shape_weights(weights)
+        of_shape = weighed.of_shape
+        occurrences = self._occurrences(words)
+        best: dict[int, float] = {}  # per label index
+        for word_id in occurrences.keys() & weighed.alone.keys():
+            for label, weight in weighed.alone[word_id]:
+                if weight > best.get(label, -1.0):
+                    best[label] = weight
+        # The shapes of several words, which must be placed in the text, heaviest first: most are skipped.
+        placed = sorted(self._complete(occurrences), key=lambda shape: -max(w for _, w in of_shape[shape]))
+        places: dict[int, list[int]] = {}
+        for shape in placed:
+            if all(weight <= best.get(label, -1.0) for label, weight in of_shape[shape]):
+                continue
+            if _window(words.positions, occurrences, places, *self._shapes[shape]) is None:
+                continue
+            for label, weight in of_shape[shape]:
+                if weight > best.get(label, -1.0):
+                    best[label] = weight
+        # In the order of the labels, as a label's first matching pattern would have put them.
+        return {self.labels[label]: best[label] for label in sorted(best)}
 
     def find_weighted(
-        self, text: str, words: Sequence[Token], weights: Mapping[PatternKey, float]
+        self, text: str, words: Words, weights: Mapping[PatternKey, float]
     ) -> tuple[dict[str, list[Hit]], dict[str, float]]:
         """`find` and `strengths` in one pass over the words."""
-        occurrences: dict[int, list[int]] = {}
-        for index, token in enumerate(words):
-            for word_id in self._ids_of(token.stem):
-                occurrences.setdefault(word_id, []).append(index)
-        counts: dict[int, int] = {}
-        for word_id in occurrences:
-            for pattern in self._patterns_of_word[word_id]:
-                counts[pattern] = counts.get(pattern, 0) + 1
+        weight_of = self._weights(weights).of_pattern
+        occurrences = self._occurrences(words)
+        places: dict[int, list[int]] = {}
+        matched: list[tuple[int, int, tuple[int, int]]] = []
+        for shape in self._complete(occurrences, with_singles=True):
+            where = _window(words.positions, occurrences, places, *self._shapes[shape])
+            if where is not None:
+                matched += [(pattern, label, where) for pattern, label in self._members[shape]]
         found: dict[str, list[Hit]] = {}
         strongest: dict[str, float] = {}
-        for pattern, count in sorted(counts.items()):
-            label, ids, span = self._patterns[pattern]
-            if count != len(ids):
-                continue
-            where = _window(words, [occurrences[word_id] for word_id in ids], span)
-            if where is None:
-                continue
-            start, end = words[where[0]].start, words[where[1]].end
-            found.setdefault(label, []).append(Hit(start, end, text[start:end]))
-            weight = weights.get(self._keys[pattern], 1.0)
-            if weight > strongest.get(label, -1.0):
-                strongest[label] = weight
+        for pattern, label, (first, last) in sorted(matched):
+            start, end = words.span(first)[0], words.span(last)[1]
+            found.setdefault(self.labels[label], []).append(Hit(start, end, text[start:end]))
+            if weight_of[pattern] > strongest.get(self.labels[label], -1.0):
+                strongest[self.labels[label]] = weight_of[pattern]
         for hits in found.values():
             hits.sort(key=lambda hit: hit.start)
         return found, strongest
 
+    def first_hits(
+        self, text: str, words: Words, weights: Mapping[PatternKey, float]
+    ) -> tuple[dict[str, Hit], dict[str, float]]:
+        """Per label with a match, its first hit (the one `find` lists first: the earliest, and of those
+        the first pattern's) and its strength: what `find_weighted` gives, without placing in the text a
+        shape that could change neither (one whose words all occur only after its labels' first hits, and
+        that weighs no more than their best matches)."""
+        weight_of = self._weights(weights).of_pattern
+        occurrences = self._occurrences(words)
+        places: dict[int, list[int]] = {}
+        # Per label index, its first hit: the hit's first word, its pattern and its last word.
+        first: dict[int, tuple[int, int, int]] = {}
+        strongest: dict[int, float] = {}
+        for shape in self._complete(occurrences, with_singles=True):
+            ids, span = self._shapes[shape]
+            members = self._members[shape]
+            if len(ids) == 1:
+                low = high = occurrences[ids[0]][0]
+            else:
+                earliest = min(occurrences[word_id][0] for word_id in ids)
+                if all(
+                    label in first
+                    and weight_of[pattern] <= strongest[label]
+                    and (earliest, pattern) > first[label][:2]
+                    for pattern, label in members
+                ):
+                    continue
+                where = _window(words.positions, occurrences, places, ids, span)
+                if where is None:
+                    continue
+                low, high = where
+            for pattern, label in members:
+                known = first.get(label)
+                if known is None or low < known[0] or (low == known[0] and pattern < known[1]):
+                    first[label] = (low, pattern, high)
+                if weight_of[pattern] > strongest.get(label, -1.0):
+                    strongest[label] = weight_of[pattern]
+        hits = {}
+        for label in sorted(first):
+            start, end = words.span(first[label][0])[0], words.span(first[label][2])[1]
+            hits[self.labels[label]] = Hit(start, end, text[start:end])
+        return hits, {self.labels[label]: strongest[label] for label in sorted(strongest)}
+
+    def _weights(self, weights: Mapping[PatternKey, float]) -> _Weights:
+        """Each pattern's weight in `weights` (1 when it is missing), worked out once per mapping; the
+        weights per shape too when `strengths` asks for them."""
+        if not weights:
+            if self._unweighted is None:
+                self._unweighted = _Weights([1.0] * len(self._keys))
+            return self._unweighted
+        if self._weighted is None or self._weighted[0] is not weights:
+            self._weighted = (weights, _Weights([weights.get(key, 1.0) for key in self._keys]))
+        return self._weighted[1]
+
+    def _shape_weights(self, weights: Mapping[PatternKey, float]) -> _ShapeWeights:
+        weighed = self._weights(weights)
+        if weighed.of_shapes is None:
+            of_shape = []
+            for members in self._members:
+                labels: dict[int, float] = {}
+                for pattern, label in members:
+                    labels[label] = max(labels.get(label, -1.0), weighed.of_pattern[pattern])
+                of_shape.append(tuple(labels.items()))
+            alone = {}
+            for word_id, shapes in enumerate(self._singles_of_word):
+                labels = {}
+                for shape in shapes:
+                    for label, weight in of_shape[shape]:
+                        labels[label] = max(labels.get(label, -1.0), weight)
+                if labels:
+                    alone[word_id] = tuple(labels.items())
+            weighed.of_shapes = _ShapeWeights(of_shape, alone)
+        return weighed.of_shapes
+
+    def _occurrences(self, words: Words) -> dict[int, list[int]]:
+        """The word indexes, ascending, at which each pattern word occurs in `words`."""
+        unknown = words.by_stem.keys() - self._ids_cache.keys()
+        if len(self._ids_cache) + len(unknown) > _IDS_CACHE_SIZE:
+            self._ids_cache.clear()
+            self._matching.clear()
+            unknown = set(words.by_stem)
+        for word in unknown:
+            ids = self._ids_cache[word] = self._ids_of(word)
+            if ids:
+                self._matching[word] = ids
+        occurrences: dict[int, list[int]] = {}
+        # Only the stems that match a pattern word: a question's finder knows few of an answer's words.
+        for word in words.by_stem.keys() & self._matching.keys():
+            indexes = words.by_stem[word]
+            for word_id in self._matching[word]:
+                already = occurrences.get(word_id)
+                # A prefix word met by several stems ("degrad*": "degrade", "degradation") merges them.
+                occurrences[word_id] = indexes if already is None else sorted(already + indexes)
+        return occurrences
+
+    def _complete(self, occurrences: Mapping[int, list[int]], *, with_singles: bool = False) -> list[int]:
+        """The shapes of several words all of whose words occur, by count: those that may match; and with
+        `with_singles`, those of one word that occurs too."""
+        counts = Counter(chain.from_iterable(map(self._shapes_of_word.__getitem__, occurrences)))
+        sizes = self._sizes
+        complete = [shape for shape, count in counts.items() if count == sizes[shape]]
+        if with_singles:
+            complete += chain.from_iterable(map(self._singles_of_word.__getitem__, occurrences))
+        return complete
+
     def _ids_of(self, word: str) -> tuple[int, ...]:
         """The ids of the pattern words that `word` (a stem) matches: itself, or a prefix of it."""
-        found = self._ids_cache.get(word)
-        if found is None:
-            ids = list(self._exact.get(word, ()))
-            for length in self._prefix_lengths:
-                if length > len(word):
-                    break
-                ids += self._prefix.get(word[:length], ())
-            found = tuple(ids)
-            if len(self._ids_cache) >= _IDS_CACHE_SIZE:
-                self._ids_cache.clear()
-            self._ids_cache[word] = found
-        return found
+        ids = list(self._exact.get(word, ()))
+        for length in self._prefix_lengths:
+            if length > len(word):
+                break
+            ids += self._prefix.get(word[:length], ())
+        return tuple(ids)
 
 
-def _window(words: Sequence[Token], lists: list[list[int]], span: int) -> tuple[int, int] | None:
-    """The first (first, last) token indexes at which one occurrence of every list lies within `span`
-    positions of an occurrence of the rarest list, or None."""
-    lists = sorted(lists, key=len)
-    anchors, others = lists[0], lists[1:]
-    if not others:
-        return anchors[0], anchors[0]
-    positions = [[words[index].position for index in items] for items in others]
+class _ShapeWeights(NamedTuple):
+    of_shape: list[tuple[tuple[int, float], ...]]  # per shape, each of its labels' heaviest pattern
+    alone: dict[int, tuple[tuple[int, float], ...]]  # the same per word, of the shapes of it alone
+
+
+class _Weights:
+    """A finder's patterns weighed by one mapping, and its shapes once `strengths` needs them."""
+
+    __slots__ = ("of_pattern", "of_shapes")
+
+    def __init__(self, of_pattern: list[float]) -> None:
+        self.of_pattern = of_pattern
+        self.of_shapes: _ShapeWeights | None = None
+
+
+def _window(
+    positions: list[int],
+    occurrences: Mapping[int, list[int]],
+    places: dict[int, list[int]],
+    ids: tuple[int, ...],
+    span: int,
+) -> tuple[int, int] | None:
+    """The first (first, last) word indexes at which one occurrence of every word of `ids` lies within
+    `span` positions of an occurrence of the rarest, or None. `places` keeps each word's occurrences'
+    positions for the next shape."""
+    if len(ids) == 1:
+        anchor = occurrences[ids[0]][0]
+        return anchor, anchor
+    order = sorted(ids, key=lambda word_id: len(occurrences[word_id]))
+    anchors = occurrences[order[0]]
+    others = [occurrences[word_id] for word_id in order[1:]]
+    spots = []
+    for word_id in order[1:]:
+        known = places.get(word_id)
+        if known is None:
+            known = places[word_id] = [positions[index] for index in occurrences[word_id]]
+        spots.append(known)
     for anchor in anchors:
-        centre = words[anchor].position
+        centre = positions[anchor]
         low = high = anchor
-        for items, places in zip(others, positions, strict=True):
-            at = bisect_left(places, centre - span)
-            if at == len(places) or places[at] > centre + span:
+        for items, spot in zip(others, spots, strict=True):
+            at = bisect_left(spot, centre - span)
+            if at == len(spot) or spot[at] > centre + span:
                 break
             # the nearest occurrence to the anchor among those in range
             best = at
             while (
-                best + 1 < len(places)
-                and places[best + 1] <= centre + span
-                and abs(places[best + 1] - centre) < abs(places[best] - centre)
+                best + 1 < len(spot)
+                and spot[best + 1] <= centre + span
+                and abs(spot[best + 1] - centre) < abs(spot[best] - centre)
             ):
                 best += 1
             low, high = min(low, items[best]), max(high, items[best])
