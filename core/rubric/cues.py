@@ -362,6 +362,12 @@ TECHNICAL_STRUCTURE_ADVICE = {
     "(“however…”, “unless…”).",
     "examples": "Anchor the explanation with one concrete example: a specific request, table or failure.",
 }
+PACKED_STEPS_ADVICE = (
+    "Split the answer into short sentences, one step, reason or trade-off each, so each can be followed."
+)
+PACKED_STORY_ADVICE = (
+    "Give each part of the story its own sentence or two: situation, task, action, then result."
+)
 
 # --- what the answer is: text to the grader, a list of terms ------------------------------
 # fmt: off

@@ -39,6 +39,8 @@ from core.rubric.cues import (
     OFF_TOPIC_OWN_SHARE,
     OFF_TOPIC_SCREEN_SHARE,
     ONE_SENTENCE_CAP,
+    PACKED_STEPS_ADVICE,
+    PACKED_STORY_ADVICE,
     PARAGRAPH_BREAK_PATTERN,
     QUANTITY_PATTERN,
     QUANTITY_START,
@@ -736,11 +738,15 @@ def _relevance_improvement(findings: _Findings) -> str:
 
 
 def _structure_improvement(question: Question, findings: _Findings) -> str:
+    # Every part or marker can be present while structure is still the weakest score (all of them
+    # packed into one sentence): then the advice is about the sentences themselves.
     if question.kind == "behavioral":
         star = findings.star
-        return next(advice for part, advice in STAR_ADVICE.items() if not star[part])
+        missing = (advice for part, advice in STAR_ADVICE.items() if not star[part])
+        return next(missing, PACKED_STORY_ADVICE)
     markers = findings.markers
-    return next(advice for marker, advice in TECHNICAL_STRUCTURE_ADVICE.items() if not markers[marker])
+    missing = (advice for marker, advice in TECHNICAL_STRUCTURE_ADVICE.items() if not markers[marker])
+    return next(missing, PACKED_STEPS_ADVICE)
 
 
 def _impact_improvement(question: Question, findings: _Findings) -> str:

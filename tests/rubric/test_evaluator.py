@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.interview.question_bank import question_bank
 from core.models import CRITERIA, Evaluation, KeyPoint, Question
+from core.rubric.cues import PACKED_STEPS_ADVICE
 from core.rubric.evaluator import evaluate_answer, rounded_mean, weakest_criterion
 from core.rubric.matching import Sentences
 
@@ -296,3 +298,16 @@ def test_evaluation_round_trips_through_json():
     evaluation = evaluate_answer(RETRY_SAFE, EXCELLENT_TECHNICAL)
 
     assert Evaluation.model_validate_json(evaluation.model_dump_json()) == evaluation
+
+
+def test_an_answer_with_every_structure_marker_in_one_sentence_is_told_to_split_it() -> None:
+    """Steps, reasons, a trade-off and an example all present, packed into one sentence: structure is
+    still its weakest score, and its advice is the sentences (this raised StopIteration: a 500)."""
+    question = next(q for q in question_bank().all_questions() if q.id == "backend-t-20")
+    answer = (
+        "First I would add a timeout and a retry with backoff because the vendor is slow, however for "
+        "example a circuit breaker in Resilience4j cut errors by 40% so that checkout keeps working"
+    )
+    evaluation = evaluate_answer(question, answer)
+    assert weakest_criterion(evaluation) == "structure"
+    assert evaluation.improvement == PACKED_STEPS_ADVICE
