@@ -43,6 +43,7 @@ from core.models import (
     TurnRecord,
 )
 from core.providers.answerer import LOCAL_CLASS, Answerer, LocalAnswerer, answerer_for_jobs
+from core.providers.batching import evaluation_coming
 from core.saving import coalescing
 from core.saving.coalescing import Computed, Found
 
@@ -62,7 +63,10 @@ async def handle_message(body: bytes) -> None:
     job: Job = parse_job(body)
     try:
         if isinstance(job, EvaluateJob):
-            await evaluate(job)
+            # Announced before its storage reads: a batch opened meanwhile waits for it, and one that
+            # nobody else is coming to is sent at once (core/providers/batching.py).
+            with evaluation_coming():
+                await evaluate(job)
         elif isinstance(job, QuestionsJob):
             await generate_questions(job)
         elif isinstance(job, FollowUpJob):
