@@ -5,6 +5,7 @@ polls for it. Every answer is stored before anything else happens to it."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -527,9 +528,11 @@ async def turn_result(interview_id: str, token: str, turn: int, wait: float) -> 
 
     done = await signals.wait_for(turn_subject(interview_id, turn), _wait_seconds(wait), finished_turn)
     if done is not None:
-        # Read again: the worker may have opened a follow-up, which holds the next question back.
-        record = (await _authorised(interview_id, token)).record
-        return _result(record, done, await _example(record, done))
+        # Read again: the worker may have opened a follow-up, which holds the next question back. The
+        # example depends on the turn's question only, which no write changes: both reads at once, as the
+        # candidate waits for this answer.
+        current, example = await asyncio.gather(_authorised(interview_id, token), _example(record, done))
+        return _result(current.record, done, example)
     # Not final within the wait: a provisional score is still an answer (marked so), and a job that seems
     # lost is queued again.
     loaded = await store.load_turn(interview_id, turn)

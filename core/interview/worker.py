@@ -5,6 +5,7 @@ result is already stored only repeats the harmless follow-ups (signal, report qu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -93,8 +94,10 @@ async def evaluate(job: EvaluateJob) -> None:
     scored: tuple[Evaluation, FeedbackSource, Found] | None = None
     modelled: tuple[FollowUp | None, bool] | None = None
     while True:
-        current = await _interview(job.interview_id)
-        loaded = await store.load_turn(job.interview_id, job.turn)
+        # Both at once: a candidate waits for this job, and the write below checks both ETags anyway.
+        current, loaded = await asyncio.gather(
+            _interview(job.interview_id), store.load_turn(job.interview_id, job.turn)
+        )
         if loaded is None:
             raise JobRejected(f"interview {job.interview_id} has no turn {job.turn}")
         turn, turn_etag = loaded
@@ -143,11 +146,12 @@ async def evaluate(job: EvaluateJob) -> None:
         waited_ms = (datetime.now(UTC) - turn.answered_at).total_seconds() * 1000
         # The lookup was counted when the turn was queued: a hit here is that lookup's late hit.
         await usage.count(SAVED_BY[found], latency=("queued", waited_ms))
+        # The candidate waits for this: the rest only asks for work that nobody waits for.
+        await after_feedback(updated, job.turn, completed_now=updated is not counted)
         if modelled and modelled[1] and turn.follow_up_answer is None:
             await service.queue_follow_up(job.interview_id, job.turn)
         if turn.follow_up_answer is None:
             await example_answers.offer_example(updated, turn.question_id)
-        await after_feedback(updated, job.turn, completed_now=updated is not counted)
         return
 
 
