@@ -10,7 +10,7 @@ import logging
 from datetime import UTC, datetime
 
 from core.infra import signals, store, usage
-from core.infra.job_queue import Job, parse_job
+from core.infra.job_queue import Job, note_queue_wait, parse_message
 from core.interview import callbacks, example_answers, service
 from core.interview.follow_ups import follow_up_for, gap_text
 from core.interview.job_ad import read_job_ad, skills_in
@@ -61,7 +61,9 @@ class InterviewGone(Exception):
 
 async def handle_message(body: bytes) -> None:
     """Entry point for one queue message; raising leaves the message to the host's retry and poison rules."""
-    job: Job = parse_job(body)
+    message = parse_message(body)
+    note_queue_wait(message)
+    job: Job = message.job
     try:
         if isinstance(job, EvaluateJob):
             # Announced before its storage reads: a batch opened meanwhile waits for it, and one that
