@@ -376,6 +376,10 @@ async def answer(
         except store.StaleWrite:
             continue  # another request changed the interview first; its turn order decides this one
         break
+    if provisional:
+        # First, as the candidate waits for the model's score: it replaces this one, and its turn.ready
+        # callback is sent then (progress.py). Nobody waits for what follows.
+        await _queue_evaluation(interview_id, turn.turn)
     if write_follow_up:
         await queue_follow_up(interview_id, body.turn)
     if source is not None:
@@ -383,10 +387,7 @@ async def answer(
         await usage.count(
             saved, latency=("answered", elapsed_ms), turns_answered=1, jobs_queued=int(provisional)
         )
-        if provisional:
-            # The model's score replaces this one; its turn.ready callback is sent then (progress.py).
-            await _queue_evaluation(interview_id, turn.turn)
-        else:
+        if not provisional:
             # Nobody can be waiting for this turn: it had feedback from the moment it existed.
             try:
                 await callbacks.turn_ready(updated, turn.turn)
