@@ -9,7 +9,8 @@ period, and each busy period is billed at least 1 s, then in 0.1 s steps, at the
 Linux Consumption bills each execution's own duration (at least 100 ms) at 128 MB steps of memory.
 
 Assumptions (stated, not measured here): one queue message costs 3 queue operations (put, get, delete);
-the queue trigger polls an empty queue every maxPollingInterval (2 s, host.json) on one instance all day;
+each queue trigger (the jobs' and the callbacks') polls its empty queue every maxPollingInterval (read from
+host.json) on one instance all day;
 telemetry ingests about 1.5 KB per execution; every table operation is billed as one transaction (a batch
 counts each entity, the upper bound); 30 days a month."""
 
@@ -23,10 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from core.settings import DATA_DIR
+from devhost.host_config import HostConfig
+
+ROOT = Path(__file__).resolve().parent.parent
 
 DAYS_PER_MONTH = 30
 QUEUE_OPERATIONS_PER_MESSAGE = 3
-EMPTY_POLL_SECONDS = 2.0
+# An idle queue trigger's listener polls at its longest interval, host.json's maxPollingInterval; the app
+# has two queue triggers (handlers/queue_dispatch.py, handlers/callback_dispatch.py), each polling its own.
+EMPTY_POLL_SECONDS = HostConfig.load(ROOT).queues.max_polling_interval.total_seconds()
+QUEUE_TRIGGERS = 2
 TELEMETRY_BYTES_PER_EXECUTION = 1_500
 # The day's shape: the share of the day's traffic in each hour (UTC), peaking in the working day.
 HOURLY_SHAPE = [0.4, 0.3, 0.3, 0.3, 0.4, 0.6, 0.9, 1.2, 1.5, 1.7, 1.8, 1.8, 1.7, 1.7, 1.8, 1.8, 1.7,
@@ -96,7 +103,7 @@ def monthly_bill(
         / 1024
     )
     queue_ops = per.queue_messages * month * QUEUE_OPERATIONS_PER_MESSAGE
-    empty_polls = DAYS_PER_MONTH * 86_400 / EMPTY_POLL_SECONDS
+    empty_polls = QUEUE_TRIGGERS * DAYS_PER_MONTH * 86_400 / EMPTY_POLL_SECONDS
     shared = {
         "queue operations": (queue_ops + empty_polls) / 10_000 * price["queue_10k_operations"],
         "table transactions": per.table_operations * month / 10_000 * price["table_10k_transactions"],

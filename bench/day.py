@@ -24,7 +24,8 @@ limits are never compressed in kind: a call over them is refused and counted as 
 Printed: the share of answers whose final score came from a model (a turn's own, or the report's review
 for turns only the built-in evaluator scored), remote calls and tokens per interview, what each owner left
 unused at the end of the day, the simulated hour at which any owner ran dry, and turn latency p50/p95 by
-source (the first feedback the candidate reads, and the model's final score after a provisional one)."""
+source (the first feedback the candidate reads, and the model's final score after a provisional one), and
+how long jobs waited for the queue trigger (the app's own histogram)."""
 
 from __future__ import annotations
 
@@ -296,6 +297,8 @@ def day_figures(
             "decisions": decisions(governed),
         },
         "paced_waits": stats.rate_limited_waits,
+        # The app's own histogram (GET /api/ops/summary): every job's send to its worker's start.
+        "queue_wait_ms": (stats.last_summary.get("latency_ms") or {}).get("queue_wait"),
         "latency_ms_by_source": {
             **{source: percentiles(samples) for source, samples in sorted(stats.first_ms_by_source.items())},
             "model (final, after a provisional score)": percentiles(stats.final_ms),
@@ -351,6 +354,12 @@ def render_day(figures: dict[str, Any]) -> str:
             f"    {kind}: " + ", ".join(f"{reason} {count}" for reason, count in sorted(reasons.items()))
         )
     lines.append(f"  answers sent again after a 429 (Retry-After): {figures['paced_waits']}")
+    wait = figures["queue_wait_ms"]
+    if wait:
+        lines.append(
+            f"  jobs' wait for the queue trigger (the app's histogram, ms): n {wait['count']}  "
+            f"p50 {wait['p50']}  p95 {wait['p95']}  p99 {wait['p99']}"
+        )
     lines.append("  turn latency by source (ms):")
     for source, p in figures["latency_ms_by_source"].items():
         lines.append(f"    {source:<42} n {p['n']:>5}  p50 {p['p50']}  p95 {p['p95']}")

@@ -620,3 +620,6 @@ class JobMessage(StrictModel):
     """The body of a queue message: references only; the data stays in the durable store."""
 
     job: EvaluateJob | ReportJob | QuestionsJob | FollowUpJob | ExampleJob = Field(discriminator="kind")
+    # When it was sent, for the ops view's queue wait (the queue's own insertion time has whole seconds
+    # only); absent on messages sent before it was added.
+    queued_at: datetime | None = None

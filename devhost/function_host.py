@@ -70,8 +70,6 @@ class FunctionHost:
             QueuePoller(function, self._config.queues, self._invoker, SHUTDOWN_GRACE)
             for function in self._index.queues
         ]
-        for poller in pollers:
-            self._invoker.on_completion(poller.notify_invocation_completed)
         timers = [TimerScheduler(function, self._invoker) for function in self._index.timers]
         self._log_functions(timers)
         polling = [_supervised(poller.run(), "queue poller") for poller in pollers]

@@ -8,7 +8,6 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from devhost.function_index import HostedFunction
@@ -29,11 +28,6 @@ class Invoker:
     def __init__(self) -> None:
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._running_threads: set[concurrent.futures.Future[Any]] = set()
-        self._completion_listeners: list[Callable[[], None]] = []
-
-    def on_completion(self, listener: Callable[[], None]) -> None:
-        """Call `listener` on the event loop after every invocation, whatever its outcome."""
-        self._completion_listeners.append(listener)
 
     async def invoke(self, function: HostedFunction[Any], payload: Any, reason: str) -> Any:
         """Run the function with its trigger payload and return its result, or raise InvocationFailed."""
@@ -61,8 +55,6 @@ class Invoker:
                 invocation_id,
                 duration_ms,
             )
-            for listener in self._completion_listeners:
-                listener()
 
     async def _call(self, function: HostedFunction[Any], arguments: dict[str, Any]) -> Any:
         if inspect.iscoroutinefunction(function.user_function):

@@ -6,6 +6,7 @@ import binascii
 import contextlib
 import logging
 import os
+import random
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -48,20 +49,20 @@ class QueuePoller:
         self._poison_queue: QueueClient | None = None
         self._queues_exist = False
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._polling_interval = MIN_POLLING_INTERVAL
-        # Set whenever an invocation ends: frees a slot for the next batch and ends a back-off sleep.
-        self._activity = asyncio.Event()
+        self._back_off = BackOff(options.max_polling_interval)
+        # Set whenever one of this poller's messages is finished: frees a slot for the next batch. Like
+        # the host's, a back-off sleep is not cut short by it, nor by any other function's invocation: the
+        # host's listener is woken early only when an output binding of the same host adds a message to
+        # its queue (its SharedQueueWatcher), and the devhost supports no output bindings.
+        self._message_finished = asyncio.Event()
+        self._stop_requested = asyncio.Event()
         self._stopping = False
-
-    def notify_invocation_completed(self) -> None:
-        """Poll again at once: a finished function may have enqueued work, as the host's queue watcher assumes."""
-        self._polling_interval = MIN_POLLING_INTERVAL
-        self._activity.set()
 
     def stop(self) -> None:
         """Ask run() to stop fetching; it returns once running messages are finished or abandoned."""
         self._stopping = True
-        self._activity.set()
+        self._stop_requested.set()
+        self._message_finished.set()
 
     def _stopped(self) -> bool:
         return self._stopping
@@ -84,18 +85,19 @@ class QueuePoller:
                 if isinstance(error, ResourceNotFoundError):
                     # An in-memory Azurite that restarted has lost the queues: create them again.
                     self._queues_exist = False
+                delay = self._back_off.next_delay()
                 logger.warning(
                     "Queue '%s' unavailable (%s); retrying in %.1fs",
                     self._queue_name,
                     type(error).__name__,
-                    self._polling_interval.total_seconds(),
+                    delay.total_seconds(),
                 )
-                await self._back_off()
+                await self._sleep(delay)
                 continue
             if not messages:
-                await self._back_off()
+                await self._sleep(self._back_off.next_delay())
                 continue
-            self._polling_interval = MIN_POLLING_INTERVAL
+            self._back_off.found_messages()
             for message in messages:
                 task = asyncio.create_task(self._process(message))
                 self._in_flight.add(task)
@@ -114,21 +116,19 @@ class QueuePoller:
 
     def _message_done(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
-        self._activity.set()
+        self._message_finished.set()
 
     async def _wait_for_capacity(self) -> None:
         # A new batch is fetched once the running count falls to newBatchThreshold, so at most
         # batchSize + newBatchThreshold messages run at once.
         while len(self._in_flight) > self._options.new_batch_threshold and not self._stopping:
-            self._activity.clear()
-            await self._activity.wait()
+            self._message_finished.clear()
+            await self._message_finished.wait()
 
-    async def _back_off(self) -> None:
-        sleep = self._polling_interval
-        self._polling_interval = min(sleep * 2, self._options.max_polling_interval)
-        self._activity.clear()
+    async def _sleep(self, delay: timedelta) -> None:
+        """The back-off's wait before the next poll; only stop() ends it early."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._activity.wait(), sleep.total_seconds())
+            await asyncio.wait_for(self._stop_requested.wait(), delay.total_seconds())
 
     async def _clients(self) -> tuple[QueueClient, QueueClient]:
         if self._queue is None or self._poison_queue is None:
@@ -248,3 +248,36 @@ class QueuePoller:
         # The text is copied as stored, still encoded, so it can be replayed onto the main queue as is.
         await poison_queue.send_message(message.content)
         await queue.delete_message(message)
+
+
+class BackOff:
+    """The host's polling delays (RandomizedExponentialBackoffStrategy of the WebJobs SDK): after a poll
+    that found messages the next poll comes at once, and the first empty poll after it waits the minimum
+    (100 ms); each further empty poll waits the minimum plus 2^(n-1) times the minimum, randomised by
+    +/-20%, until maxPollingInterval, which then holds until messages are found again."""
+
+    RANDOMIZATION = 0.2
+
+    def __init__(self, maximum: timedelta, rng: random.Random | None = None) -> None:
+        self._maximum = maximum
+        self._rng = rng or random.Random()
+        self._current = timedelta(0)
+        self._exponent = 0
+        self._found_since_last_delay = False
+
+    def found_messages(self) -> None:
+        self._found_since_last_delay = True
+
+    def next_delay(self) -> timedelta:
+        if self._found_since_last_delay:
+            self._found_since_last_delay = False
+            self._current, self._exponent = MIN_POLLING_INTERVAL, 1
+        elif self._current != self._maximum:
+            factor = self._rng.uniform(1 - self.RANDOMIZATION, 1 + self.RANDOMIZATION)
+            increment = factor * 2 ** (self._exponent - 1) if self._exponent else 0.0
+            delay = MIN_POLLING_INTERVAL * (1 + increment)
+            if delay < self._maximum:
+                self._current, self._exponent = delay, self._exponent + 1
+            else:
+                self._current = self._maximum
+        return self._current

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from core.infra import usage
 from core.infra.connections import connections
 from core.infra.redis_failover import or_default
@@ -53,9 +55,18 @@ async def enqueue_once(job: Job) -> bool:
 async def enqueue(job: Job) -> None:
     """Queue the job now; for callers that decided in storage that it is due (core/interview/progress.py)."""
     queue = await connections().queue(JOBS_QUEUE)
-    await queue.send_message(JobMessage(job=job).model_dump_json().encode())
+    message = JobMessage(job=job, queued_at=datetime.now(UTC))
+    await queue.send_message(message.model_dump_json().encode())
     usage.note(queue_messages=1)
 
 
-def parse_job(body: bytes) -> Job:
-    return JobMessage.model_validate_json(body).job
+def parse_message(body: bytes) -> JobMessage:
+    return JobMessage.model_validate_json(body)
+
+
+def note_queue_wait(message: JobMessage) -> None:
+    """Sample how long the job waited for the queue trigger, from its send to now (a redelivered or
+    replayed job counts from its first send: that is how long its result was held up)."""
+    if message.queued_at is not None:
+        waited = (datetime.now(UTC) - message.queued_at).total_seconds() * 1000
+        usage.note_latency("queue_wait", waited)

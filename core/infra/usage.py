@@ -29,7 +29,9 @@ from core.infra.redis_failover import or_default
 from core.settings import get_settings
 
 RETENTION_SECONDS = 8 * 24 * 3600
-LatencyKind = Literal["answered", "queued"]
+# answered: a turn answered at once (the POST); queued: a queued turn's answer to its stored feedback;
+# queue_wait: a job's send to a worker starting it (the queue trigger's polling, or a backlog).
+LatencyKind = Literal["answered", "queued", "queue_wait"]
 # Histogram buckets grow by 10%, so a percentile read from them is within 10% of the true value.
 _BUCKET_GROWTH = 1.1
 
@@ -50,9 +52,9 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-# KEYS: the day's and the hour's counters, then the answered and queued latency histograms. ARGV:
+# KEYS: the day's and the hour's counters, then the latency histograms (_HISTOGRAM_KEY_INDEX). ARGV:
 # retention seconds, the number of counter pairs, the pairs (name, amount), then latency triples (the
-# histogram's key index, 3 or 4, the bucket, the samples). One script: one command on metered Redis.
+# histogram's key index, the bucket, the samples). One script: one command on metered Redis.
 COUNT = """
 local retention, pairs = ARGV[1], tonumber(ARGV[2])
 for i = 3, 2 + 2 * pairs, 2 do
@@ -68,7 +70,7 @@ redis.call('EXPIRE', KEYS[1], retention)
 redis.call('EXPIRE', KEYS[2], retention)
 return 1
 """
-_HISTOGRAM_KEY_INDEX: dict[LatencyKind, int] = {"answered": 3, "queued": 4}
+_HISTOGRAM_KEY_INDEX: dict[LatencyKind, int] = {"answered": 3, "queued": 4, "queue_wait": 5}
 
 # Counts and latency samples of this process not yet written. They are written together, one command
 # per flush, FLUSH_SECONDS after the first of them (USAGE_FLUSH_SECONDS; 0 writes every count at once):
@@ -87,6 +89,16 @@ _saving = _meter.create_counter("interviews.counters", description="The day's co
 def note(**increments: Unpack[Counts]) -> None:
     """Add to today's counters; written with this process's next flush."""
     _add(Counter(dict(increments)))
+
+
+def note_latency(kind: LatencyKind, milliseconds: float) -> None:
+    """One latency sample, written with this process's next flush."""
+    _latencies[(kind, _bucket(milliseconds))] += 1
+    _schedule_flush()
+
+
+def _bucket(milliseconds: float) -> int:
+    return max(0, math.ceil(math.log(max(milliseconds, 1.0), _BUCKET_GROWTH)))
 
 
 def note_provider_call(provider: str) -> None:
@@ -129,7 +141,7 @@ async def count(
         totals.update(dict(counts))
     if latency is not None:
         kind, milliseconds = latency
-        _latencies[(kind, max(0, math.ceil(math.log(max(milliseconds, 1.0), _BUCKET_GROWTH))))] += 1
+        _latencies[(kind, _bucket(milliseconds))] += 1
     _add(totals)
     if get_settings().usage_flush_seconds <= 0:
         await flush()

@@ -5,6 +5,7 @@ polls for it. Every answer is stored before anything else happens to it."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -375,6 +376,10 @@ async def answer(
         except store.StaleWrite:
             continue  # another request changed the interview first; its turn order decides this one
         break
+    if provisional:
+        # First, as the candidate waits for the model's score: it replaces this one, and its turn.ready
+        # callback is sent then (progress.py). Nobody waits for what follows.
+        await _queue_evaluation(interview_id, turn.turn)
     if write_follow_up:
         await queue_follow_up(interview_id, body.turn)
     if source is not None:
@@ -382,10 +387,7 @@ async def answer(
         await usage.count(
             saved, latency=("answered", elapsed_ms), turns_answered=1, jobs_queued=int(provisional)
         )
-        if provisional:
-            # The model's score replaces this one; its turn.ready callback is sent then (progress.py).
-            await _queue_evaluation(interview_id, turn.turn)
-        else:
+        if not provisional:
             # Nobody can be waiting for this turn: it had feedback from the moment it existed.
             try:
                 await callbacks.turn_ready(updated, turn.turn)
@@ -527,9 +529,11 @@ async def turn_result(interview_id: str, token: str, turn: int, wait: float) -> 
 
     done = await signals.wait_for(turn_subject(interview_id, turn), _wait_seconds(wait), finished_turn)
     if done is not None:
-        # Read again: the worker may have opened a follow-up, which holds the next question back.
-        record = (await _authorised(interview_id, token)).record
-        return _result(record, done, await _example(record, done))
+        # Read again: the worker may have opened a follow-up, which holds the next question back. The
+        # example depends on the turn's question only, which no write changes: both reads at once, as the
+        # candidate waits for this answer.
+        current, example = await asyncio.gather(_authorised(interview_id, token), _example(record, done))
+        return _result(current.record, done, example)
     # Not final within the wait: a provisional score is still an answer (marked so), and a job that seems
     # lost is queued again.
     loaded = await store.load_turn(interview_id, turn)

@@ -5,11 +5,12 @@ result is already stored only repeats the harmless follow-ups (signal, report qu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
 from core.infra import signals, store, usage
-from core.infra.job_queue import Job, parse_job
+from core.infra.job_queue import Job, note_queue_wait, parse_message
 from core.interview import callbacks, example_answers, service
 from core.interview.follow_ups import follow_up_for, gap_text
 from core.interview.job_ad import read_job_ad, skills_in
@@ -43,6 +44,7 @@ from core.models import (
     TurnRecord,
 )
 from core.providers.answerer import LOCAL_CLASS, Answerer, LocalAnswerer, answerer_for_jobs
+from core.providers.batching import evaluation_coming
 from core.saving import coalescing
 from core.saving.coalescing import Computed, Found
 
@@ -59,10 +61,15 @@ class InterviewGone(Exception):
 
 async def handle_message(body: bytes) -> None:
     """Entry point for one queue message; raising leaves the message to the host's retry and poison rules."""
-    job: Job = parse_job(body)
+    message = parse_message(body)
+    note_queue_wait(message)
+    job: Job = message.job
     try:
         if isinstance(job, EvaluateJob):
-            await evaluate(job)
+            # Announced before its storage reads: a batch opened meanwhile waits for it, and one that
+            # nobody else is coming to is sent at once (core/providers/batching.py).
+            with evaluation_coming():
+                await evaluate(job)
         elif isinstance(job, QuestionsJob):
             await generate_questions(job)
         elif isinstance(job, FollowUpJob):
@@ -89,8 +96,10 @@ async def evaluate(job: EvaluateJob) -> None:
     scored: tuple[Evaluation, FeedbackSource, Found] | None = None
     modelled: tuple[FollowUp | None, bool] | None = None
     while True:
-        current = await _interview(job.interview_id)
-        loaded = await store.load_turn(job.interview_id, job.turn)
+        # Both at once: a candidate waits for this job, and the write below checks both ETags anyway.
+        current, loaded = await asyncio.gather(
+            _interview(job.interview_id), store.load_turn(job.interview_id, job.turn)
+        )
         if loaded is None:
             raise JobRejected(f"interview {job.interview_id} has no turn {job.turn}")
         turn, turn_etag = loaded
@@ -139,11 +148,12 @@ async def evaluate(job: EvaluateJob) -> None:
         waited_ms = (datetime.now(UTC) - turn.answered_at).total_seconds() * 1000
         # The lookup was counted when the turn was queued: a hit here is that lookup's late hit.
         await usage.count(SAVED_BY[found], latency=("queued", waited_ms))
+        # The candidate waits for this: the rest only asks for work that nobody waits for.
+        await after_feedback(updated, job.turn, completed_now=updated is not counted)
         if modelled and modelled[1] and turn.follow_up_answer is None:
             await service.queue_follow_up(job.interview_id, job.turn)
         if turn.follow_up_answer is None:
             await example_answers.offer_example(updated, turn.question_id)
-        await after_feedback(updated, job.turn, completed_now=updated is not counted)
         return
 
 

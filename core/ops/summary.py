@@ -60,6 +60,7 @@ async def summary(day: date) -> dict[str, Any]:
         "latency_ms": {
             "answered": await usage.latency_percentiles(day, "answered"),
             "queued": await usage.latency_percentiles(day, "queued"),
+            "queue_wait": await usage.latency_percentiles(day, "queue_wait"),
         },
         "hourly": [
             {

@@ -1,17 +1,27 @@
 """Batched evaluations: answers that wait for a model at the same time on one instance share one call.
 
 On Azure a queue trigger hands each message to its own invocation; invocations running together on one
-instance share its event loop, so they meet here: the first answer opens a short window, the ones that
-arrive before it closes (or until the batch is full) go into the same call. A batch's reply is read item
-by item: an item that is missing or breaks the schema is retried alone, never the whole batch. The
-batch's calls count against each of its answers' MAX_ATTEMPTS: an answer is retried alone only with the
-attempts the batch left, so no answer's job makes more provider calls than one asked alone would."""
+instance share its event loop, so they meet here. The messages of one poll start their invocations
+together, but each reads storage before it asks for its evaluation, so they arrive a few tens of
+milliseconds apart: an evaluation job announces itself when it starts (`evaluation_coming`), and a batch
+is sent as soon as every job announced on the instance has joined it or gone its own way (a cached
+result, a duplicate delivery), when it is full, or at the latest BATCH_WINDOW_SECONDS after its first
+answer. So an answer never waits for a batch that nobody else is coming to, and answers dequeued
+together still share one call.
+
+A batch's reply is read item by item: an item that is missing or breaks the schema is retried alone,
+never the whole batch. The batch's calls count against each of its answers' MAX_ATTEMPTS: an answer is
+retried alone only with the attempts the batch left, so no answer's job makes more provider calls than
+one asked alone would."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import secrets
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from core.infra import usage
@@ -29,7 +39,9 @@ from core.providers.prompts import (
 )
 
 MAX_BATCH = 8
-# Long enough for invocations dequeued together to meet, short against a turn's 2 s budget.
+# The longest a batch waits for evaluation jobs announced on the instance that have not joined it yet
+# (their storage reads are slow), short against a turn's 2 s budget. Callers that announce nothing (the
+# tests of batching itself) wait this long for each other.
 BATCH_WINDOW_SECONDS = 0.25
 # A typical answer's share of a batch's prompt: its question, key points and about 150 words.
 TYPICAL_ITEM_PROMPT_TOKENS = 450
@@ -53,6 +65,57 @@ def batch_size(slots: Sequence[Slot]) -> int:
 class _Waiting:
     item: BatchItem
     result: asyncio.Future[Evaluated]
+
+
+class _Arrivals:
+    """One event loop's evaluation jobs announced but not yet in a batch, and its batchers holding a
+    batch open for them."""
+
+    def __init__(self) -> None:
+        self.coming: set[_Ticket] = set()
+        self.holding: set[EvaluationBatcher] = set()
+
+    def arrived(self, ticket: _Ticket) -> None:
+        ticket.pending = False
+        self.coming.discard(ticket)
+        if not self.coming:  # nobody else is on the way: what is held open goes now
+            for batcher in list(self.holding):
+                batcher.send_waiting()
+
+
+class _Ticket:
+    """One announced evaluation job; `pending` until it joins a batch or ends."""
+
+    def __init__(self, arrivals: _Arrivals) -> None:
+        self.arrivals = arrivals
+        self.pending = True
+
+
+_arrivals: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Arrivals] = weakref.WeakKeyDictionary()
+_ticket: contextvars.ContextVar[_Ticket | None] = contextvars.ContextVar("evaluation_ticket", default=None)
+
+
+def _arrivals_of(loop: asyncio.AbstractEventLoop) -> _Arrivals:
+    found = _arrivals.get(loop)
+    if found is None:
+        found = _arrivals[loop] = _Arrivals()
+    return found
+
+
+@contextlib.contextmanager
+def evaluation_coming() -> Iterator[None]:
+    """Announce that the job running in this context may ask for an evaluation soon: batches of this
+    event loop wait for it (up to BATCH_WINDOW_SECONDS) until it joins one or the block ends."""
+    arrivals = _arrivals_of(asyncio.get_running_loop())
+    ticket = _Ticket(arrivals)
+    arrivals.coming.add(ticket)
+    token = _ticket.set(ticket)
+    try:
+        yield
+    finally:
+        _ticket.reset(token)
+        if ticket.pending:  # ended without joining a batch (a cached result, a duplicate delivery)
+            arrivals.arrived(ticket)
 
 
 class EvaluationBatcher:
@@ -81,12 +144,25 @@ class EvaluationBatcher:
             self._send()
         elif self._timer is None:
             self._timer = loop.call_later(self._window, self._send)
+            _arrivals_of(loop).holding.add(self)
+        ticket = _ticket.get()
+        if ticket is not None and ticket.pending:
+            # The last announced job to arrive sends what is held open, this batch too.
+            ticket.arrivals.arrived(ticket)
         return await waiting.result
+
+    def send_waiting(self) -> None:
+        """Send what waits now: no announced job is on the way to it any longer."""
+        if self._waiting:
+            self._send()
 
     def _send(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        arrivals = _arrivals.get(asyncio.get_running_loop())
+        if arrivals is not None:
+            arrivals.holding.discard(self)
         batch, self._waiting = self._waiting, []
         if batch:
             task = asyncio.get_running_loop().create_task(self._run(batch))

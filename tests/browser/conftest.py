@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
-# Long enough for a queued answer: the queue is polled at most every 2 s (host.json maxPollingInterval).
+# Long enough for a queued answer: the queue is polled at most every 0.5 s (host.json maxPollingInterval).
 WAIT_MS = 20_000
 
 

@@ -111,7 +111,7 @@ async def test_the_dashboard_shows_the_day_and_replays_poison(
     executions = page.locator("#spent tr[data-spent=function_executions] td.number")
     await expect(executions.first).to_have_text(re.compile(r"^[1-9]"))
     await expect(executions.nth(1)).to_have_text(re.compile(r"^\d[\d,]*(\.\d+)?$"))
-    await expect(page.locator("#latency tr[data-path]")).to_have_count(2)
+    await expect(page.locator("#latency tr[data-path]")).to_have_count(3)
     # The test stack has no provider keys: the capacity panel says so instead of showing zeros.
     await expect(page.locator("#capacity")).to_contain_text("No provider keys are configured")
     await expect(page.locator("#calls-chart svg[role=img]")).to_be_visible()

@@ -75,6 +75,27 @@ async def test_a_redelivered_job_does_not_apply_twice(http: aiohttp.ClientSessio
     assert (await candidate.report())[1] == report
 
 
+async def _queue_waits(http: aiohttp.ClientSession) -> int:
+    """Today's samples of how long jobs waited for the queue trigger, from the ops summary."""
+    async with http.get("/api/ops/summary", headers=ADMIN) as response:
+        assert response.status == 200
+        found = (await response.json())["latency_ms"]["queue_wait"]
+        return int(found["count"]) if found else 0
+
+
+async def test_a_jobs_wait_for_the_queue_trigger_is_on_the_ops_summary(http: aiohttp.ClientSession) -> None:
+    candidate = await start_interview(http, questions=3)
+    waits = await _queue_waits(http)
+
+    # Queued (REMOTE_JOBS sends evaluations through the queue): its job's wait is sampled when the worker
+    # starts it, and written with the worker's count before the result is announced.
+    status, body = await candidate.answer(1, unique_answer(f"queue-wait-{candidate.id}"))
+    assert status == 202, body
+    await candidate.wait_for(1, status, body)
+
+    assert await _queue_waits(http) >= waits + 1
+
+
 async def test_failing_jobs_are_poisoned_listed_and_replayed(
     http: aiohttp.ClientSession, stack: Stack
 ) -> None:

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from core.infra.redis_failover import FailoverRedis
 from core.interview.question_bank import question_bank
 from core.models import CRITERIA
-from core.providers.batching import EvaluationBatcher, batch_size
+from core.providers.batching import EvaluationBatcher, batch_size, evaluation_coming
 from core.providers.catalogue import ProviderEntry, Slot
 from core.providers.pool import MAX_ATTEMPTS, Pool
 from core.providers.prompts import BatchItem, batch_evaluation_request
@@ -109,6 +109,72 @@ async def test_answers_that_arrive_together_share_one_call(
     assert len(fake.received) == 1
     assert len(BATCH_SECTION.findall(_prompt(fake.received[0].body))) == 3
     assert [result[0].relevance.score if result else None for result in results] == [5, 2, 5]
+
+
+# Announced jobs never wait for the window: with an hour's window, a test that finishes at all shows the
+# batch went without it. The guard turns a batch held for the window into a failure instead of a hang.
+AN_HOUR = 3_600.0
+GUARD_SECONDS = 60.0
+
+
+def _waiting_an_hour(slot: Slot, redis: Redis, session: aiohttp.ClientSession) -> EvaluationBatcher:
+    quota = Quota(FailoverRedis(redis), random.Random(0), BreakerTimings())
+    return EvaluationBatcher(
+        Pool([slot], quota, session, deadline_seconds=10), max_items=8, window_seconds=AN_HOUR
+    )
+
+
+async def test_announced_answers_share_one_call_sent_when_the_last_of_them_arrives(
+    redis: Redis, session: aiohttp.ClientSession
+) -> None:
+    """Jobs dequeued together announce themselves, then read storage (here: wait their turn) before they
+    ask: the batch waits for every one of them, and no longer."""
+    async with FakeProvider("openai", reply=model()) as fake:
+        batcher = _waiting_an_hour(_slot(fake.base_url), redis, session)
+        answers = [STRONG, WEAK, STRONG + " We kept it."]
+        turns = [asyncio.Event() for _ in answers]
+
+        async def job(index: int) -> Any:
+            with evaluation_coming():
+                await turns[index].wait()
+                return await batcher.evaluate(QUESTIONS[index], answers[index])
+
+        running = [asyncio.create_task(job(index)) for index in range(len(answers))]
+        await asyncio.sleep(0)  # all three announced
+        for turn in turns:  # one after the other, each given the loop to join the batch
+            turn.set()
+            await asyncio.sleep(0)
+        results = await asyncio.wait_for(asyncio.gather(*running), GUARD_SECONDS)
+    assert len(fake.received) == 1
+    assert len(BATCH_SECTION.findall(_prompt(fake.received[0].body))) == 3
+    assert [result[0].relevance.score if result else None for result in results] == [5, 2, 5]
+
+
+async def test_an_announced_job_that_asks_nothing_releases_the_batch(
+    redis: Redis, session: aiohttp.ClientSession
+) -> None:
+    """A job that found its result elsewhere (the cache, a duplicate delivery) ends without asking: the
+    answer that waited for it is asked alone at once."""
+    async with FakeProvider("openai", reply=model()) as fake:
+        batcher = _waiting_an_hour(_slot(fake.base_url), redis, session)
+        announced = asyncio.Event()
+
+        async def asks() -> Any:
+            with evaluation_coming():
+                await announced.wait()
+                return await batcher.evaluate(QUESTIONS[0], STRONG)
+
+        async def asks_nothing() -> None:
+            with evaluation_coming():
+                await announced.wait()  # woken after asks(), which joins its batch first
+
+        running = asyncio.gather(asks(), asks_nothing())
+        await asyncio.sleep(0)  # both announced
+        announced.set()
+        result, _ = await asyncio.wait_for(running, GUARD_SECONDS)
+    assert result is not None and result[0].relevance.score == 5
+    assert len(fake.received) == 1
+    assert not BATCH_SECTION.findall(_prompt(fake.received[0].body))  # asked alone
 
 
 async def test_a_missing_or_broken_item_is_retried_alone(

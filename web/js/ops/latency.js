@@ -1,4 +1,5 @@
-// The latency panel: today's percentiles for answers given at once and for queued ones.
+// The latency panel: today's percentiles for answers given at once and for queued ones, and how long jobs
+// wait for the queue trigger.
 import { el, fill, formatNumber } from "../dom.js";
 import { formatMs } from "./format.js";
 import { cell, numberCell, table } from "./table.js";
@@ -8,6 +9,7 @@ const container = document.getElementById("latency");
 const PATHS = [
   ["answered", "Answered at once", "templates and cache"],
   ["queued", "Queued", "answer to stored feedback"],
+  ["queue_wait", "Queue wait", "job sent to job started (polling)"],
 ];
 
 export function renderLatency(latency) {
