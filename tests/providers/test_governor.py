@@ -79,7 +79,10 @@ async def test_two_clients_racing_share_one_budget(services: Services) -> None:
             *(instance.decide("evaluate", 0.9) for _ in range(40) for instance in (one, two))
         )
     assert sum(decision.model for decision in decisions) == 30
-    assert {decision.reason for decision in decisions if not decision.model} == {"capacity_spent"}
+    # Refused once the day was spent; with one call left, the answers still forecast for the last six
+    # minutes may pace it (which of the two instances' decisions meets it depends on their interleaving).
+    refused = {decision.reason for decision in decisions if not decision.model}
+    assert "capacity_spent" in refused and refused <= {"capacity_spent", "paced"}
 
 
 async def test_what_the_pool_spent_counts_against_the_day(redis: Redis) -> None:
