@@ -4,9 +4,10 @@ The free tiers give a fixed number of calls a day (core/providers/capacity.py, p
 governor spends them in order of need: reports and custom roles' questions first (a report's review
 call also scores every answer only the built-in evaluator scored), then follow-up questions (each
 forecast for the rest of the day is held in reserve for it and the kinds before it), then the
-evaluation of single answers, those the built-in evaluator is least sure of first. It paces every kind over the rest of the day by a forecast of
-its demand, so the pool is not run dry before the providers' reset, and as the day runs out the forecast
-shrinks and what is left goes to less uncertain answers, so little is left unused at the reset.
+evaluation of single answers, those the built-in evaluator is least sure of first. It paces every kind
+over the rest of the day by a forecast of its demand, so the pool is not run dry before the providers'
+reset, and as the day runs out the forecast shrinks and what is left goes to less uncertain answers, so
+little is left unused at the reset.
 
 Units: milli-calls of report size (a call of `REPORT_CALL`'s tokens), so that an answer's share of a
 batch can be less than one call. Capacity is the configured keys' calls a day at that size, summed over
@@ -18,10 +19,10 @@ requests against rpd (or rpm x 1,440), tokens against tpd (or tpm x 1,440), a bu
 its day (a monthly budget's: its 30th), read from quota.py's own per-owner counters (never written
 here), which count retries and failovers too. So a token-bound owner's small calls (an answer's
 evaluation is a third of a report's tokens) spend a third of a call, not a whole one, while a
-request-bound owner's spend one. Plus the grants of the last 15-30 s, which are
-on their way to the pool and not yet in its counters. A grant never spent (a cache hit, a fallback) drops
+request-bound owner's spend one. Plus the grants of the last 15-30 s, which are on their way to the
+pool and not yet in its counters. A grant never spent (a cache hit, a fallback) drops
 out after that; one spent is counted twice for at most that long, which errs on the safe side. (A queued
-job reaches the pool within the queue's 2 s polling back-off and a batch's quarter second.)
+job reaches the pool within the queue's polling back-off, 0.5 s at most, and a batch's quarter second.)
 
 What a grant costs is learnt from the day: the owners' spending per grant no longer in flight (a
 follow-up question spends a few hundred tokens, a fifth of a report-size call on a token-bound owner but
@@ -123,7 +124,8 @@ end
 # KEYS: 1 the day's hash, then 4 per owner (SPENT's). ARGV: kind, band (-1 unless an evaluation), hour,
 # cost, capacity, margin, share of the day's demand seen, ttl, random in [0,1), the in-flight bucket
 # (epoch seconds / IN_FLIGHT_SECONDS), the spare tier's share of the day (band -2), PER_GRANT_AFTER and
-# PER_GRANT_BOUNDS (milli-calls, shares), then 5 per owner (SPENT's). Returns {granted 0|1, reason, used, free, reserve} (milli-calls, as integers).
+# PER_GRANT_BOUNDS (milli-calls, shares), then 5 per owner (SPENT's). Returns {granted 0|1, reason, used,
+# free, reserve} (milli-calls, as integers).
 TAKE = (
     SPENT
     + """
