@@ -34,7 +34,7 @@ import json
 import math
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ from bench.fleet import key_of as fleet_key
 from core.providers.capacity import REPORT_CALL, capacity, catalogue_keys
 from core.providers.catalogue import Budget, ProviderEntry, Slot
 from core.providers.governor import HOURS, DayClock, day_hash
-from core.providers.quota import MONTH_TTL_SECONDS, budget_cost, budget_key
+from core.providers.quota import MONTH_TTL_SECONDS, budget_cost, budget_key, days_to_month_end
 from testing.fakes.limits import Ledger, Use, local_day
 
 DAY_INTERVIEWS = 10_000
@@ -158,7 +158,7 @@ class WatchedOwner:
         """What is left of today's even share of the month's rest (the pool's pacing), in its unit."""
         now = self.ledger.clock()
         today = local_day(now, self.ledger.zone)
-        days_left = month_days_left(today)
+        days_left = days_to_month_end(date.fromisoformat(today))
         month = self.ledger.used_this_month(self.api_key).of(budget.unit)
         spent_today = self.spent().of(budget.unit)
         return (budget.amount - (month - spent_today)) / days_left - spent_today
@@ -166,12 +166,6 @@ class WatchedOwner:
     def dry(self) -> bool:
         """No report-size call left today."""
         return self.calls_per_day > 0 and self.calls_left() <= 0
-
-
-def month_days_left(day: str) -> int:
-    """Days from `day` (an ISO date) to its month's end, that day included."""
-    today = date.fromisoformat(day)
-    return ((today.replace(day=28) + timedelta(days=4)).replace(day=1) - today).days
 
 
 def watched_owners(fleet: Fleet, catalogue: Path) -> list[WatchedOwner]:
@@ -206,7 +200,7 @@ async def seed_earlier_days_of_the_month(redis_url: str, owners: list[WatchedOwn
                     continue
                 now = owner.ledger.clock()
                 today = local_day(now, owner.ledger.zone)
-                days = month_days_left(today) + int(today[8:]) - 1
+                days = days_to_month_end(date.fromisoformat(today)) + int(today[8:]) - 1
                 earlier = budget.amount * (int(today[8:]) - 1) // days
                 owner.ledger.carry_over(owner.api_key, today[:7], budget.unit, earlier)
                 slot = Slot(entry=owner.entry, key_index=0, api_key=owner.api_key, account_id=None)

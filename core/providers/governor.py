@@ -201,12 +201,20 @@ return {1, reason, math.floor(used + cost), math.floor(free - cost), math.floor(
 """
 )
 
-# KEYS and ARGV: 4 and 5 per owner (SPENT's). Returns the owners' spending, each in milli-calls.
-READ_SPENT = (
+# The ops view in one command. KEYS: 1 the day's hash, then 4 per owner (SPENT's); ARGV: 5 per owner.
+# Returns {the hash's fields and values, then per owner {spent in milli-calls, requests, tokens}}.
+READ_STATE = (
     SPENT
     + """
-local found = {}
-for i = 0, #KEYS / 4 - 1 do found[i + 1] = math.floor(owner_spent(1 + 4 * i, 1 + 5 * i)) end
+local found = {redis.call('HGETALL', KEYS[1])}
+for i = 0, (#KEYS - 1) / 4 - 1 do
+  local k = 2 + 4 * i
+  found[i + 2] = {
+    math.floor(owner_spent(k, 1 + 5 * i)),
+    tonumber(redis.call('GET', KEYS[k]) or '0'),
+    tonumber(redis.call('GET', KEYS[k + 1]) or '0'),
+  }
+end
 return found
 """
 )
@@ -444,25 +452,15 @@ class Governor:
         fraction = self._day.fraction(now)
         share = await self._share_seen(day, fraction)
         label = self._day.label(day)
-        at_ms = int(now * 1000)
-        owner_keys = [
-            (day_key(o.slot, local_date(o.slot, at_ms)), tokens_day_key(o.slot, local_date(o.slot, at_ms)))
-            for o in self._owners
-        ]
-
-        def build(pipe: Pipeline) -> None:
-            pipe.hgetall(day_hash(label))
-            for requests, tokens in owner_keys:
-                pipe.get(requests)
-                pipe.get(tokens)
-
-        rows = await self._redis.pipeline(build)
-        spent_by_owner = await self._redis.script(READ_SPENT, self._counter_keys(now), self._spent_args())
+        keys = [day_hash(label), *self._counter_keys(now)]
+        found = await self._redis.script(READ_STATE, keys, self._spent_args())
+        values = found[0]
         fields = {
-            (k.decode() if isinstance(k, bytes) else str(k)): int(v) for k, v in (rows[0] or {}).items()
+            (name.decode() if isinstance(name, bytes) else str(name)): int(value)
+            for name, value in zip(values[::2], values[1::2], strict=True)
         }
         owners = []
-        for index, owner in enumerate(self._owners):
+        for owner, (milli, requests, tokens) in zip(self._owners, found[1:], strict=True):
             owners.append(
                 OwnerState(
                     owner=owner.owner,
@@ -470,12 +468,12 @@ class Governor:
                     calls_per_day=owner.calls_per_day,
                     requests_per_day=owner.rpd,
                     tokens_per_day=owner.tpd,
-                    requests_spent=int(rows[1 + 2 * index] or 0),
-                    tokens_spent=int(rows[2 + 2 * index] or 0),
-                    calls_spent=round(int(spent_by_owner[index]) / MILLI, 1),
+                    requests_spent=int(requests),
+                    tokens_spent=int(tokens),
+                    calls_spent=round(int(milli) / MILLI, 1),
                 )
             )
-        spent_total = sum(int(milli) for milli in spent_by_owner)
+        spent_total = sum(int(milli) for milli, _, _ in found[1:])
         kinds = get_args(GovernedKind)
         demand = {kind: fields.get(f"d:{kind}", 0) for kind in kinds}
         rest = {kind: demand[kind] * (1 - share) / share for kind in kinds}

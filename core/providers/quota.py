@@ -41,7 +41,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from core.infra.redis_failover import FailoverRedis
 from core.providers.adapters.chat import ChatRequest, FailureKind
@@ -136,7 +136,7 @@ for i = 1, n do
   end
   local weight, spare = 0, 0
   if not resting and not open and left > 0 then
-    weight, spare = math.max(0, math.min(worth, paced)), math.max(1, worth)
+    weight, spare = math.max(0, math.min(worth, paced)), worth
   end
   weights[i], spares[i], probes[i] = weight, spare, half_open
   total, spare_total = total + weight, spare_total + spare
@@ -316,11 +316,15 @@ def budget_today_key(slot: Slot, budget: Budget | None, at_ms: int) -> str:
     return f"quota:{slot.owner_id}:budget:{budget.unit}:{local_month(slot, at_ms)}:{local_date(slot, at_ms)}"
 
 
+def days_to_month_end(day: date) -> int:
+    """Days from `day` to the end of its month, `day` included."""
+    first_of_next = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return (first_of_next - day).days
+
+
 def days_left_in_month(slot: Slot, at_ms: int) -> int:
     """Days of the provider's local month from today to its end, today included."""
-    today = datetime.fromtimestamp(at_ms / 1000, slot.entry.zone).date()
-    first_of_next = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return (first_of_next - today).days
+    return days_to_month_end(datetime.fromtimestamp(at_ms / 1000, slot.entry.zone).date())
 
 
 def pacing_days(slot: Slot, budget: Budget, at_ms: int) -> int:
