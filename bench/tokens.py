@@ -3,7 +3,9 @@
 Prompt tokens are estimated at 4 characters a token (the catalogue's Llama and Gemma tokenizers run
 3.5-4.5 on English; no tokenizer can be downloaded here, so this is an estimate, the same before and
 after a change). Completion tokens are the max_tokens each call asks for (what a provider that counts on
-arrival charges) and a typical valid reply's size. Run it on two commits to compare them."""
+arrival charges) and a typical valid reply's size, beside the reply size the request tells the pool
+(`expected_output_tokens`, which weighs keys by calls of that size: keep the two close). Run it on two
+commits to compare them."""
 
 from __future__ import annotations
 
@@ -39,14 +41,26 @@ EVALUATION_REPLY = json.dumps(
     }
 )
 
+# A review's score of one turn: an evaluation with one-clause reasons (REVIEW_PER_SCORE_MAX_TOKENS).
+REVIEW_SCORE = {c: {"score": 3, "reason": "Names the steps; no measured result."} for c in CRITERIA} | {
+    "evidence": ["I measured the slow paths first"],
+    "improvement": "End with the result, in numbers, and what it cost.",
+    "covered_points": ["Measure before optimising"],
+    "missed_points": ["Trade-offs of caching"],
+}
+FOLLOW_UP_REPLY = json.dumps({"question": "What did the cache cost you, and how did you keep it fresh?"})
+# An example answer of about 250 words, as the prompt asks (150-300).
+EXAMPLE_REPLY = json.dumps({"answer": " ".join([SENTENCE.strip()] * 6)})
+
 
 def tokens(text: str) -> int:
     return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
-def review_reply(turns: int) -> str:
+def review_reply(turns: int, scored: int = 0) -> str:
     return json.dumps(
         {
+            "scores": [{"turn": n, **REVIEW_SCORE} for n in range(1, scored + 1)],
             "summary": "You gave concrete, measured answers; the technical ones need their trade-offs named.",
             "strengths": ["Numbers in turns 1 and 3", "Clear steps in turn 2"],
             "improvements": ["Name a trade-off in turns 2 and 4", "End stories with the result"],
@@ -67,6 +81,7 @@ def measure(interview_turns: int) -> dict[str, dict[str, float]]:
             "prompt": statistics.mean(tokens(r.system + r.user) for r in evaluations),
             "max_tokens": evaluations[0].max_tokens,
             "reply": tokens(EVALUATION_REPLY),
+            "told": evaluations[0].expected_output_tokens or 0,
         }
     }
     if hasattr(prompts, "batch_evaluation_request"):
@@ -85,6 +100,7 @@ def measure(interview_turns: int) -> dict[str, dict[str, float]]:
                 "prompt": statistics.mean(tokens(r.system + r.user) for r in batches) / size,
                 "max_tokens": batches[0].max_tokens / size,
                 "reply": tokens(EVALUATION_REPLY) + 3,
+                "told": (batches[0].expected_output_tokens or 0) / size,
             }
     setup = InterviewSetup(role="backend", level="mid", kind="mixed", questions=interview_turns)
     turns = [
@@ -92,17 +108,43 @@ def measure(interview_turns: int) -> dict[str, dict[str, float]]:
         for n, q in enumerate(questions[:interview_turns], start=1)
     ]
     scored = write_report("Backend engineer", setup, turns)
-    review = prompts.review_request("Backend engineer", setup, scored, {n: a for n, _, a, _ in turns})
+    answers = {n: a for n, _, a, _ in turns}
+    review = prompts.review_request("Backend engineer", setup, scored, answers)
     figures[f"report ({interview_turns} answers reviewed)"] = {
         "prompt": tokens(review.system + review.user),
         "max_tokens": review.max_tokens,
         "reply": tokens(review_reply(interview_turns)),
+        "told": review.expected_output_tokens or 0,
+    }
+    # The review that also scores the turns only the built-in evaluator scored (the governor's report).
+    to_score = {n: q for n, q, _, _ in turns}
+    scoring = prompts.review_request("Backend engineer", setup, scored, answers, to_score)
+    figures[f"report ({interview_turns} reviewed and scored)"] = {
+        "prompt": tokens(scoring.system + scoring.user),
+        "max_tokens": scoring.max_tokens,
+        "reply": tokens(review_reply(interview_turns, interview_turns)),
+        "told": scoring.expected_output_tokens or 0,
     }
     generate = prompts.questions_request("Data engineer (Spark)", "mid")
     figures["custom-role questions"] = {
         "prompt": tokens(generate.system + generate.user),
         "max_tokens": generate.max_tokens,
         "reply": 1_400,  # 16 questions with 2-3 key points each, as the fakes' replies run
+        "told": generate.expected_output_tokens or 0,
+    }
+    follow_up = prompts.follow_up_request(questions[0], questions[0].key_points[0].text)
+    figures["follow-up question"] = {
+        "prompt": tokens(follow_up.system + follow_up.user),
+        "max_tokens": follow_up.max_tokens,
+        "reply": tokens(FOLLOW_UP_REPLY),
+        "told": follow_up.expected_output_tokens or 0,
+    }
+    example = prompts.example_request(questions[0])
+    figures["example answer"] = {
+        "prompt": tokens(example.system + example.user),
+        "max_tokens": example.max_tokens,
+        "reply": tokens(EXAMPLE_REPLY),
+        "told": example.expected_output_tokens or 0,
     }
     return figures
 
@@ -113,12 +155,15 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures to this file")
     options = parser.parse_args()
     figures = measure(options.turns)
-    print(f"{'job kind':40s} {'prompt':>8s} {'max_tokens':>11s} {'reply':>7s} {'reserved':>9s} {'used':>7s}")
+    print(
+        f"{'job kind':40s} {'prompt':>8s} {'max_tokens':>11s} {'reply':>7s} {'told':>6s} {'reserved':>9s} "
+        f"{'used':>7s}"
+    )
     for kind, row in figures.items():
         reserved, used = row["prompt"] + row["max_tokens"], row["prompt"] + row["reply"]
         print(
             f"{kind:40s} {row['prompt']:8.0f} {row['max_tokens']:11.0f} {row['reply']:7.0f} "
-            f"{reserved:9.0f} {used:7.0f}"
+            f"{row['told']:6.0f} {reserved:9.0f} {used:7.0f}"
         )
     if options.json:
         with open(options.json, "w", encoding="utf-8") as out:

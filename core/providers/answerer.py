@@ -15,6 +15,7 @@ from core.infra.connections import connections
 from core.infra.counters import LOCAL_PROVIDER
 from core.models import Evaluation, ExampleAuthor, InterviewSetup, Level, Question, Report
 from core.providers.batching import EvaluationBatcher, batcher_for
+from core.providers.capacity import REPORT_CALL
 from core.providers.catalogue import configured_slots
 from core.providers.pool import Pool
 from core.providers.prompts import (
@@ -160,5 +161,7 @@ def answerer_for_jobs() -> Answerer:
     slots = configured_slots()
     if not slots:
         return LocalAnswerer()
-    pool = Pool(slots, Quota(connections().redis(), random.Random()), connections().http())
+    # Every owner keeps room for one report while another has more: reports are the job reserved first.
+    quota = Quota(connections().redis(), random.Random(), kept=REPORT_CALL.size())
+    pool = Pool(slots, quota, connections().http())
     return PooledAnswerer(pool, LocalAnswerer(), batcher_for(pool, slots))

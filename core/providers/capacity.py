@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from core.providers.catalogue import ProviderEntry, Slot
-from core.providers.quota import budget_cost
+from core.providers.quota import CallSize, budget_cost
 
 MINUTES_PER_DAY = 1_440
 DAYS_PER_MONTH = 30
@@ -30,6 +30,10 @@ class CallTokens:
     @property
     def total(self) -> int:
         return self.prompt + self.completion
+
+    def size(self) -> CallSize:
+        """The call as the pool sizes one: this completion is its typical reply."""
+        return CallSize(self.prompt, self.completion, typical_output_tokens=self.completion)
 
 
 @dataclass(frozen=True)

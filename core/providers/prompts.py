@@ -231,6 +231,17 @@ EXAMPLE_MAX_TOKENS = 600
 EXAMPLE_CHARS = 2400
 # A job ad's share of a questions request: its gist, within a free tier's tokens per minute.
 JOB_AD_CHARS = 3000
+# A typical valid reply of each kind, in tokens (`make bench-tokens`' "reply" column, 2026-12-01), told
+# to the pool with each request: it weighs keys by the calls of this size they have left, and a reply's
+# share of its max_tokens differs by kind (an evaluation's 0.45, a 6-answer review's 0.24, a follow-up's
+# 0.16, a questions reply 0.54), so one share for all would misjudge an owner bound by tokens.
+EVALUATION_REPLY_TOKENS = 210
+REVIEW_BASE_REPLY_TOKENS = 70
+REVIEW_PER_ANSWER_REPLY_TOKENS = 17
+REVIEW_PER_SCORE_REPLY_TOKENS = 150
+QUESTIONS_REPLY_TOKENS = 1400
+FOLLOW_UP_REPLY_TOKENS = 25
+EXAMPLE_REPLY_TOKENS = 300
 
 # The reply's shape, written out compactly instead of pasting a JSON Schema (which costs four times the
 # tokens). Providers with a JSON mode are asked for JSON through it (see the adapters); the name in
@@ -271,6 +282,7 @@ def evaluation_request(question: Question, answer: str) -> ChatRequest:
         user=user,
         json_schema=LlmEvaluation.model_json_schema(),
         max_tokens=EVALUATION_MAX_TOKENS,
+        expected_output_tokens=EVALUATION_REPLY_TOKENS,
     )
 
 
@@ -311,6 +323,7 @@ def batch_evaluation_request(items: list[BatchItem], nonce: str) -> ChatRequest:
         user="\n\n".join(sections),
         json_schema=LlmEvaluationBatch.model_json_schema(),
         max_tokens=EVALUATION_MAX_TOKENS * len(items),
+        expected_output_tokens=EVALUATION_REPLY_TOKENS * len(items),
     )
 
 
@@ -432,8 +445,17 @@ def review_request(
         + REVIEW_PER_ANSWER_MAX_TOKENS * len(answers)
         + REVIEW_PER_SCORE_MAX_TOKENS * len(to_score)
     )
+    expected = (
+        REVIEW_BASE_REPLY_TOKENS
+        + REVIEW_PER_ANSWER_REPLY_TOKENS * len(answers)
+        + REVIEW_PER_SCORE_REPLY_TOKENS * len(to_score)
+    )
     return ChatRequest(
-        system=system, user=user, json_schema=LlmReview.model_json_schema(), max_tokens=max_tokens
+        system=system,
+        user=user,
+        json_schema=LlmReview.model_json_schema(),
+        max_tokens=max_tokens,
+        expected_output_tokens=expected,
     )
 
 
@@ -455,6 +477,7 @@ def questions_request(title: str, level: Level, job_ad: str | None = None) -> Ch
         user=user,
         json_schema=LlmQuestions.model_json_schema(),
         max_tokens=QUESTIONS_MAX_TOKENS,
+        expected_output_tokens=QUESTIONS_REPLY_TOKENS,
     )
 
 
@@ -480,7 +503,11 @@ def follow_up_request(question: Question, gap: str) -> ChatRequest:
         f"What the answer missed: {json.dumps(gap, ensure_ascii=False)}"
     )
     return ChatRequest(
-        system=system, user=user, json_schema=LlmFollowUp.model_json_schema(), max_tokens=FOLLOW_UP_MAX_TOKENS
+        system=system,
+        user=user,
+        json_schema=LlmFollowUp.model_json_schema(),
+        max_tokens=FOLLOW_UP_MAX_TOKENS,
+        expected_output_tokens=FOLLOW_UP_REPLY_TOKENS,
     )
 
 
@@ -518,7 +545,11 @@ def example_request(question: Question) -> ChatRequest:
         f"Key points a strong answer covers: {json.dumps(points, ensure_ascii=False)}"
     )
     return ChatRequest(
-        system=system, user=user, json_schema=LlmExample.model_json_schema(), max_tokens=EXAMPLE_MAX_TOKENS
+        system=system,
+        user=user,
+        json_schema=LlmExample.model_json_schema(),
+        max_tokens=EXAMPLE_MAX_TOKENS,
+        expected_output_tokens=EXAMPLE_REPLY_TOKENS,
     )
 
 

@@ -11,7 +11,10 @@ this morning (what is left over the days left, today included), not by the whole
 spent with the daily owners rather than before them (a budget weighed by the month's rest took several
 days' share by mid-morning in `make simulate --day`). Past its share the owner is a last resort, taken
 only when no other candidate has room: a job is never refused while a provider could take it, and a
-share unspent today is the next days' to spend.
+share unspent today is the next days' to spend. In the same way every owner keeps room for one report
+(`Quota(kept=...)`): down to it, an owner is a spare until every other owner is too, so owners run low
+together and none runs dry while another has plenty (`make simulate --day`: a 15-call owner ran dry at
+the simulated hour 17.9 while two others kept 7 calls).
 
 Daily counters are keyed by the provider's own local date and monthly ones by its local month: a new
 day starts with a fresh key even if the reset timer never ran, so no provider stays locked out by a
@@ -62,30 +65,33 @@ CHARS_PER_TOKEN = 3.5
 FRAMING_TOKENS = 16
 MAX_BUDGETS = 2
 KEYS_PER_CANDIDATE = 6 + 2 * MAX_BUDGETS
-ARGS_PER_CANDIDATE = 6 + 5 * MAX_BUDGETS
-# The share of its max_tokens a typical valid reply uses: output budgets are sized to the longest valid
-# reply with room to spare (`make bench-tokens`, 2026-11-30: an evaluation's reply 204 of 450, a
-# questions reply 1,400 of 2,600, a 6-answer review's 169 of 710). Weights use it (see RESERVE).
+ARGS_PER_CANDIDATE = 6 + 6 * MAX_BUDGETS
+# The share of its max_tokens a typical valid reply uses, for a request that does not say its own
+# (`ChatRequest.expected_output_tokens`; every prompt of the app does): output budgets are sized to the
+# longest valid reply with room to spare. Weights use it (see RESERVE).
 TYPICAL_REPLY_SHARE = 0.5
 
 # KEYS: 10 per candidate (day requests, minute requests, day tokens, minute tokens, 2 budgets, 2 budgets'
 # use today, slot state, breaker). ARGV: now_ms, random in [0,1), reservation id, then per candidate:
 # rpd, rpm, tpd, tpm, tokens reserved, tokens expected, and per budget: limit, cost reserved, cost
 # expected, ttl seconds, days left in its month with today (0 where there is no such limit, or no pacing:
-# a daily budget); then day ttl, breaker threshold, probe ms. Returns the 1-based candidate or 0.
+# a daily budget), cost of the kept call; then day ttl, breaker threshold, probe ms, and the kept call's
+# requests (0 or 1) and tokens. Returns the 1-based candidate or 0.
 # A candidate needs room for the call as reserved (its max_tokens counted); its weight is the number of
-# calls of the expected size (a typical reply) it has left today by its tightest limit, a monthly budget
-# counting only today's share. (Weighed by the reserved size, an owner bound by tokens or neurons would
-# be picked as if each call cost what it reserves, while reconciling gives back the unused part, so owners
-# bound by requests ran dry first.) A candidate past its share (its spare) is chosen only when no
-# candidate has weight.
+# calls of the expected size (a typical reply) it has left today by its tightest limit beyond one kept
+# call (a report's, see `Quota.reserve`), a monthly budget counting only today's share. (Weighed by the
+# reserved size, an owner bound by tokens or neurons would be picked as if each call cost what it
+# reserves, while reconciling gives back the unused part, so owners bound by requests ran dry first.)
+# A candidate with no weight but room (past its share, or down to its kept call) is a spare, chosen only
+# when no candidate has weight.
 RESERVE = """
 local now = tonumber(ARGV[1])
 local id = ARGV[3]
-local per_key, per_arg, budgets = 10, 16, 2
+local per_key, per_arg, budgets = 10, 18, 2
 local n = #KEYS / per_key
 local tail = 3 + per_arg * n
 local day_ttl, threshold, probe_ms = tonumber(ARGV[tail + 1]), tonumber(ARGV[tail + 2]), tonumber(ARGV[tail + 3])
+local kept_requests, kept_tokens = tonumber(ARGV[tail + 4]), tonumber(ARGV[tail + 5])
 local weights, spares, probes, total, spare_total = {}, {}, {}, 0, 0
 local function minute_tokens(key)
   -- 61 s, not 60: a second's margin for the provider's clock and the call's way there
@@ -107,26 +113,29 @@ for i = 1, n do
   local half_open = (not open) and tonumber(breaker[1] or '0') >= threshold
   if half_open and tonumber(breaker[3] or '0') > now then open = true end
   -- calls left today by the tightest limit; a huge number where a limit does not exist
-  -- left: calls as reserved; worth: calls of the expected size; paced: the latter within today's share
-  local left, worth, paced = 1e15, 1e15, 1e15
+  -- left: calls as reserved; worth: calls of the expected size; beyond: the latter after the kept call;
+  -- paced: calls of the expected size within today's share
+  local left, worth, beyond, paced = 1e15, 1e15, 1e15, 1e15
   local used_minute = tonumber(redis.call('GET', KEYS[k+2]) or '0')
   if used_minute >= rpm then left = 0 end
   if rpd > 0 then
     left = math.min(left, rpd - tonumber(redis.call('GET', KEYS[k+1]) or '0'))
-    worth = math.min(worth, left)
+    worth, beyond = math.min(worth, left), math.min(beyond, left - kept_requests)
   end
   if tpd > 0 then
     local free = tpd - tonumber(redis.call('GET', KEYS[k+3]) or '0')
     left, worth = math.min(left, math.floor(free / tokens)), math.min(worth, math.floor(free / expected))
+    beyond = math.min(beyond, math.floor((free - kept_tokens) / expected))
   end
   if tpm > 0 and minute_tokens(KEYS[k+4]) + tokens > tpm then left = 0 end
   for b = 1, budgets do
-    local o = a + 6 + 5 * (b - 1)
+    local o = a + 6 + 6 * (b - 1)
     local limit, cost, typical = tonumber(ARGV[o+1]), math.max(tonumber(ARGV[o+2]), 1), math.max(tonumber(ARGV[o+3]), 1)
-    local days_left = tonumber(ARGV[o+5])
+    local days_left, kept = tonumber(ARGV[o+5]), tonumber(ARGV[o+6])
     if limit > 0 then
       local spent = tonumber(redis.call('GET', KEYS[k+4+b]) or '0')
       left, worth = math.min(left, math.floor((limit - spent) / cost)), math.min(worth, math.floor((limit - spent) / typical))
+      beyond = math.min(beyond, math.floor((limit - spent - kept) / typical))
       if days_left > 0 then
         -- today's even share of what the month had left when today began
         local today = tonumber(redis.call('GET', KEYS[k+6+b]) or '0')
@@ -136,13 +145,13 @@ for i = 1, n do
   end
   local weight, spare = 0, 0
   if not resting and not open and left > 0 then
-    weight, spare = math.max(0, math.min(worth, paced)), worth
+    weight, spare = math.max(0, math.min(beyond, paced)), worth
   end
   weights[i], spares[i], probes[i] = weight, spare, half_open
   total, spare_total = total + weight, spare_total + spare
 end
 if total == 0 then
-  -- every candidate with room is past its share of a monthly budget: the last resort
+  -- every candidate with room is past its share of a monthly budget or down to its kept call
   if spare_total == 0 then return 0 end
   weights, total = spares, spare_total
 end
@@ -163,7 +172,7 @@ redis.call('EXPIRE', KEYS[k+3], day_ttl)
 redis.call('ZADD', KEYS[k+4], now, id .. ':' .. tokens)
 redis.call('EXPIRE', KEYS[k+4], 120)
 for b = 1, budgets do
-  local o = a + 6 + 5 * (b - 1)
+  local o = a + 6 + 6 * (b - 1)
   local limit, cost, ttl, days_left = tonumber(ARGV[o+1]), tonumber(ARGV[o+2]), tonumber(ARGV[o+4]), tonumber(ARGV[o+5])
   if limit > 0 then
     redis.call('INCRBY', KEYS[k+4+b], cost)
@@ -340,11 +349,14 @@ class CallSize:
 
     prompt_tokens: int
     max_output_tokens: int
+    # A typical valid reply's tokens, as the request says; None: TYPICAL_REPLY_SHARE of max_tokens.
+    typical_output_tokens: int | None = None
 
     @classmethod
     def of(cls, request: ChatRequest) -> CallSize:
         chars = len(request.system) + len(request.user)
-        return cls(math.ceil(chars / CHARS_PER_TOKEN) + FRAMING_TOKENS, request.max_tokens)
+        prompt = math.ceil(chars / CHARS_PER_TOKEN) + FRAMING_TOKENS
+        return cls(prompt, request.max_tokens, request.expected_output_tokens)
 
     @property
     def tokens(self) -> int:
@@ -352,7 +364,10 @@ class CallSize:
 
     @property
     def expected_output_tokens(self) -> int:
-        """A typical valid reply's tokens: what the call will likely spend once reconciled."""
+        """A typical valid reply's tokens: what the call will likely spend once reconciled (never more
+        than it may produce)."""
+        if self.typical_output_tokens is not None:
+            return max(1, min(self.typical_output_tokens, self.max_output_tokens))
         return max(1, math.ceil(self.max_output_tokens * TYPICAL_REPLY_SHARE))
 
     @property
@@ -410,11 +425,17 @@ class Quota:
         rng: random.Random,
         breaker: BreakerTimings = BreakerTimings(),
         clock: Callable[[], int] = now_ms,
+        kept: CallSize | None = None,
     ) -> None:
+        """`kept`: a call every owner keeps room for while another owner has more (the app keeps a
+        report's, the job it reserves first): an owner down to it is a spare, taken only when no other
+        has room beyond its own, so owners run low together and none runs dry while another has plenty
+        (which also keeps every provider in the failover's reach until the day's end)."""
         self._rng = rng
         self._clock = clock
         self._breaker = breaker
         self._redis = redis
+        self._kept = kept
 
     async def reserve(self, candidates: list[Slot], size: CallSize) -> Reservation | None:
         """Take one request and `size` of every limit from a candidate, chosen at random weighted by how
@@ -451,14 +472,21 @@ class Quota:
                 cost = budget_cost(entry, budget, size.prompt_tokens, size.max_output_tokens)
                 typical = budget_cost(entry, budget, size.prompt_tokens, size.expected_output_tokens)
                 ttl = DAY_TTL_SECONDS if budget.per == "day" else MONTH_TTL_SECONDS
-                args += [budget.amount, cost, typical, ttl, pacing_days(slot, budget, at)]
-            args += [0, 0, 0, 0, 0] * (MAX_BUDGETS - len(budgets))
-        tail = [DAY_TTL_SECONDS, self._breaker.threshold, self._breaker.probe_ms]
+                kept = self._kept_cost(entry, budget)
+                args += [budget.amount, cost, typical, ttl, pacing_days(slot, budget, at), kept]
+            args += [0, 0, 0, 0, 0, 0] * (MAX_BUDGETS - len(budgets))
+        kept_call = (1, self._kept.expected_tokens) if self._kept else (0, 0)
+        tail = [DAY_TTL_SECONDS, self._breaker.threshold, self._breaker.probe_ms, *kept_call]
         script_args = [at, self._rng.random(), reservation_id, *args, *tail]
         chosen = int(await self._redis.script(RESERVE, keys, script_args))
         if not chosen:
             return None
         return Reservation(candidates[chosen - 1], size, at, reservation_id)
+
+    def _kept_cost(self, entry: ProviderEntry, budget: Budget) -> int:
+        if self._kept is None:
+            return 0
+        return budget_cost(entry, budget, self._kept.prompt_tokens, self._kept.expected_output_tokens)
 
     async def reconcile(
         self, reservation: Reservation, prompt_tokens: int | None, completion_tokens: int | None

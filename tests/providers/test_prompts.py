@@ -36,9 +36,13 @@ from core.providers.prompts import (
     LlmEvaluationBatch,
     LlmQuestions,
     LlmReview,
+    batch_evaluation_request,
     batch_items,
     evaluation_request,
+    example_request,
+    follow_up_request,
     json_object,
+    questions_request,
     review_request,
     to_evaluation,
     to_questions,
@@ -169,6 +173,30 @@ def test_prompts_carry_the_replys_shape_not_its_json_schema() -> None:
     for criterion in CRITERIA:
         assert f'"{criterion}":' in request.system
     assert request.max_tokens <= 500
+
+
+def test_every_request_tells_the_pool_a_typical_reply_within_its_max_tokens() -> None:
+    """The pool weighs keys by calls of the told size; a reply's share of max_tokens differs by kind."""
+    setup = InterviewSetup(role="backend", level="mid", kind="mixed", questions=3)
+    turns = [(1, QUESTION, "We added a cache.", evaluate_answer(QUESTION, "We added a cache."))]
+    scored = write_report("Backend engineer", setup, turns)
+    answers = {1: "We added a cache."}
+    requests = {
+        "evaluation": evaluation_request(QUESTION, "We added a cache."),
+        "batch": batch_evaluation_request(
+            [BatchItem("a", QUESTION, "x"), BatchItem("b", QUESTION, "y")], "n"
+        ),
+        "review": review_request("Backend engineer", setup, scored, answers),
+        "scoring review": review_request("Backend engineer", setup, scored, answers, {1: QUESTION}),
+        "questions": questions_request("Data engineer", "mid"),
+        "follow-up": follow_up_request(QUESTION, "a measured result"),
+        "example": example_request(QUESTION),
+    }
+    for kind, request in requests.items():
+        told = request.expected_output_tokens
+        assert told is not None and 0 < told < request.max_tokens, kind
+    # Scoring a turn in the review asks for more of both.
+    assert requests["scoring review"].expected_output_tokens > requests["review"].expected_output_tokens  # type: ignore[operator]
 
 
 # --- bounded replies: lengths, list sizes, key points, size and depth -----------------------------------

@@ -457,3 +457,50 @@ async def test_a_token_bound_owner_is_weighed_by_a_typical_reply_not_its_max_tok
     # Both have 1,000 typical calls a day, so they share the calls evenly (by the reserved size the
     # token-bound owner would get 625 / 1,625 = 38% and last longer, while the other runs dry first).
     assert 0.44 < taken.count(by_tokens) / len(taken) < 0.56
+
+
+async def test_a_token_bound_owner_is_weighed_by_the_reply_size_the_request_tells(redis: Redis) -> None:
+    clock = Clock()
+    # A review's reply is about a quarter of its max_tokens: 100 + 100 expected, not 100 + 200.
+    size = CallSize(prompt_tokens=100, max_output_tokens=400, typical_output_tokens=100)
+    assert (size.tokens, size.expected_tokens) == (500, 200)
+    by_requests = make_slot(rpd=1_000, rpm=100_000)
+    by_tokens = make_slot(rpd=None, rpm=100_000, tpd=200_000)  # 1,000 calls of 200; 667 of half max_tokens
+    pool_quota = quota(redis, clock, seed=12)
+    taken = []
+    for _ in range(600):
+        reservation = await pool_quota.reserve([by_requests, by_tokens], size)
+        assert reservation is not None
+        await pool_quota.reconcile(reservation, 100, 100)  # each reply as long as told
+        taken.append(reservation.slot)
+    # Weighed by half its max_tokens (300 expected) it would get 667 / 1,667 = 40% and run dry last.
+    assert 0.45 < taken.count(by_tokens) / len(taken) < 0.55
+
+
+async def test_an_owner_down_to_its_kept_call_is_a_spare_until_every_owner_is(redis: Redis) -> None:
+    """The app keeps a report's room in every owner: one down to it is taken only when no other owner
+    has room beyond its own, so no owner runs dry while another has plenty."""
+    clock = Clock()
+    kept = CallSize(prompt_tokens=1_000, max_output_tokens=200, typical_output_tokens=200)  # 1,200 tokens
+    by_requests = make_slot(rpd=3, rpm=100_000)
+    by_tokens = make_slot(rpd=None, rpm=100_000, tpd=4_000)  # 10 calls of 400, 8 reserved before its kept
+    plenty = make_slot(rpd=20, rpm=100_000)
+    pool_quota = Quota(FailoverRedis(redis), random.Random(5), BreakerTimings(), clock, kept=kept)
+    taken: list[Slot] = []
+    while (slot := await take(pool_quota, [by_requests, by_tokens, plenty])) is not None:
+        taken.append(slot)
+    assert [taken.count(s) for s in (by_requests, by_tokens, plenty)] == [3, 10, 20]  # nothing left unused
+    # The small owners' last calls wait until `plenty` is down to its own last one (19 taken).
+    last_of_requests = len(taken) - taken[::-1].index(by_requests) - 1
+    assert taken[:last_of_requests].count(plenty) >= 19
+    # by_tokens' 8th call on: 4,000 tokens less 7 of 400 leave under a call and the kept 1,200
+    tokens_below_kept = [i for i, s in enumerate(taken) if s is by_tokens][7:]
+    assert all(taken[:i].count(plenty) >= 19 for i in tokens_below_kept)
+
+
+async def test_without_a_kept_call_a_small_owner_runs_dry_while_others_have_plenty(redis: Redis) -> None:
+    clock = Clock()
+    by_requests, plenty = make_slot(rpd=3, rpm=100_000), make_slot(rpd=200, rpm=100_000)
+    pool_quota = quota(redis, clock, seed=5)
+    taken = [await take(pool_quota, [by_requests, plenty]) for _ in range(150)]
+    assert taken.count(by_requests) == 3  # dry by the 150th call, with 50 of `plenty`'s left

@@ -215,3 +215,12 @@ async def test_outcomes_read_from_a_client_that_decodes_replies(redis: Redis) ->
         assert await pool_quota.finish(reservation, "ok", 10, None, 10, 5) == "ok"
     finally:
         await decoding.aclose()
+
+
+def test_a_call_size_expects_the_reply_size_its_request_tells_never_more_than_max_tokens() -> None:
+    told = ChatRequest(system="", user="", json_schema={}, max_tokens=400, expected_output_tokens=100)
+    assert CallSize.of(told).expected_output_tokens == 100
+    too_big = ChatRequest(system="", user="", json_schema={}, max_tokens=400, expected_output_tokens=900)
+    assert CallSize.of(too_big).expected_output_tokens == 400
+    untold = ChatRequest(system="", user="", json_schema={}, max_tokens=400)
+    assert CallSize.of(untold).expected_output_tokens == 200  # TYPICAL_REPLY_SHARE

@@ -27,6 +27,9 @@ class ChatRequest:
     json_schema: dict[str, Any]
     max_tokens: int = 800
     temperature: float = 0.2
+    # A typical valid reply's tokens (each prompt knows its own, from `make bench-tokens`); the pool
+    # weighs keys by calls of this size. None: half of max_tokens.
+    expected_output_tokens: int | None = None
 
 
 @dataclass(frozen=True)
