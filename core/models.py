@@ -537,7 +537,16 @@ class TurnRecord(StrictModel):
 # --- the queue ---------------------------------------------------------------------------
 
 
-class EvaluateJob(StrictModel):
+class QueuedModel(BaseModel):
+    """A queue message's body or part of one: known fields are checked as strictly as a request's, and
+    unknown ones ignored. Only this app writes these messages, and in a deploy an instance of the old
+    release reads what the new one sent (and the reverse), so a field added in one release must not poison
+    every message the other reads."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class EvaluateJob(QueuedModel):
     kind: Literal["evaluate"] = "evaluate"
     interview_id: str
     turn: int = Field(ge=1)
@@ -545,19 +554,19 @@ class EvaluateJob(StrictModel):
     follow_up: bool = False
 
 
-class ReportJob(StrictModel):
+class ReportJob(QueuedModel):
     kind: Literal["report"] = "report"
     interview_id: str
 
 
-class QuestionsJob(StrictModel):
+class QuestionsJob(QueuedModel):
     """Generate a custom role's questions; they replace the interview's questions not yet asked."""
 
     kind: Literal["questions"] = "questions"
     interview_id: str
 
 
-class CallbackJob(StrictModel):
+class CallbackJob(QueuedModel):
     """One event for an interview's callback_url, and where its delivery stands (a message of the
     callbacks queue; the URL and the secret are read from the interview and the settings when it is sent)."""
 
@@ -597,7 +606,7 @@ class CallbackEvent(StrictModel):
     data: CallbackData
 
 
-class FollowUpJob(StrictModel):
+class FollowUpJob(QueuedModel):
     """Have a model write the follow-up of a turn's question and gap, for the cache: the next answer to
     that question missing the same thing gets it. The turn itself keeps the follow-up it was asked."""
 
@@ -606,7 +615,7 @@ class FollowUpJob(StrictModel):
     turn: int = Field(ge=1)
 
 
-class ExampleJob(StrictModel):
+class ExampleJob(QueuedModel):
     """Have a model write an example answer to a question, stored for every candidate who gets it. Only
     the question and its key points are sent, never a candidate's answer; the interview only locates a
     generated question."""
@@ -616,7 +625,7 @@ class ExampleJob(StrictModel):
     question_id: str
 
 
-class JobMessage(StrictModel):
+class JobMessage(QueuedModel):
     """The body of a queue message: references only; the data stays in the durable store."""
 
     job: EvaluateJob | ReportJob | QuestionsJob | FollowUpJob | ExampleJob = Field(discriminator="kind")

@@ -20,7 +20,7 @@ from core.infra.callback_target import CallbackRefused, check_callback_url
 from core.infra.counters import LOCAL_PROVIDER, Counts
 from core.infra.job_queue import REQUEUE_AFTER_SECONDS, enqueue_once
 from core.infra.webhook_signature import interview_secret
-from core.interview import callbacks, example_answers, retention, templates
+from core.interview import callbacks, evaluator_warm_up, example_answers, retention, templates
 from core.interview.errors import ApiError, conflict, not_found, too_many
 from core.interview.follow_ups import follow_up_for, gap_text
 from core.interview.job_ad import read_job_ad
@@ -209,6 +209,7 @@ async def create(setup: InterviewSetup, client: str | None = None) -> InterviewC
         raise
     if record.questions_pending:
         await enqueue_once(QuestionsJob(interview_id=interview_id))
+    evaluator_warm_up.warm_roles_of(record.question_ids)
     # The greeting and every question taken from the bank are what a naive build would ask a model for.
     from_bank = sum(not question_id.startswith("gen-") for question_id in record.question_ids)
     await usage.count(saved, interviews_created=1, template_answers=1 + from_bank)

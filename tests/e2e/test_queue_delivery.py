@@ -75,6 +75,28 @@ async def test_a_redelivered_job_does_not_apply_twice(http: aiohttp.ClientSessio
     assert (await candidate.report())[1] == report
 
 
+async def test_a_message_with_a_field_of_a_newer_release_is_read_not_poisoned(
+    http: aiohttp.ClientSession,
+) -> None:
+    """In a deploy the old release reads what the new one sent: unknown fields are ignored."""
+    candidate = await start_interview(http, questions=3)
+    await candidate.answer_and_wait(1, unique_answer(f"newer-{candidate.id}-1"))
+    duplicates = (await _counters(http)).get("duplicate_deliveries", 0)
+    newer = {
+        "job": {"kind": "evaluate", "interview_id": candidate.id, "turn": 1, "priority": 2},
+        "queued_at": "2026-12-01T00:00:00Z",
+        "sent_by": "a newer release",
+    }
+    queue = await connections().queue(JOBS_QUEUE)
+    await queue.send_message(json.dumps(newer).encode())
+
+    async def seen() -> bool:
+        return (await _counters(http)).get("duplicate_deliveries", 0) >= duplicates + 1
+
+    await _eventually(seen, 20, "the message to be read (turn 1 is already scored: a duplicate)")
+    assert not [m for m in await _poisoned(http) if candidate.id in m["body"]]
+
+
 async def _queue_waits(http: aiohttp.ClientSession) -> int:
     """Today's samples of how long jobs waited for the queue trigger, from the ops summary."""
     async with http.get("/api/ops/summary", headers=ADMIN) as response:
