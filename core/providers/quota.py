@@ -79,7 +79,7 @@ TYPICAL_REPLY_SHARE = 0.5
 # requests (0 or 1) and tokens. Returns the 1-based candidate or 0.
 # A candidate needs room for the call as reserved (its max_tokens counted); its weight is the number of
 # calls of the expected size (a typical reply) it has left today by its tightest limit beyond one kept
-# call (a report's, see `Quota.reserve`), a monthly budget counting only today's share. (Weighed by the
+# call (a report's, see `Quota`), a monthly budget counting only today's share. (Weighed by the
 # reserved size, an owner bound by tokens or neurons would be picked as if each call cost what it
 # reserves, while reconciling gives back the unused part, so owners bound by requests ran dry first.)
 # A candidate with no weight but room (past its share, or down to its kept call) is a spare, chosen only
