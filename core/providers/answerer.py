@@ -15,7 +15,7 @@ from core.infra.connections import connections
 from core.infra.counters import LOCAL_PROVIDER
 from core.models import Evaluation, ExampleAuthor, InterviewSetup, Level, Question, Report
 from core.providers.batching import EvaluationBatcher, batcher_for
-from core.providers.capacity import REPORT_CALL
+from core.providers.capacity import SCORING_REPORT_CALL
 from core.providers.catalogue import configured_slots
 from core.providers.pool import Pool
 from core.providers.prompts import (
@@ -162,6 +162,6 @@ def answerer_for_jobs() -> Answerer:
     if not slots:
         return LocalAnswerer()
     # Every owner keeps room for one report while another has more: reports are the job reserved first.
-    quota = Quota(connections().redis(), random.Random(), kept=REPORT_CALL.size())
+    quota = Quota(connections().redis(), random.Random(), kept=SCORING_REPORT_CALL.size())
     pool = Pool(slots, quota, connections().http())
     return PooledAnswerer(pool, LocalAnswerer(), batcher_for(pool, slots))

@@ -120,6 +120,10 @@ MEASURED_ON = "2026-11-30"
 EVALUATION_CALL = CallTokens(prompt=512, completion=204)
 BATCH_OF_8_CALL = CallTokens(prompt=8 * 308, completion=8 * 207)
 REPORT_CALL = CallTokens(prompt=1873, completion=169)  # an interview of 6 answers, reviewed in one call
+# The same review when it also scores the six answers (those only the built-in evaluator scored: most of
+# them on a day the models cannot score every answer), measured on 2026-12-01. The room every owner
+# keeps in the pool (`Quota(kept=...)`): a report as the governor's default sends one on such a day.
+SCORING_REPORT_CALL = CallTokens(prompt=2069, completion=1081)
 QUESTIONS_CALL = CallTokens(prompt=137, completion=1400)
 
 

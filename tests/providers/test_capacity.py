@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.providers.capacity import CallTokens, capacity, capacity_view, catalogue_keys, total_calls
+from core.providers.capacity import (
+    REPORT_CALL,
+    SCORING_REPORT_CALL,
+    CallTokens,
+    capacity,
+    capacity_view,
+    catalogue_keys,
+    total_calls,
+)
 from core.providers.catalogue import Budget, NeuronRates, ProviderEntry, load_catalogue
 
 CALL = CallTokens(prompt=3_000, completion=700)  # 3,700 tokens
@@ -55,3 +63,15 @@ def test_the_shipped_catalogue_has_a_dated_source_for_every_enabled_entry() -> N
             assert found.source and found.checked_on, found.name
     view = capacity_view(catalogue_keys(entries))
     assert view.reports_per_day == sum(row.report_calls_per_day for row in view.owners) > 0
+
+
+def test_the_kept_report_is_a_review_that_scores_six_answers_as_the_prompts_size_one() -> None:
+    """The room every owner keeps (`Quota(kept=...)`) must hold the report the governor sends on a short
+    day: its reply as the review request tells the pool, within a tenth."""
+    from bench.tokens import measure
+
+    row = measure(6)["report (6 reviewed and scored)"]
+    kept = SCORING_REPORT_CALL.size()
+    assert abs(kept.expected_output_tokens - row["told"]) <= row["told"] / 10
+    assert abs(kept.prompt_tokens - row["prompt"]) <= row["prompt"] / 10
+    assert kept.expected_tokens > REPORT_CALL.total  # it scores the answers too
