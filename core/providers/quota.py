@@ -12,9 +12,11 @@ spent with the daily owners rather than before them (a budget weighed by the mon
 days' share by mid-morning in `make simulate --day`). Past its share the owner is a last resort, taken
 only when no other candidate has room: a job is never refused while a provider could take it, and a
 share unspent today is the next days' to spend. In the same way every owner keeps room for one report
-(`Quota(kept=...)`): down to it, an owner is a spare until every other owner is too, so owners run low
-together and none runs dry while another has plenty (`make simulate --day`: a 15-call owner ran dry at
-the simulated hour 17.9 while two others kept 7 calls).
+(`Quota(kept=...)`): down to it, an owner is a last resort until every other owner is too, so owners run
+low together and none runs dry while another has plenty (`make simulate --day`: a 15-call owner ran dry
+at the simulated hour 17.9 while two others kept 7 calls). Of the last resorts a monthly budget past
+today's share goes first: the pacing gives its later days less, while a kept call once taken leaves its
+owner dry until the reset.
 
 Daily counters are keyed by the provider's own local date and monthly ones by its local month: a new
 day starts with a fresh key even if the reset timer never ran, so no provider stays locked out by a
@@ -82,8 +84,8 @@ TYPICAL_REPLY_SHARE = 0.5
 # call (a report's, see `Quota`), a monthly budget counting only today's share. (Weighed by the
 # reserved size, an owner bound by tokens or neurons would be picked as if each call cost what it
 # reserves, while reconciling gives back the unused part, so owners bound by requests ran dry first.)
-# A candidate with no weight but room (past its share, or down to its kept call) is a spare, chosen only
-# when no candidate has weight.
+# A candidate with no weight but room is a last resort, chosen only when no candidate has weight: first
+# those past a monthly budget's share of today with room beyond their kept call, then those down to it.
 RESERVE = """
 local now = tonumber(ARGV[1])
 local id = ARGV[3]
@@ -92,7 +94,7 @@ local n = #KEYS / per_key
 local tail = 3 + per_arg * n
 local day_ttl, threshold, probe_ms = tonumber(ARGV[tail + 1]), tonumber(ARGV[tail + 2]), tonumber(ARGV[tail + 3])
 local kept_requests, kept_tokens = tonumber(ARGV[tail + 4]), tonumber(ARGV[tail + 5])
-local weights, spares, probes, total, spare_total = {}, {}, {}, 0, 0
+local weights, spares, kepts, probes, total, spare_total, kept_total = {}, {}, {}, {}, 0, 0, 0
 local function minute_tokens(key)
   -- 61 s, not 60: a second's margin for the provider's clock and the call's way there
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - 61000)
@@ -143,17 +145,25 @@ for i = 1, n do
       end
     end
   end
-  local weight, spare = 0, 0
+  -- weight: within its share and beyond its kept call; spare: past a monthly share, beyond its kept call;
+  -- kept: any room at all
+  local weight, spare, kept = 0, 0, 0
   if not resting and not open and left > 0 then
-    weight, spare = math.max(0, math.min(beyond, paced)), worth
+    weight, spare, kept = math.max(0, math.min(beyond, paced)), math.max(0, beyond), worth
   end
-  weights[i], spares[i], probes[i] = weight, spare, half_open
-  total, spare_total = total + weight, spare_total + spare
+  weights[i], spares[i], kepts[i], probes[i] = weight, spare, kept, half_open
+  total, spare_total, kept_total = total + weight, spare_total + spare, kept_total + kept
 end
 if total == 0 then
-  -- every candidate with room is past its share of a monthly budget or down to its kept call
-  if spare_total == 0 then return 0 end
-  weights, total = spares, spare_total
+  -- The last resorts: first a monthly budget past today's share (later days' share, which the pacing
+  -- gives back over the month), then the kept calls (an owner taken there runs dry).
+  if spare_total > 0 then
+    weights, total = spares, spare_total
+  elseif kept_total > 0 then
+    weights, total = kepts, kept_total
+  else
+    return 0
+  end
 end
 local point = tonumber(ARGV[2]) * total
 local chosen = n

@@ -504,3 +504,21 @@ async def test_without_a_kept_call_a_small_owner_runs_dry_while_others_have_plen
     pool_quota = quota(redis, clock, seed=5)
     taken = [await take(pool_quota, [by_requests, plenty]) for _ in range(150)]
     assert taken.count(by_requests) == 3  # dry by the 150th call, with 50 of `plenty`'s left
+
+
+async def test_a_monthly_owner_past_its_share_is_taken_before_another_owners_kept_call(redis: Redis) -> None:
+    """Later days' share of a month comes back through the pacing; an owner's kept call, once taken,
+    leaves it dry until its reset."""
+    clock = Clock()
+    clock.now = MONTHLY_START
+    kept = CallSize(prompt_tokens=1_600, max_output_tokens=400, typical_output_tokens=400)  # 2,000 tokens
+    size = CallSize(prompt_tokens=300, max_output_tokens=100, typical_output_tokens=100)  # 400
+    budget = Budget(unit="requests", per="month", amount=62)  # 2 today, 60 for the month's other days
+    monthly = make_slot(rpd=None, rpm=100_000, budgets=[budget])
+    daily = make_slot(rpd=None, rpm=100_000, tpd=4_000)  # 5 calls beyond its kept 2,000 tokens, 5 in them
+    pool_quota = Quota(FailoverRedis(redis), random.Random(2), BreakerTimings(), clock, kept=kept)
+    taken = [await take(pool_quota, [monthly, daily], size) for _ in range(30)]
+    # Today's shares first (the monthly's 2, the daily's 5 beyond its kept call), in any order; then the
+    # month's rest, while the daily owner's kept room stays (taken in proportion, it would get 5 of 64).
+    assert taken[:7].count(daily) == 5
+    assert taken[7:] == [monthly] * 23
