@@ -438,9 +438,9 @@ class Quota:
         kept: CallSize | None = None,
     ) -> None:
         """`kept`: a call every owner keeps room for while another owner has more (the app keeps a
-        report's, the job it reserves first): an owner down to it is a spare, taken only when no other
-        has room beyond its own, so owners run low together and none runs dry while another has plenty
-        (which also keeps every provider in the failover's reach until the day's end)."""
+        report's, the job it reserves first): an owner down to it is a last resort, taken only when no
+        other has room beyond its own, so owners run low together and none runs dry while another has
+        plenty (which also keeps every provider in the failover's reach until the day's end)."""
         self._rng = rng
         self._clock = clock
         self._breaker = breaker

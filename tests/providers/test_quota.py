@@ -477,7 +477,7 @@ async def test_a_token_bound_owner_is_weighed_by_the_reply_size_the_request_tell
     assert 0.45 < taken.count(by_tokens) / len(taken) < 0.55
 
 
-async def test_an_owner_down_to_its_kept_call_is_a_spare_until_every_owner_is(redis: Redis) -> None:
+async def test_an_owner_down_to_its_kept_call_is_a_last_resort_until_every_owner_is(redis: Redis) -> None:
     """The app keeps a report's room in every owner: one down to it is taken only when no other owner
     has room beyond its own, so no owner runs dry while another has plenty."""
     clock = Clock()
