@@ -104,7 +104,10 @@ PER_GRANT_BOUNDS = (0.25, 2.0)
 # What the owners spent today, in milli-calls of report size: per owner, its calls a day times the share
 # of its day its tightest limit has spent. KEYS from `first_key`, 4 per owner: requests today, tokens
 # today, 2 budgets' use today (quota.py's counters); ARGV from `first_arg`, 5 per owner: calls a day,
-# requests a day, tokens a day, the 2 budgets' day amounts (0: no such limit).
+# requests a day, tokens a day, the 2 budgets' day amounts (0: no such limit). Not capped at its day: a
+# daily limit cannot be passed, but a monthly budget past its 30th (the pool's last resort) spends later
+# days' share, and counted as one day it let the governor grant on while Mistral spent 12 days' share in
+# one (`make simulate --day 300`, 2026-12-01).
 SPENT = """
 local function owner_spent(k, a)
   local share = 0
@@ -112,7 +115,7 @@ local function owner_spent(k, a)
     local limit = tonumber(ARGV[a + 1 + j])
     if limit > 0 then share = math.max(share, tonumber(redis.call('GET', KEYS[k + j]) or '0') / limit) end
   end
-  return tonumber(ARGV[a]) * 1000 * math.min(1, share)
+  return tonumber(ARGV[a]) * 1000 * share
 end
 local function owners_spent(first_key, first_arg)
   local spent = 0

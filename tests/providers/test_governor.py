@@ -10,9 +10,9 @@ import uuid
 from redis.asyncio import Redis
 
 from core.infra.redis_failover import FailoverRedis
-from core.providers.catalogue import ProviderEntry, Slot
+from core.providers.catalogue import Budget, ProviderEntry, Slot
 from core.providers.governor import DayClock, Governor, day_hash
-from core.providers.quota import CallSize, Quota
+from core.providers.quota import CallSize, Quota, budget_today_key
 from testing.app_stack import Services
 
 DAY = 86_400
@@ -112,6 +112,23 @@ async def test_a_token_bound_owners_small_calls_spend_their_tokens_share_of_a_ca
     assert state.owners[0].requests_spent == 10  # ten requests, which by themselves would be over 4
     decisions = [await instance.decide("report") for _ in range(5)]
     assert [decision.model for decision in decisions] == [True, True, False, False, False]
+
+
+async def test_a_monthly_budget_spent_past_its_day_counts_every_day_it_spent(redis: Redis) -> None:
+    """The pool's last resort may spend later days' share of a month; that is capacity gone too."""
+    budget = Budget(unit="requests", per="month", amount=300)  # 10 a day, by its 30th
+    monthly = ProviderEntry(name=f"m{uuid.uuid4().hex[:10]}", adapter="openai", rpm=10_000, budgets=[budget])
+    daily = ProviderEntry(name=f"d{uuid.uuid4().hex[:10]}", adapter="openai", rpm=10_000, rpd=10)
+    slots = [Slot(entry=entry, key_index=0, api_key="k", account_id=None) for entry in (monthly, daily)]
+    when = at(a_day(), 23.9)
+    # Today the month's budget took 15 requests (its day's 10 and 5 of later days'); the daily owner none.
+    await redis.set(budget_today_key(slots[0], budget, int(when * 1000)), 15)
+    instance = governor(redis, slots, when)
+    state = await instance.state("governor")
+    assert state.capacity_calls == 20
+    assert {o.owner: o.calls_spent for o in state.owners}[slots[0].owner_id] == 15
+    decisions = [await instance.decide("report") for _ in range(10)]
+    assert sum(decision.model for decision in decisions) == 5  # 20 less 15, not 20 less 10
 
 
 async def test_the_reserve_is_counted_at_what_a_grant_has_cost_today(redis: Redis) -> None:
