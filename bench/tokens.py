@@ -17,6 +17,7 @@ import statistics
 from core.interview.question_bank import question_bank
 from core.models import CRITERIA, InterviewSetup
 from core.providers import prompts
+from core.providers.adapters.chat import ChatRequest
 from core.rubric.evaluator import evaluate_answer
 from core.rubric.report import write_report
 
@@ -72,18 +73,23 @@ def review_reply(turns: int, scored: int = 0) -> str:
     )
 
 
+def row(requests: list[ChatRequest], reply: float, per: int = 1) -> dict[str, float]:
+    """One kind's figures, per answer when a call carries `per` of them: its prompt (the mean over
+    `requests`), its max_tokens, a typical reply and the reply size the request tells the pool."""
+    first = requests[0]
+    return {
+        "prompt": statistics.mean(tokens(r.system + r.user) for r in requests) / per,
+        "max_tokens": first.max_tokens / per,
+        "reply": reply,
+        "told": (first.expected_output_tokens or 0) / per,
+    }
+
+
 def measure(interview_turns: int) -> dict[str, dict[str, float]]:
     bank = question_bank().all_questions()
     questions = bank[:: max(1, len(bank) // 40)][:40]
     evaluations = [prompts.evaluation_request(q, a) for q in questions for a in ANSWERS]
-    figures = {
-        "evaluate (one answer a call)": {
-            "prompt": statistics.mean(tokens(r.system + r.user) for r in evaluations),
-            "max_tokens": evaluations[0].max_tokens,
-            "reply": tokens(EVALUATION_REPLY),
-            "told": evaluations[0].expected_output_tokens or 0,
-        }
-    }
+    figures = {"evaluate (one answer a call)": row(evaluations, tokens(EVALUATION_REPLY))}
     if hasattr(prompts, "batch_evaluation_request"):
         for size in (4, 8):
             batches = [
@@ -96,12 +102,9 @@ def measure(interview_turns: int) -> dict[str, dict[str, float]]:
                 )
                 for s in range(0, len(questions) - size + 1, size)
             ]
-            figures[f"evaluate, batch of {size} (per answer)"] = {
-                "prompt": statistics.mean(tokens(r.system + r.user) for r in batches) / size,
-                "max_tokens": batches[0].max_tokens / size,
-                "reply": tokens(EVALUATION_REPLY) + 3,
-                "told": (batches[0].expected_output_tokens or 0) / size,
-            }
+            figures[f"evaluate, batch of {size} (per answer)"] = row(
+                batches, tokens(EVALUATION_REPLY) + 3, size
+            )
     setup = InterviewSetup(role="backend", level="mid", kind="mixed", questions=interview_turns)
     turns = [
         (n, q, ANSWERS[n % 3], evaluate_answer(q, ANSWERS[n % 3]))
@@ -110,42 +113,20 @@ def measure(interview_turns: int) -> dict[str, dict[str, float]]:
     scored = write_report("Backend engineer", setup, turns)
     answers = {n: a for n, _, a, _ in turns}
     review = prompts.review_request("Backend engineer", setup, scored, answers)
-    figures[f"report ({interview_turns} answers reviewed)"] = {
-        "prompt": tokens(review.system + review.user),
-        "max_tokens": review.max_tokens,
-        "reply": tokens(review_reply(interview_turns)),
-        "told": review.expected_output_tokens or 0,
-    }
+    figures[f"report ({interview_turns} answers reviewed)"] = row(
+        [review], tokens(review_reply(interview_turns))
+    )
     # The review that also scores the turns only the built-in evaluator scored (the governor's report).
     to_score = {n: q for n, q, _, _ in turns}
     scoring = prompts.review_request("Backend engineer", setup, scored, answers, to_score)
-    figures[f"report ({interview_turns} reviewed and scored)"] = {
-        "prompt": tokens(scoring.system + scoring.user),
-        "max_tokens": scoring.max_tokens,
-        "reply": tokens(review_reply(interview_turns, interview_turns)),
-        "told": scoring.expected_output_tokens or 0,
-    }
-    generate = prompts.questions_request("Data engineer (Spark)", "mid")
-    figures["custom-role questions"] = {
-        "prompt": tokens(generate.system + generate.user),
-        "max_tokens": generate.max_tokens,
-        "reply": 1_400,  # 16 questions with 2-3 key points each, as the fakes' replies run
-        "told": generate.expected_output_tokens or 0,
-    }
+    figures[f"report ({interview_turns} reviewed and scored)"] = row(
+        [scoring], tokens(review_reply(interview_turns, interview_turns))
+    )
+    # 16 questions with 2-3 key points each, as the fakes' replies run
+    figures["custom-role questions"] = row([prompts.questions_request("Data engineer (Spark)", "mid")], 1_400)
     follow_up = prompts.follow_up_request(questions[0], questions[0].key_points[0].text)
-    figures["follow-up question"] = {
-        "prompt": tokens(follow_up.system + follow_up.user),
-        "max_tokens": follow_up.max_tokens,
-        "reply": tokens(FOLLOW_UP_REPLY),
-        "told": follow_up.expected_output_tokens or 0,
-    }
-    example = prompts.example_request(questions[0])
-    figures["example answer"] = {
-        "prompt": tokens(example.system + example.user),
-        "max_tokens": example.max_tokens,
-        "reply": tokens(EXAMPLE_REPLY),
-        "told": example.expected_output_tokens or 0,
-    }
+    figures["follow-up question"] = row([follow_up], tokens(FOLLOW_UP_REPLY))
+    figures["example answer"] = row([prompts.example_request(questions[0])], tokens(EXAMPLE_REPLY))
     return figures
 
 
