@@ -487,6 +487,9 @@ class Quota:
             args += [0, 0, 0, 0, 0, 0] * (MAX_BUDGETS - len(budgets))
         kept_call = (1, self._kept.expected_tokens) if self._kept else (0, 0)
         tail = [DAY_TTL_SECONDS, self._breaker.threshold, self._breaker.probe_ms, *kept_call]
+        # RESERVE reads its candidates by these strides (per_key, per_arg): the layout must match them.
+        assert len(keys) == KEYS_PER_CANDIDATE * len(candidates)
+        assert len(args) == ARGS_PER_CANDIDATE * len(candidates)
         script_args = [at, self._rng.random(), reservation_id, *args, *tail]
         chosen = int(await self._redis.script(RESERVE, keys, script_args))
         if not chosen:
